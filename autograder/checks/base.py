@@ -1,0 +1,188 @@
+"""What every check uses: calling the worker, Hypothesis settings, sub-check scoring.
+
+A check gets a ``CheckContext`` and returns an ``Outcome``. It asks the worker
+for the student's results on inputs it chose, computes the reference's results
+here in the grader, and compares them here. An item is made of named
+sub-checks; its score is the share of them that pass, and its feedback names
+the first that failed with the smallest example Hypothesis found.
+"""
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from hypothesis import HealthCheck, Phase, given, settings
+
+from autograder.worker import Array, decode, encode_input
+
+
+class CheckFailed(AssertionError):
+    """A sub-check failed; the message is feedback a student can act on."""
+
+
+class StudentRaised(Exception):
+    """The student's code raised; ``info`` is the worker's plain description."""
+
+    def __init__(self, call, info):
+        self.call, self.info = call, info
+        super().__init__(f"{call} raised {info.get('type')}: {info.get('message')}")
+
+    @property
+    def not_implemented(self):
+        return bool(self.info.get("not_implemented"))
+
+
+class NotImplementedYet(Exception):
+    """The function is still the stub."""
+
+
+@dataclass
+class Outcome:
+    score: float                    # share of the item's points, 0..1
+    feedback: str                   # the one line a student reads first
+    details: list = field(default_factory=list)
+    artifacts: dict = field(default_factory=dict)
+
+
+def arg(array, kind="ndarray"):
+    """An array input, delivered to the student as an ndarray, a tensor or a list."""
+    return encode_input(np.asarray(array), kind)
+
+
+class CheckContext:
+    """What a check may use. ``session`` talks to the worker; ``reference`` is the oracle."""
+
+    def __init__(self, session, item, rubric, mode, reference):
+        self.session, self.item, self.rubric, self.mode, self.reference = session, item, rubric, mode, reference
+        self.seed = rubric.hidden_seed if mode == "grade" else rubric.public_seed
+        self.examples = rubric.hypothesis["grade_examples" if mode == "grade" else "check_examples"]
+
+    def rng(self, stream=""):
+        from autograder.hidden import item_rng
+        return item_rng(self.seed, self.item.id, stream)
+
+    def op(self, op, **payload):
+        """Run a worker op; raise StudentRaised when student code raised."""
+        answer = self.session.request(op, payload)
+        if not answer.get("ok"):
+            info = answer.get("error") or {}
+            label = payload.get("fn") or payload.get("cls") or info.get("where") or op
+            if info.get("not_implemented") and info.get("where"):
+                label = info["where"].replace(".__init__", "")
+            raise StudentRaised(label, info)
+        return decode(answer["value"])
+
+    def call(self, fn, *args, **kwargs):
+        return self.op("call", fn=fn, args=list(args), kwargs=kwargs, seed=self.seed % 10_000)
+
+    def hypothesis(self, examples=None):
+        return settings(max_examples=examples or self.examples, derandomize=True, database=None,
+                        deadline=None, suppress_health_check=list(HealthCheck), print_blob=False,
+                        phases=[Phase.explicit, Phase.generate, Phase.shrink])
+
+
+class Subchecks:
+    """Named sub-checks of one item; the score is the passed share."""
+
+    def __init__(self):
+        self.results = []           # (name, passed, message)
+        self.artifacts = {}
+
+    def run(self, name, fn, *args):
+        """Run ``fn``; CheckFailed or a student error fails this sub-check only."""
+        try:
+            fn(*args)
+        except NotImplementedYet:
+            raise
+        except StudentRaised as exc:
+            if exc.not_implemented:
+                raise NotImplementedYet(exc.call) from None
+            self.results.append((name, False, student_error_text(exc)))
+            return False
+        except CheckFailed as exc:
+            self.results.append((name, False, str(exc)))
+            return False
+        self.results.append((name, True, ""))
+        return True
+
+    def prop(self, ctx, name, strategy, body, examples=None):
+        """A Hypothesis property as one sub-check: ``body(example)`` raises CheckFailed."""
+        def wrapped(example):
+            try:
+                body(example)
+            except StudentRaised as exc:
+                if exc.not_implemented:
+                    raise NotImplementedYet(exc.call) from None
+                raise CheckFailed(f"{student_error_text(exc)} (on {describe_example(example)})") from None
+
+        test = ctx.hypothesis(examples)(given(strategy)(wrapped))
+        return self.run(name, test)
+
+    def outcome(self):
+        passed = sum(ok for _, ok, _ in self.results)
+        total = len(self.results)
+        failures = [f"{name}: {message}" for name, ok, message in self.results if not ok]
+        if not failures:
+            return Outcome(1.0, f"all {total} checks passed", [], self.artifacts)
+        summary = f"{passed}/{total} checks passed. {failures[0]}"
+        return Outcome(passed / total if total else 0.0, summary, failures, self.artifacts)
+
+
+def student_error_text(exc):
+    info = exc.info
+    text = f"{exc.call} raised {info.get('type', 'an error')}: {info.get('message', '')}".rstrip(": ")
+    tb = (info.get("traceback") or "").strip().splitlines()
+    where = [line.strip() for line in tb if line.strip().startswith('File "') and "submission" in line]
+    if where:
+        text += f" ({where[-1]})"
+    return text
+
+
+def describe_example(example):
+    """A short, readable form of a Hypothesis example for feedback."""
+    def short(v):
+        if isinstance(v, np.ndarray):
+            flat = v.reshape(-1)
+            body = np.array2string(flat[:8], precision=3, separator=", ")
+            return f"array{v.shape} {body[:-1]}{', ...]' if flat.size > 8 else ']'}"
+        if isinstance(v, dict):
+            return "{" + ", ".join(f"{k}={short(x)}" for k, x in v.items()) + "}"
+        return repr(v)
+    return short(example)
+
+
+# --- comparing a student's value with the reference --------------------------
+
+def need_array(value, what, kind=None, dtype=None, shape=None):
+    """The value as a numpy array, after checking it is an array of the right kind, dtype, shape."""
+    if not isinstance(value, Array):
+        got = type(value).__name__ if not hasattr(value, "type_name") else value.type_name
+        raise CheckFailed(f"{what} should be a {'torch tensor' if kind == 'tensor' else 'array'}, got {got}")
+    if kind == "tensor" and value.kind != "tensor":
+        raise CheckFailed(f"{what} should be a torch tensor, got a numpy array (use torch.tensor(...))")
+    if dtype and value.dtype != dtype:
+        raise CheckFailed(f"{what} should be {dtype}, got {value.dtype} (pass dtype=torch.{dtype})")
+    if shape is not None and value.shape != tuple(shape):
+        raise CheckFailed(f"{what} should have shape {tuple(shape)}, got {value.shape}")
+    return value.array
+
+
+def need_close(actual, expected, what, rtol=1e-5, atol=1e-6):
+    actual, expected = np.asarray(actual, dtype=np.float64), np.asarray(expected, dtype=np.float64)
+    if actual.shape != expected.shape:
+        raise CheckFailed(f"{what} should have shape {expected.shape}, got {actual.shape}")
+    if not np.all(np.isfinite(actual)):
+        raise CheckFailed(f"{what} contains NaN or inf")
+    if not np.allclose(actual, expected, rtol=rtol, atol=atol):
+        index = np.unravel_index(np.argmax(np.abs(actual - expected)), actual.shape) if actual.size else ()
+        raise CheckFailed(f"{what}{list(index) if index else ''} should be "
+                          f"{expected[index]:.6g}, got {actual[index]:.6g}")
+
+
+def need_number(value, what):
+    if isinstance(value, bool) or not isinstance(value, (int, float, Array)):
+        raise CheckFailed(f"{what} should be a number, got {type(value).__name__}")
+    if isinstance(value, Array):
+        if value.array.size != 1:
+            raise CheckFailed(f"{what} should be a single number, got an array of shape {value.shape}")
+        return float(value.array.reshape(-1)[0])
+    return float(value)

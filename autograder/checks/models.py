@@ -1,0 +1,144 @@
+"""Checks for the forecasters: layer types, shapes, batch invariance, and outputs
+equal to the reference's when the reference is given the student's weights.
+
+Loading the student's weights into the reference model makes the check fair to
+every correct variant (``h_n[-1]`` instead of ``out[:, -1]``, other attribute
+names) and exact about the rest: a missing ``batch_first=True`` or a read of
+the wrong time step gives different numbers, and the feedback says which.
+"""
+
+import numpy as np
+import torch
+
+from autograder.checks.base import CheckFailed, Subchecks, arg, need_array
+
+RECURRENT = {"lstm_forecaster": ("LSTMForecaster", "LSTM"), "gru_forecaster": ("GRUForecaster", "GRU")}
+
+
+def _reference_outputs(ctx, cls_name, init, params, X):
+    """The reference model with the student's parameters; None when shapes differ."""
+    model = getattr(ctx.reference, cls_name)(**init)
+    ref_params = list(model.parameters())
+    if len(ref_params) != len(params) or any(tuple(p.shape) != a.shape for p, a in zip(ref_params, params)):
+        return None, model
+    with torch.no_grad():
+        for p, a in zip(ref_params, params):
+            p.copy_(torch.from_numpy(a.astype(np.float32)))
+    model.eval()
+    with torch.no_grad():
+        return model(torch.from_numpy(X)).numpy(), model
+
+
+def _diagnose(model, X, got, layer_name):
+    """Name the classic mistake whose output matches the student's."""
+    rnn = getattr(model, layer_name.lower())
+    with torch.no_grad():
+        x = torch.from_numpy(X)
+        variants = {
+            "reads the first time step, out[:, 0]; read the last one, out[:, -1]":
+                model.fc(rnn(x)[0][:, 0, :]),
+            "averages over time steps; read the last one, out[:, -1]":
+                model.fc(rnn(x)[0].mean(dim=1)),
+        }
+        # Without batch_first the layer reads (seq_len, batch, features): dim 0 becomes time.
+        rnn.batch_first = False
+        variants["treats dim 0 as time: create the layer with batch_first=True"] = \
+            model.fc(rnn(x)[0][:, -1, :])
+        rnn.batch_first = True
+    for message, value in variants.items():
+        if value is not None and value.shape == got.shape and np.allclose(value.numpy(), got, atol=1e-5):
+            return message
+    return None
+
+
+def _check_forecaster(ctx, item_id):
+    cls_name, layer = RECURRENT[item_id]
+    tol = float(ctx.item.get("tolerance", 1e-5))
+    checks = Subchecks()
+    rng = ctx.rng("inputs")
+    seed = int(rng.integers(0, 10_000))
+
+    def probe(init, batch, seq_len):
+        input_size = init.get("input_size", 1)
+        X = rng.normal(size=(batch, seq_len, input_size)).astype(np.float32)
+        rows = [X[i : i + 1] for i in range(batch)]
+        answer = ctx.op("model", cls=cls_name, init=init, seed=seed, inputs=[arg(X, "tensor")] +
+                        [arg(r, "tensor") for r in rows])
+        return X, answer
+
+    def structure(answer, input_size, hidden_size):
+        layers = answer["layers"]
+        rnns = [l for l in layers if l["type"] in ("LSTM", "GRU", "RNN")]
+        if not rnns:
+            raise CheckFailed(f"{cls_name} has no nn.{layer} layer")
+        if rnns[0]["type"] != layer or not rnns[0]["torch"]:
+            raise CheckFailed(f"{cls_name} uses nn.{rnns[0]['type']}; it should use nn.{layer}")
+        rnn = rnns[0]
+        if not rnn.get("batch_first"):
+            raise CheckFailed(f"nn.{layer} needs batch_first=True: inputs are [batch, seq_len, input_size]")
+        if (rnn.get("input_size"), rnn.get("hidden_size")) != (input_size, hidden_size):
+            raise CheckFailed(f"nn.{layer} should be ({input_size}, {hidden_size}), got "
+                              f"({rnn.get('input_size')}, {rnn.get('hidden_size')}): use the constructor's arguments")
+        linears = [l for l in layers if l["type"] == "Linear"]
+        if not linears or (linears[-1].get("in_features"), linears[-1].get("out_features")) != (hidden_size, 1):
+            raise CheckFailed(f"the output layer should be nn.Linear({hidden_size}, 1)")
+
+    def outputs(X, answer, init):
+        batch = X.shape[0]
+        out = need_array(answer["outputs"][0], "model(x)", kind="tensor", dtype="float32", shape=(batch, 1))
+        params = [need_array(p[1], "parameter") for p in answer["params"]]
+        for i in range(batch):
+            row = need_array(answer["outputs"][1 + i], f"model(x[{i}:{i + 1}])", shape=(1, 1))
+            if not np.allclose(row, out[i : i + 1], atol=tol, rtol=tol):
+                raise CheckFailed(f"model(x)[{i}] = {out[i, 0]:.5g} but model(x[{i}:{i + 1}]) = {row[0, 0]:.5g}: "
+                                  "rows of a batch must not affect each other (batch_first=True?)")
+        expected, model = _reference_outputs(ctx, cls_name, init, params, X)
+        if expected is None:
+            raise CheckFailed(f"the parameters do not match nn.{layer}({init.get('input_size', 1)}, "
+                              f"{init.get('hidden_size', 32)}) followed by nn.Linear; create the {layer} first")
+        if not np.allclose(out, expected, atol=tol, rtol=tol):
+            mistake = _diagnose(model, X, out, layer)
+            if mistake:
+                raise CheckFailed(f"the output {mistake}")
+            raise CheckFailed(f"with the same weights the output should be {expected[0, 0]:.5g} for row 0, "
+                              f"got {out[0, 0]:.5g}: feed the last time step's hidden state to the Linear layer")
+
+    def defaults():
+        X, answer = probe({}, 5, 7)
+        structure(answer, 1, 32)
+        outputs(X, answer, {})
+
+    def other_sizes():
+        init = {"input_size": 3, "hidden_size": 5}
+        X, answer = probe(init, 4, 9)
+        structure(answer, 3, 5)
+        outputs(X, answer, init)
+
+    def one_step_and_long():
+        init = {"input_size": 2, "hidden_size": 4}
+        for batch, seq_len in ((3, 1), (2, 40)):
+            X, answer = probe(init, batch, seq_len)
+            outputs(X, answer, init)
+
+    def initialisation_order():
+        _, answer = probe({}, 1, 3)
+        torch.manual_seed(seed)
+        model = getattr(ctx.reference, cls_name)()
+        for (name, got), expected in zip(answer["params"], model.parameters()):
+            if not np.array_equal(need_array(got, name), expected.detach().numpy()):
+                raise CheckFailed(f"under torch.manual_seed the weights differ from the lesson's; create "
+                                  f"the {layer} before the Linear layer and nothing else with random weights")
+
+    checks.run(f"default {cls_name}(): nn.{layer}(1, 32, batch_first=True) then Linear(32, 1)", defaults)
+    checks.run("input_size=3, hidden_size=5: shapes, batch invariance, outputs", other_sizes)
+    checks.run("sequences of length 1 and 40", one_step_and_long)
+    checks.run("layers created in the lesson's order (same weights under a seed)", initialisation_order)
+    return checks.outcome()
+
+
+def check_lstm_forecaster(ctx):
+    return _check_forecaster(ctx, "lstm_forecaster")
+
+
+def check_gru_forecaster(ctx):
+    return _check_forecaster(ctx, "gru_forecaster")

@@ -1,0 +1,107 @@
+"""The ``autograder`` command: one subcommand per job, each in its own module.
+
+    autograder grade PATH [--json OUT]   grade a submission (instructors, TAs, platforms)
+    autograder check [PATH]              the student's quick self-check on public data
+    autograder assign                    regenerate lessons/ from solutions/
+    autograder batch DIR --out OUT       grade a whole class
+    autograder gradescope ZIP            build the Gradescope autograder zip
+"""
+
+import argparse
+import sys
+
+EXIT_OK, EXIT_UNGRADABLE = 0, 2
+
+
+def _grade_one(args, mode):
+    from autograder.engine import grade
+    from autograder.report import text_report, write_results_json
+    from autograder.rubric import RubricError, load_rubric
+    from autograder.submission import UngradablePath
+
+    try:
+        rubric = load_rubric(args.rubric)
+        result = grade(args.path, mode=mode, rubric=rubric)
+    except (UngradablePath, RubricError) as problem:
+        print(f"autograder: {problem}", file=sys.stderr)
+        return EXIT_UNGRADABLE
+    sys.stdout.write(text_report(result))
+    if args.json:
+        write_results_json(result, args.json)
+    if getattr(args, "html", None):
+        from autograder.html_report import write_html_report
+        write_html_report(result, args.html)
+    return EXIT_OK
+
+
+def cmd_grade(args):
+    return _grade_one(args, "grade")
+
+
+def cmd_check(args):
+    return _grade_one(args, "check")
+
+
+def cmd_assign(args):
+    from autograder.assign import write_student_files
+
+    for path in write_student_files():
+        print(f"wrote {path}")
+    return EXIT_OK
+
+
+def cmd_batch(args):
+    from autograder.batch import run_batch
+    return run_batch(args.submissions, args.out, jobs=args.jobs, force=args.force, rubric_path=args.rubric)
+
+
+def cmd_gradescope(args):
+    from autograder.gradescope import build_zip
+
+    path = build_zip(args.zip, rubric_path=args.rubric)
+    print(f"wrote {path}")
+    return EXIT_OK
+
+
+def build_parser():
+    parser = argparse.ArgumentParser(prog="autograder", description="Lesson 6.4.4 autograder")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    grade = sub.add_parser("grade", help="grade one submission (.py, .ipynb or a folder)")
+    grade.add_argument("path")
+    grade.add_argument("--json", metavar="OUT", help="write Gradescope's results.json here")
+    grade.add_argument("--html", metavar="OUT", help="write a self-contained HTML feedback report here")
+    grade.add_argument("--rubric", metavar="TOML", help="a rubric other than the kit's")
+    grade.set_defaults(func=cmd_grade)
+
+    check = sub.add_parser("check", help="quick self-check on public data")
+    check.add_argument("path", nargs="?", default="lessons/sequence_modeling.py")
+    check.add_argument("--json", metavar="OUT")
+    check.add_argument("--rubric", metavar="TOML")
+    check.set_defaults(func=cmd_check)
+
+    assign = sub.add_parser("assign", help="regenerate the student stubs and notebook from solutions/")
+    assign.set_defaults(func=cmd_assign)
+
+    batch = sub.add_parser("batch", help="grade a folder of submissions")
+    batch.add_argument("submissions")
+    batch.add_argument("--out", required=True)
+    batch.add_argument("--jobs", type=int, default=None)
+    batch.add_argument("--force", action="store_true", help="regrade students already graded")
+    batch.add_argument("--rubric", metavar="TOML")
+    batch.set_defaults(func=cmd_batch)
+
+    gradescope = sub.add_parser("gradescope", help="build the Gradescope autograder zip")
+    gradescope.add_argument("zip")
+    gradescope.add_argument("--rubric", metavar="TOML")
+    gradescope.set_defaults(func=cmd_gradescope)
+    return parser
+
+
+def main(argv=None):
+    args = build_parser().parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,71 @@
+"""What a grading run looks like to people and to platforms.
+
+``text_report`` is what a student reads in a terminal; ``results_json`` is
+Gradescope's results.json schema (the contract in lesson-api.md). Both are
+built from the result alone and hold no timings but ``execution_time``, so
+grading the same submission twice gives the same report.
+"""
+
+import json
+
+STATUS = {True: "passed", False: "failed"}
+
+
+def text_report(result, title=None):
+    width = max(len(item.id) for item in result.items) if result.items else 10
+    mode = "self-check on public data" if result.mode == "check" else "grade"
+    lines = [title or f"Lesson 6.4.4 autograder ({mode}): {result.submission}", ""]
+    for item in result.items:
+        mark = "ok  " if item.passed else "FAIL"
+        lines.append(f"{mark} {item.id:<{width}}  {item.score:6.2f}/{item.max_score:<3g}  {item.feedback}")
+    lines.append("")
+    lines.append(f"Total: {result.score:.2f}/{result.max_score:g}")
+    if result.import_error:
+        lines += ["", "The submission could not be imported:", result.import_error]
+    if result.mode == "check":
+        lines += ["", "This self-check uses public data. Your grade uses unseen series, so make sure your code is",
+                  "correct in general, not only on these inputs."]
+    if result.printed.strip():
+        shown = result.printed.strip().splitlines()
+        lines += ["", f"Your code printed ({len(shown)} lines; first 5):"] + ["  " + l[:160] for l in shown[:5]]
+    return "\n".join(lines) + "\n"
+
+
+def results_json(result):
+    """Gradescope's results.json as a dict."""
+    tests = []
+    for number, item in enumerate(result.items, start=1):
+        output = item.feedback
+        if len(item.details) > 1:
+            output += "\n\nAll failing checks:\n" + "\n".join(f"- {d}" for d in item.details)
+        tests.append({
+            "name": item.name,
+            "number": str(number),
+            "score": item.score,
+            "max_score": item.max_score,
+            "status": STATUS[item.passed],
+            "output": output,
+            "output_format": "text",
+            "visibility": item.visibility,
+            "tags": [item.id],
+        })
+    summary = f"{result.score:.2f}/{result.max_score:g}"
+    if result.import_error:
+        summary += f"\nThe submission could not be imported:\n{result.import_error}"
+    return {
+        "score": result.score,
+        "max_score": result.max_score,
+        "execution_time": round(result.execution_time, 3),
+        "output": summary,
+        "output_format": "text",
+        "visibility": "visible",
+        "stdout_visibility": "hidden",
+        "extra_data": {"mode": result.mode, "status": result.status},
+        "tests": tests,
+    }
+
+
+def write_results_json(result, path):
+    with open(path, "w") as f:
+        json.dump(results_json(result), f, indent=2, allow_nan=False)
+        f.write("\n")

@@ -1,0 +1,290 @@
+"""Start, talk to, and kill the worker process that runs a submission.
+
+Why a process and not a thread: a submission can hang, segfault, call
+``os._exit``, ignore SIGTERM, eat memory or fork helpers that outlive it. Each
+of those must cost one item, never the grader. So the worker gets its own
+session and process group, an address-space cap, a copy of its code outside the
+kit, and (when the grader runs as root) a private mount namespace in which the
+reference solution is hidden, and an unprivileged uid. The grader is made a
+child subreaper, so anything the submission forks, even after ``setsid``,
+becomes our child and is killed when the worker is.
+"""
+
+import ctypes
+import json
+import os
+import select
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+WORKER_SOURCE = Path(__file__).with_name("worker.py")
+PR_SET_CHILD_SUBREAPER = 36
+MAX_RESPONSE_BYTES = 64 * 2**20
+
+
+class WorkerLost(BaseException):
+    """The worker hung or died. A BaseException, so Hypothesis stops instead of shrinking."""
+
+    def __init__(self, reason):
+        super().__init__(reason)
+        self.reason = reason
+
+
+class WorkerTimeout(WorkerLost):
+    pass
+
+
+class WorkerDied(WorkerLost):
+    pass
+
+
+def become_subreaper():
+    """Orphans of the worker get re-parented to us rather than to init (Linux only)."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        return libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0
+    except (OSError, AttributeError):
+        return False
+
+
+def _children_of(pid):
+    """PIDs whose parent is ``pid``, read from /proc."""
+    children = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            stat = Path(f"/proc/{entry}/stat").read_text()
+        except OSError:
+            continue
+        # The command name may contain spaces; fields after the last ')' are fixed.
+        fields = stat[stat.rfind(")") + 2:].split()
+        if int(fields[1]) == pid:
+            children.append(int(entry))
+    return children
+
+
+def reap_orphans(keep=()):
+    """Kill and reap every child of this process not in ``keep``; returns how many."""
+    killed = 0
+    for _ in range(50):
+        strays = [pid for pid in _children_of(os.getpid()) if pid not in keep]
+        if not strays:
+            break
+        for pid in strays:
+            try:
+                os.kill(pid, signal.SIGKILL)
+                killed += 1
+            except ProcessLookupError:
+                pass
+        for pid in strays:
+            try:
+                os.waitpid(pid, 0)
+            except ChildProcessError:
+                pass
+        time.sleep(0.02)
+    return killed
+
+
+def site_dirs():
+    """The folders holding numpy and torch: the worker's whole third-party path."""
+    import numpy
+    import torch
+
+    dirs = []
+    for module in (numpy, torch):
+        folder = str(Path(module.__file__).resolve().parent.parent)
+        if folder not in dirs:
+            dirs.append(folder)
+    return dirs
+
+
+def kit_dirs_to_hide():
+    """Folders of the reference and the grader, hidden from the worker where possible."""
+    root = Path(__file__).resolve().parent.parent
+    dirs = [root / "solutions", root / "autograder", root / "tests"]
+    return [str(d) for d in dirs if d.is_dir()]
+
+
+class Worker:
+    """One worker process; restarted on demand after it is lost."""
+
+    def __init__(self, limits, source_path, *, hide=None, run_as=None, env_extra=None):
+        self.limits = limits
+        self.source_path = Path(source_path)
+        self.hide = kit_dirs_to_hide() if hide is None else hide
+        self.run_as = run_as
+        self.env_extra = env_extra or {}
+        self.proc = None
+        self.output = bytearray()
+        self.output_total = 0
+        self.next_id = 0
+        self.workdir = None
+        self.starts = 0
+
+    # -- lifecycle ----------------------------------------------------------------
+
+    def start(self, timeout):
+        """Start the worker and wait for it to say it is ready."""
+        self.workdir = tempfile.mkdtemp(prefix="autograder-worker-")
+        worker_copy = Path(self.workdir) / "_grading_worker.py"
+        shutil.copyfile(WORKER_SOURCE, worker_copy)
+        shutil.copyfile(self.source_path, Path(self.workdir) / "submission.py")
+        if self.run_as is not None:
+            uid, gid = self.run_as
+            for path in (self.workdir, worker_copy, Path(self.workdir) / "submission.py"):
+                os.chown(path, uid, gid)
+        request_r, request_w = os.pipe()
+        response_r, response_w = os.pipe()
+        confine = {"memory_bytes": int(self.limits["memory_mb"]) * 2**20,
+                   "file_bytes": int(self.limits.get("file_mb", 64)) * 2**20,
+                   "hide": self.hide, "run_as": self.run_as}
+        env = {
+            "PATH": "/usr/bin:/bin", "HOME": self.workdir, "TMPDIR": self.workdir,
+            "LANG": "C.UTF-8", "PYTHONHASHSEED": "0", "PYTHONDONTWRITEBYTECODE": "1",
+            "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1",
+            "MPLBACKEND": "Agg",
+        }
+        for name in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"):
+            if name in os.environ:
+                env[name] = os.environ[name]
+        env.update(self.env_extra)
+        command = [sys.executable, "-I", "-S", str(worker_copy), str(request_r), str(response_w),
+                   json.dumps(site_dirs()), json.dumps(confine)]
+        self.proc = subprocess.Popen(
+            command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+            pass_fds=(request_r, response_w), cwd=self.workdir, env=env, start_new_session=True,
+        )
+        os.close(request_r)
+        os.close(response_w)
+        self.requests = request_w
+        self.responses = response_r
+        self.buffer = b""
+        self.starts += 1
+        threading.Thread(target=self._drain, args=(self.proc.stdout,), daemon=True).start()
+        ready = self._read_response(None, time.monotonic() + timeout)
+        if not ready.get("ok"):
+            raise WorkerDied("the worker did not start")
+
+    def _drain(self, stream):
+        """Keep the first ``output_kb`` of what the submission prints; count the rest."""
+        cap = int(self.limits.get("output_kb", 64)) * 1024
+        while True:
+            chunk = stream.read1(65536) if hasattr(stream, "read1") else stream.read(65536)
+            if not chunk:
+                return
+            self.output_total += len(chunk)
+            room = cap - len(self.output)
+            if room > 0:
+                self.output += chunk[:room]
+
+    @property
+    def alive(self):
+        return self.proc is not None and self.proc.poll() is None
+
+    def stop(self):
+        """Kill the worker's whole process group and every orphan it left behind."""
+        if self.proc is None:
+            return
+        proc, self.proc = self.proc, None
+        for fd in (self.requests, self.responses):
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+        if proc.poll() is None:
+            try:
+                os.killpg(proc.pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+            try:
+                proc.wait(timeout=0.3)
+            except subprocess.TimeoutExpired:
+                pass
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)       # the group, including ignorers of SIGTERM
+        except (ProcessLookupError, PermissionError):
+            pass
+        try:
+            proc.kill()
+        except ProcessLookupError:
+            pass
+        proc.wait()
+        reap_orphans()
+        if proc.stdout:
+            proc.stdout.close()
+        if self.workdir:
+            shutil.rmtree(self.workdir, ignore_errors=True)
+            self.workdir = None
+
+    # -- requests -----------------------------------------------------------------
+
+    def request(self, payload, deadline):
+        """Send one request; return its decoded JSON answer or raise WorkerLost."""
+        self.next_id += 1
+        payload = dict(payload, id=self.next_id)
+        data = json.dumps(payload).encode("utf-8") + b"\n"
+        try:
+            view = memoryview(data)
+            while view:
+                _, writable, _ = select.select([], [self.requests], [], max(0.0, deadline - time.monotonic()))
+                if not writable:
+                    raise WorkerTimeout("timed out")
+                written = os.write(self.requests, view[:65536])
+                view = view[written:]
+        except (BrokenPipeError, OSError) as exc:
+            if isinstance(exc, WorkerLost):
+                raise
+            raise WorkerDied(self._death_reason()) from None
+        return self._read_response(self.next_id, deadline)
+
+    def _read_response(self, wanted_id, deadline):
+        while True:
+            newline = self.buffer.find(b"\n")
+            if newline >= 0:
+                line, self.buffer = self.buffer[:newline], self.buffer[newline + 1:]
+                try:
+                    answer = json.loads(line)
+                except ValueError:
+                    continue              # junk written by the submission: not an answer
+                if not isinstance(answer, dict):
+                    continue
+                if wanted_id is None or answer.get("id") == wanted_id:
+                    return answer
+                continue
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise WorkerTimeout("timed out")
+            readable, _, _ = select.select([self.responses], [], [], remaining)
+            if not readable:
+                raise WorkerTimeout("timed out")
+            chunk = os.read(self.responses, 1 << 20)
+            if not chunk:
+                raise WorkerDied(self._death_reason())
+            self.buffer += chunk
+            if len(self.buffer) > MAX_RESPONSE_BYTES:
+                raise WorkerDied(f"the answer was larger than {MAX_RESPONSE_BYTES // 2**20} MiB")
+
+    def _death_reason(self):
+        try:
+            code = self.proc.wait(timeout=1.0)
+        except subprocess.TimeoutExpired:
+            return "the worker closed its pipe"
+        if code < 0:
+            name = signal.Signals(-code).name
+            hint = {"SIGSEGV": "a segmentation fault", "SIGKILL": "killed, often for memory",
+                    "SIGXFSZ": "wrote a file over the size limit"}.get(name, name)
+            return f"the process died with {name} ({hint})"
+        return f"the process exited with status {code} (sys.exit or os._exit in the submission?)"
+
+    def printed(self):
+        text = self.output.decode("utf-8", errors="replace")
+        if self.output_total > len(self.output):
+            text += f"\n... [{self.output_total - len(self.output)} more bytes of output dropped]"
+        return text

@@ -1,0 +1,442 @@
+"""Lesson 6.4.4, Sequence Modeling in Practice: the reference implementation.
+
+The workflow of the lesson, one function per step:
+
+    continuous series -> sliding windows -> time-ordered split -> naive baseline
+    -> LSTM forecaster -> training with validation -> prediction inspection
+
+then the five exercises (window sizes, GRU, clipping, a second feature, rolling
+forecasts) and the "real project" path with a scaler fitted on training data.
+
+Shapes follow PyTorch's recurrent layers with ``batch_first=True``:
+``X`` is ``(batch, seq_len, input_size)`` and targets are ``(batch, 1)``.
+
+Regions between ``BEGIN SOLUTION`` and ``END SOLUTION`` are what students write;
+``python -m autograder assign`` turns each into a ``NotImplementedError`` whose
+message is the region's ``HINT`` lines. Everything else is given to students.
+"""
+
+import numbers
+
+import numpy as np
+import torch
+from torch import nn
+
+
+# ---------------------------------------------------------------------------
+# Given: the lesson's synthetic series
+# ---------------------------------------------------------------------------
+
+def make_series(n=220, seed=42):
+    """Two sine waves plus a little noise: the lesson's series, shape (n,), float32.
+
+    It draws its noise from its own RandomState, so calling it never moves
+    numpy's global random state.
+    """
+    t = np.arange(n)
+    noise = np.random.RandomState(seed).randn(n)
+    series = np.sin(t * 0.12) + 0.25 * np.sin(t * 0.03) + noise * 0.04
+    return series.astype(np.float32)
+
+
+# ---------------------------------------------------------------------------
+# Input checks: each raises ValueError with a message naming the problem
+# ---------------------------------------------------------------------------
+
+def check_series(series):
+    """Return ``series`` as a float32 array of shape (n,) or (n, features)."""
+    # BEGIN SOLUTION
+    # HINT: convert with np.asarray(series, dtype=np.float32); raise ValueError
+    # HINT: unless it is 1-D or 2-D and every value is finite (np.isfinite).
+    values = np.asarray(series, dtype=np.float32)
+    if values.ndim not in (1, 2):
+        raise ValueError(f"series must be 1-D (n,) or 2-D (n, features), got {values.ndim}-D")
+    if not np.isfinite(values).all():
+        raise ValueError("series contains NaN or inf values")
+    return values
+    # END SOLUTION
+
+
+def check_window_size(window_size, n):
+    """A window must be a positive int shorter than the series (bools are not ints)."""
+    # BEGIN SOLUTION
+    # HINT: raise ValueError if window_size is a bool, is not an int
+    # HINT: (isinstance(window_size, numbers.Integral)), is < 1, or is >= n.
+    if isinstance(window_size, bool) or not isinstance(window_size, numbers.Integral):
+        raise ValueError(f"window_size must be a positive int, got {window_size!r}")
+    if window_size < 1:
+        raise ValueError(f"window_size must be a positive int, got {window_size}")
+    if window_size >= n:
+        raise ValueError(f"window_size={window_size} leaves no target: the series has only {n} values")
+    # END SOLUTION
+
+
+def check_target_col(target_col, n_features):
+    """The target column must index one of the ``n_features`` columns."""
+    # BEGIN SOLUTION
+    # HINT: raise ValueError unless target_col is an int (not a bool)
+    # HINT: with 0 <= target_col < n_features.
+    if isinstance(target_col, bool) or not isinstance(target_col, numbers.Integral):
+        raise ValueError(f"target_col must be an int, got {target_col!r}")
+    if not 0 <= target_col < n_features:
+        raise ValueError(f"target_col={target_col} is out of range for {n_features} feature(s)")
+    # END SOLUTION
+
+
+# ---------------------------------------------------------------------------
+# Step 1: sliding windows
+# ---------------------------------------------------------------------------
+
+def make_windows(series, window_size, target_col=0):
+    """Turn a series into supervised rows: each window of ``window_size`` values
+    predicts the value right after it.
+
+    series: (n,) or (n, features), a numpy array, tensor or list.
+    Returns X: (n - window_size, window_size, features) and
+            y: (n - window_size, 1), both float32 tensors, where
+    X[i] = series[i : i + window_size] and y[i, 0] = series[i + window_size, target_col].
+    """
+    # BEGIN SOLUTION
+    # HINT: validate with check_series, check_window_size and check_target_col;
+    # HINT: a 1-D series is one feature, so reshape it to (n, 1) first.
+    # HINT: X[i] = series[i : i + w] for i in range(n - w), stacked to (n - w, w, features);
+    # HINT: y[i, 0] = series[i + w, target_col], shape (n - w, 1). Return float32 tensors.
+    values = check_series(series)
+    if values.ndim == 1:
+        values = values[:, None]                            # (n, 1)
+    n, n_features = values.shape
+    check_window_size(window_size, n)
+    check_target_col(target_col, n_features)
+
+    n_windows = n - window_size
+    X = np.stack([values[i : i + window_size] for i in range(n_windows)])  # (n - w, w, features)
+    y = values[window_size:, target_col : target_col + 1]                  # (n - w, 1)
+    return torch.tensor(X, dtype=torch.float32), torch.tensor(y, dtype=torch.float32)
+    # END SOLUTION
+
+
+# ---------------------------------------------------------------------------
+# Step 2: a time-ordered split
+# ---------------------------------------------------------------------------
+
+def time_split(X, y, train_frac=0.8):
+    """Split in time order: the first ``int(len(X) * train_frac)`` rows train,
+    the rest validate. Nothing is shuffled, so no future value leaks into training.
+
+    Returns (X_train, X_val, y_train, y_val).
+    """
+    # BEGIN SOLUTION
+    # HINT: raise ValueError if len(X) != len(y), if train_frac is not a number
+    # HINT: strictly between 0 and 1, or if either side of the split would be empty.
+    # HINT: split = int(len(X) * train_frac); train is [:split], validation is [split:].
+    if len(X) != len(y):
+        raise ValueError(f"X and y must have the same length, got {len(X)} and {len(y)}")
+    if isinstance(train_frac, bool) or not isinstance(train_frac, numbers.Real):
+        raise ValueError(f"train_frac must be a number in (0, 1), got {train_frac!r}")
+    if not 0 < train_frac < 1:
+        raise ValueError(f"train_frac must be in (0, 1), got {train_frac}")
+    split = int(len(X) * train_frac)
+    if split == 0 or split == len(X):
+        raise ValueError(
+            f"train_frac={train_frac} on {len(X)} rows leaves an empty "
+            f"{'training' if split == 0 else 'validation'} set"
+        )
+    return X[:split], X[split:], y[:split], y[split:]
+    # END SOLUTION
+
+
+# ---------------------------------------------------------------------------
+# Step 3: the naive baseline every model must beat
+# ---------------------------------------------------------------------------
+
+def check_windows(X):
+    """Return ``X`` as a float32 tensor of shape (batch, seq_len, features)."""
+    # BEGIN SOLUTION
+    # HINT: convert with torch.as_tensor(X, dtype=torch.float32); raise ValueError
+    # HINT: unless it is 3-D (batch, seq_len, features) with at least one time step.
+    X = torch.as_tensor(X, dtype=torch.float32)
+    if X.ndim != 3 or X.shape[1] < 1:
+        raise ValueError(f"X must have shape (batch, seq_len, features), got {tuple(X.shape)}")
+    return X
+    # END SOLUTION
+
+
+def naive_forecast(X, target_col=0):
+    """Predict that the next value equals the last observed value of the target.
+
+    X: (batch, seq_len, features). Returns (batch, 1).
+    """
+    # BEGIN SOLUTION
+    # HINT: validate with check_windows and check_target_col, then take the
+    # HINT: last time step of the target feature: X[:, -1, target_col], shaped (batch, 1).
+    X = check_windows(X)
+    check_target_col(target_col, X.shape[2])
+    return X[:, -1, target_col : target_col + 1]            # (batch, 1)
+    # END SOLUTION
+
+
+def naive_mse(X, y, target_col=0):
+    """Mean squared error of the naive forecast against ``y``, as a float."""
+    # BEGIN SOLUTION
+    # HINT: raise ValueError if len(X) != len(y); then the mean of
+    # HINT: (naive_forecast(X, target_col) - y) ** 2 as a Python float (MSE, not RMSE).
+    if len(X) != len(y):
+        raise ValueError(f"X and y must have the same length, got {len(X)} and {len(y)}")
+    y = torch.as_tensor(y, dtype=torch.float32).reshape(-1, 1)   # (batch, 1)
+    return ((naive_forecast(X, target_col) - y) ** 2).mean().item()
+    # END SOLUTION
+
+
+# ---------------------------------------------------------------------------
+# Step 4: the forecasters
+# ---------------------------------------------------------------------------
+
+class LSTMForecaster(nn.Module):
+    """An LSTM reads the window; a linear layer turns its last hidden state into
+    one predicted value."""
+
+    def __init__(self, input_size=1, hidden_size=32):
+        super().__init__()
+        # BEGIN SOLUTION
+        # HINT: create self.lstm = nn.LSTM(input_size, hidden_size, batch_first=True)
+        # HINT: first, then self.fc = nn.Linear(hidden_size, 1).
+        self.lstm = nn.LSTM(input_size, hidden_size, batch_first=True)
+        self.fc = nn.Linear(hidden_size, 1)
+        # END SOLUTION
+
+    def forward(self, x):
+        # x: (batch, seq_len, input_size) -> (batch, 1)
+        # BEGIN SOLUTION
+        # HINT: out, _ = self.lstm(x) gives (batch, seq_len, hidden_size);
+        # HINT: feed the last time step out[:, -1, :] through self.fc.
+        out, _ = self.lstm(x)                               # (batch, seq_len, hidden_size)
+        return self.fc(out[:, -1, :])                       # (batch, 1)
+        # END SOLUTION
+
+
+class GRUForecaster(nn.Module):
+    """Exercise 2: the same forecaster with a GRU, which has no cell state."""
+
+    def __init__(self, input_size=1, hidden_size=32):
+        super().__init__()
+        # BEGIN SOLUTION
+        # HINT: as LSTMForecaster, with self.gru = nn.GRU(input_size, hidden_size, batch_first=True).
+        self.gru = nn.GRU(input_size, hidden_size, batch_first=True)
+        self.fc = nn.Linear(hidden_size, 1)
+        # END SOLUTION
+
+    def forward(self, x):
+        # x: (batch, seq_len, input_size) -> (batch, 1)
+        # BEGIN SOLUTION
+        # HINT: out, _ = self.gru(x); return self.fc(out[:, -1, :]).
+        out, _ = self.gru(x)                                # (batch, seq_len, hidden_size)
+        return self.fc(out[:, -1, :])                       # (batch, 1)
+        # END SOLUTION
+
+
+# ---------------------------------------------------------------------------
+# Step 5: training with validation, and prediction
+# ---------------------------------------------------------------------------
+
+def train_model(model, X_train, y_train, X_val, y_val, *, epochs=120, lr=0.01,
+                clip_norm=1.0, log_every=30, log=print):
+    """Full-batch Adam on the mean squared error, as in the lesson.
+
+    Each epoch: one gradient step on the whole training set, the total gradient
+    norm clipped to ``clip_norm`` (``None`` turns clipping off). At epoch 1,
+    every ``log_every``-th epoch and the last epoch, the model is evaluated on
+    the validation set (eval mode, no gradient) and a row
+    ``{"epoch", "train_mse", "val_mse"}`` is recorded and passed to ``log`` as
+    ``epoch=001 train_mse=0.5168 val_mse=0.4633``. Returns the rows; the model
+    is left in eval mode.
+    """
+    # BEGIN SOLUTION
+    # HINT: loss_fn = nn.MSELoss(); optimizer = torch.optim.Adam(model.parameters(), lr=lr).
+    # HINT: each epoch: model.train(), predict X_train, loss, optimizer.zero_grad(),
+    # HINT: loss.backward(), clip with torch.nn.utils.clip_grad_norm_ unless clip_norm is None,
+    # HINT: optimizer.step(). At epoch 1, every log_every-th and the last epoch: model.eval(),
+    # HINT: the validation loss under torch.no_grad(), append the row and call log (unless None).
+    if isinstance(epochs, bool) or not isinstance(epochs, numbers.Integral) or epochs < 1:
+        raise ValueError(f"epochs must be a positive int, got {epochs!r}")
+    if len(X_train) != len(y_train) or len(X_val) != len(y_val):
+        raise ValueError("X and y must have the same length on each side of the split")
+
+    loss_fn = nn.MSELoss()
+    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
+    history = []
+    for epoch in range(1, epochs + 1):
+        model.train()
+        loss = loss_fn(model(X_train), y_train)
+        optimizer.zero_grad()
+        loss.backward()
+        if clip_norm is not None:
+            torch.nn.utils.clip_grad_norm_(model.parameters(), clip_norm)
+        optimizer.step()
+
+        if epoch == 1 or epoch % log_every == 0 or epoch == epochs:
+            model.eval()
+            with torch.no_grad():
+                val_loss = loss_fn(model(X_val), y_val)
+            row = {"epoch": epoch, "train_mse": loss.item(), "val_mse": val_loss.item()}
+            history.append(row)
+            if log is not None:
+                log(f"epoch={epoch:03d} train_mse={row['train_mse']:.4f} val_mse={row['val_mse']:.4f}")
+    model.eval()
+    return history
+    # END SOLUTION
+
+
+def predict(model, X):
+    """The model's predictions for ``X``, (batch, 1), in eval mode without gradients."""
+    # BEGIN SOLUTION
+    # HINT: model.eval(), then model(X) under torch.no_grad().
+    model.eval()
+    with torch.no_grad():
+        return model(torch.as_tensor(X, dtype=torch.float32))
+    # END SOLUTION
+
+
+# ---------------------------------------------------------------------------
+# Exercises
+# ---------------------------------------------------------------------------
+
+def compare_window_sizes(series, sizes=(8, 16, 32), *, epochs=120, seed=42):
+    """Exercise 1: the validation MSE of a fresh LSTM for each window size.
+
+    For each size: windows, a 0.8 time split, ``torch.manual_seed(seed)``, a new
+    ``LSTMForecaster``, ``train_model(..., log=None)``. Returns {size: val_mse}.
+    """
+    # BEGIN SOLUTION
+    # HINT: for each size: make_windows, time_split(..., 0.8), torch.manual_seed(seed),
+    # HINT: LSTMForecaster(input_size=X.shape[2]), train_model(..., epochs=epochs, log=None);
+    # HINT: the value is the last history row's "val_mse".
+    results = {}
+    for size in sizes:
+        X, y = make_windows(series, size)
+        X_train, X_val, y_train, y_val = time_split(X, y, 0.8)
+        torch.manual_seed(seed)
+        model = LSTMForecaster(input_size=X.shape[2])
+        history = train_model(model, X_train, y_train, X_val, y_val, epochs=epochs, log=None)
+        results[size] = history[-1]["val_mse"]
+    return results
+    # END SOLUTION
+
+
+def two_feature_series(n=220, seed=42):
+    """Exercise 4: the lesson's series with cos(0.12 t) as a second feature, (n, 2)."""
+    # BEGIN SOLUTION
+    # HINT: column 0 is make_series(n, seed), column 1 is np.cos(0.12 * np.arange(n));
+    # HINT: stack them to shape (n, 2), float32.
+    t = np.arange(n)
+    return np.stack([make_series(n, seed), np.cos(t * 0.12)], axis=1).astype(np.float32)
+    # END SOLUTION
+
+
+def rolling_forecast(model, window, steps):
+    """Exercise 5: forecast ``steps`` values ahead, feeding each prediction back.
+
+    window: the last w observed values, (w,) or (w, 1); it is not modified.
+    Returns (steps,): predict one step, drop the oldest value, append the
+    prediction, repeat.
+    """
+    # BEGIN SOLUTION
+    # HINT: raise ValueError if steps < 1. Copy the window to a (1, w, 1) float32 tensor;
+    # HINT: in eval mode under torch.no_grad(), repeat: next = model(current), keep it,
+    # HINT: current = torch.cat([current[:, 1:], next.reshape(1, 1, 1)], dim=1).
+    if isinstance(steps, bool) or not isinstance(steps, numbers.Integral) or steps < 1:
+        raise ValueError(f"steps must be a positive int, got {steps!r}")
+    current = torch.as_tensor(window, dtype=torch.float32).clone().reshape(1, -1, 1)  # (1, w, 1)
+    if current.shape[1] < 1 or not torch.isfinite(current).all():
+        raise ValueError("window must hold at least one finite value")
+    model.eval()
+    predictions = []
+    with torch.no_grad():
+        for _ in range(steps):
+            next_value = model(current).reshape(1, 1, 1)                  # (1, 1, 1)
+            predictions.append(next_value.reshape(()))
+            current = torch.cat([current[:, 1:], next_value], dim=1)     # (1, w, 1)
+    return torch.stack(predictions)                                      # (steps,)
+    # END SOLUTION
+
+
+# ---------------------------------------------------------------------------
+# The real-project path: scale with training statistics only
+# ---------------------------------------------------------------------------
+
+class Standardizer:
+    """Per-column standardisation with statistics fitted once, on training data."""
+
+    def fit(self, values):
+        """Store the per-column mean and standard deviation of ``values``."""
+        # BEGIN SOLUTION
+        # HINT: values = check_series(values); mean_ = values.mean(axis=0),
+        # HINT: std_ = values.std(axis=0) with 1.0 wherever it is 0 (a constant column). Return self.
+        values = check_series(values)
+        self.mean_ = values.mean(axis=0)
+        std = values.std(axis=0)
+        self.std_ = np.where(std > 0, std, 1.0).astype(np.float32)
+        return self
+        # END SOLUTION
+
+    def transform(self, values):
+        """(values - mean_) / std_, with the fitted statistics."""
+        # BEGIN SOLUTION
+        # HINT: return (check_series(values) - self.mean_) / self.std_.
+        return (check_series(values) - self.mean_) / self.std_
+        # END SOLUTION
+
+    def inverse_transform(self, values):
+        """values * std_ + mean_: undoes ``transform``."""
+        # BEGIN SOLUTION
+        # HINT: return check_series(values) * self.std_ + self.mean_.
+        return check_series(values) * self.std_ + self.mean_
+        # END SOLUTION
+
+
+def prepare_data(series, window_size, train_frac=0.8):
+    """Scale, window and split a series without looking at the validation future.
+
+    The scaler is fitted on ``series[:split + window_size]``, the values the
+    training windows and targets see, then applied to the whole series.
+    Returns (X_train, X_val, y_train, y_val, scaler).
+    """
+    # BEGIN SOLUTION
+    # HINT: values = check_series(series); check window_size; split = int((n - w) * train_frac);
+    # HINT: fit a Standardizer on values[:split + w] only, transform all of values,
+    # HINT: then make_windows and time_split(..., train_frac).
+    values = check_series(series)
+    check_window_size(window_size, len(values))
+    split = int((len(values) - window_size) * train_frac)
+    scaler = Standardizer().fit(values[: split + window_size])
+    X, y = make_windows(scaler.transform(values), window_size)
+    X_train, X_val, y_train, y_val = time_split(X, y, train_frac)
+    return X_train, X_val, y_train, y_val, scaler
+    # END SOLUTION
+
+
+# ---------------------------------------------------------------------------
+# The lesson's lab, end to end
+# ---------------------------------------------------------------------------
+
+def run_lab(window_size=16, epochs=120, log=print):
+    """Run the lesson's lab and print what the lesson prints. Returns its results."""
+    series = make_series(220, 42)
+    X, y = make_windows(series, window_size)
+    X_train, X_val, y_train, y_val = time_split(X, y, 0.8)
+    log("window_lab")
+    log(f"X: {tuple(X.shape)} y: {tuple(y.shape)}")
+    log(f"train: {tuple(X_train.shape)} val: {tuple(X_val.shape)}")
+    log(f"naive_val_mse: {round(naive_mse(X_val, y_val), 4)}")
+
+    torch.manual_seed(42)
+    model = LSTMForecaster()
+    history = train_model(model, X_train, y_train, X_val, y_val, epochs=epochs, log=log)
+    val_pred = predict(model, X_val)
+    log(f"first_5_pred: {[round(v, 3) for v in val_pred[:5, 0].tolist()]}")
+    log(f"first_5_true: {[round(v, 3) for v in y_val[:5, 0].tolist()]}")
+    return {"series": series, "model": model, "history": history, "val_pred": val_pred,
+            "X_train": X_train, "X_val": X_val, "y_train": y_train, "y_val": y_val}
+
+
+if __name__ == "__main__":
+    run_lab()

@@ -1,0 +1,110 @@
+"""The student files are generated from the reference and stay in sync with it."""
+
+import ast
+import importlib.util
+import inspect
+
+import nbformat
+import numpy as np
+import pytest
+import torch
+
+from autograder import assign
+from autograder.submission import notebook_code
+from conftest import ROOT
+
+
+def load_module(path, name):
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.parametrize("path", [assign.STUB_FILE, assign.NOTEBOOK_FILE], ids=["stub file", "notebook"])
+def test_committed_student_files_equal_what_the_generator_makes_now(path):
+    expected = assign.generated_files()[path]
+    assert path.read_text() == expected, f"{path.name} is stale: run `autograder assign`"
+
+
+@pytest.fixture(scope="module")
+def stubs():
+    return load_module(assign.STUB_FILE, "lesson_stubs")
+
+
+STUB_CALLS = {
+    "check_series": lambda m: m.check_series([1.0]),
+    "check_window_size": lambda m: m.check_window_size(2, 5),
+    "check_target_col": lambda m: m.check_target_col(0, 1),
+    "check_windows": lambda m: m.check_windows(torch.zeros(1, 2, 1)),
+    "make_windows": lambda m: m.make_windows(np.arange(5.0), 2),
+    "time_split": lambda m: m.time_split(torch.zeros(5, 2, 1), torch.zeros(5, 1)),
+    "naive_forecast": lambda m: m.naive_forecast(torch.zeros(3, 2, 1)),
+    "naive_mse": lambda m: m.naive_mse(torch.zeros(3, 2, 1), torch.zeros(3, 1)),
+    "LSTMForecaster": lambda m: m.LSTMForecaster(),
+    "GRUForecaster": lambda m: m.GRUForecaster(),
+    "train_model": lambda m: m.train_model(torch.nn.Linear(1, 1), *[torch.zeros(2, 1)] * 4),
+    "predict": lambda m: m.predict(torch.nn.Linear(1, 1), torch.zeros(2, 1)),
+    "compare_window_sizes": lambda m: m.compare_window_sizes(np.arange(30.0)),
+    "two_feature_series": lambda m: m.two_feature_series(),
+    "rolling_forecast": lambda m: m.rolling_forecast(torch.nn.Identity(), torch.zeros(3), 2),
+    "Standardizer.fit": lambda m: m.Standardizer().fit(np.ones(3)),
+    "Standardizer.transform": lambda m: m.Standardizer().transform(np.ones(3)),
+    "Standardizer.inverse_transform": lambda m: m.Standardizer().inverse_transform(np.ones(3)),
+    "prepare_data": lambda m: m.prepare_data(np.arange(30.0), 3),
+}
+
+
+@pytest.mark.parametrize("name", sorted(STUB_CALLS))
+def test_every_stub_raises_not_implemented_with_a_hint(stubs, name):
+    with pytest.raises(NotImplementedError) as raised:
+        STUB_CALLS[name](stubs)
+    assert len(str(raised.value)) > 20                      # a hint, not an empty error
+
+
+def test_every_solution_region_became_a_stub():
+    reference = assign.REFERENCE.read_text()
+    assert reference.count("# BEGIN SOLUTION") == len(STUB_CALLS) + 2   # two forward() bodies are stubs too
+    stub = assign.STUB_FILE.read_text()
+    assert "BEGIN SOLUTION" not in stub and "HINT:" not in stub
+    assert stub.count("raise NotImplementedError(") == reference.count("# BEGIN SOLUTION")
+
+
+def test_stubs_keep_every_public_signature_and_the_given_code(reference, stubs):
+    for name, obj in vars(reference).items():
+        if name.startswith("_") or getattr(obj, "__module__", None) != reference.__name__:
+            continue
+        assert hasattr(stubs, name), f"the stub file lost {name}"
+        if inspect.isfunction(obj):
+            assert inspect.signature(getattr(stubs, name)) == inspect.signature(obj)
+    assert np.array_equal(stubs.make_series(), reference.make_series())
+
+
+def test_notebook_code_cells_hold_the_whole_stub_module_and_its_run_cell_is_guarded():
+    notebook = nbformat.read(assign.NOTEBOOK_FILE, as_version=4)
+    nbformat.validate(notebook)
+    code = notebook_code(assign.NOTEBOOK_FILE.read_text())
+    ast.parse(code)
+    for line in assign.STUB_FILE.read_text().splitlines():
+        if line.startswith(("def ", "class ")):
+            assert line in code
+    assert 'if __name__ == "__main__":' in notebook.cells[-2].source
+    assert sum(c.cell_type == "markdown" for c in notebook.cells) >= 8
+
+
+def test_unbalanced_markers_are_refused():
+    with pytest.raises(assign.MarkerError, match="never closed"):
+        assign.make_stub_source('"""doc"""\ndef f():\n    # BEGIN SOLUTION\n    # HINT: x\n    return 1\n')
+    with pytest.raises(assign.MarkerError, match="without BEGIN"):
+        assign.make_stub_source('"""doc"""\ndef f():\n    return 1\n    # END SOLUTION\n')
+    with pytest.raises(assign.MarkerError, match="no HINT"):
+        assign.make_stub_source('"""doc"""\ndef f():\n    # BEGIN SOLUTION\n    return 1\n    # END SOLUTION\n')
+
+
+def test_hints_with_quotes_stay_valid_python():
+    out = assign.make_stub_source('"""doc"""\ndef f():\n    # BEGIN SOLUTION\n    # HINT: use "x" and \'y\' \\n\n'
+                                  '    return 1\n    # END SOLUTION\n')
+    namespace = {}
+    exec(compile(out, "stub", "exec"), namespace)
+    with pytest.raises(NotImplementedError, match="use \"x\" and 'y'"):
+        namespace["f"]()

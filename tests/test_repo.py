@@ -1,0 +1,30 @@
+"""The repository's promises: the README's two commands, and CI running the second."""
+
+import re
+
+from conftest import ROOT
+
+
+def readme_commands():
+    text = (ROOT / "README.md").read_text()
+    block = re.search(r"```(?:sh|bash)?\n(.*?)```", text, re.S)
+    assert block and text.index(block.group(0)) < 200, "README.md must open with its command block"
+    return [line for line in block.group(1).splitlines() if line.strip()]
+
+
+def test_readme_opens_with_exactly_two_commands():
+    commands = readme_commands()
+    assert len(commands) == 2
+    assert "autograder grade" in commands[0] and "pytest" in commands[1]
+    assert all("-c constraints.txt" in c for c in commands)
+
+
+def test_ci_runs_the_readme_test_command_verbatim():
+    ci = (ROOT / ".ci" / "run").read_text().splitlines()
+    assert readme_commands()[1] in ci
+
+
+def test_torch_is_pinned_for_installs_and_a_range_for_the_package():
+    assert "torch==2.13.0" in (ROOT / "constraints.txt").read_text().split()
+    pyproject = (ROOT / "pyproject.toml").read_text()
+    assert re.search(r'"torch>=[\d.]+,<\d+"', pyproject)

@@ -1,0 +1,30 @@
+"""`python -m solutions` with its options, end to end."""
+
+import subprocess
+import sys
+
+import pytest
+
+from conftest import ROOT
+
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.mark.slow
+def test_exercises_and_plots_run_end_to_end(tmp_path, expected_output):
+    out = subprocess.run([sys.executable, "-m", "solutions", "--exercises", "--plot", str(tmp_path)],
+                         cwd=ROOT, capture_output=True, text=True, check=True, timeout=300)
+    assert out.stdout.startswith(expected_output.rstrip("\n") + "\n")     # the lab comes first, unchanged
+    for title in ["Exercise 1: window size", "Exercise 2: LSTM vs GRU", "Exercise 3: gradient clipping",
+                  "Exercise 4: a second feature", "Exercise 5: rolling forecast", "Standardised pipeline"]:
+        assert title in out.stdout
+    assert "<- best" in out.stdout
+    names = ["predictions.png", "training_curves.png", "rolling_forecast.png", "window_sizes.png"]
+    for name in names:
+        data = (tmp_path / name).read_bytes()
+        assert data.startswith(PNG_MAGIC) and len(data) > 5000, name
+
+
+def test_unknown_option_is_refused_with_usage():
+    out = subprocess.run([sys.executable, "-m", "solutions", "--nope"], cwd=ROOT, capture_output=True, text=True)
+    assert out.returncode == 2 and "usage" in out.stderr
