@@ -76,10 +76,15 @@ class Session:
         self.lost = None
         self.confinement = []
 
-    def begin(self):
+    def begin(self, wait=True):
         """Start the worker process; the import itself happens in ``ensure_imported``."""
-        self.worker.start(timeout=float(self.rubric.limits["import_seconds"]))
         self.imported = False
+        self.worker.spawn()
+        if wait:
+            self.wait_ready()
+
+    def wait_ready(self):
+        self.worker.wait_ready(timeout=float(self.rubric.limits["import_seconds"]))
 
     def ensure_imported(self):
         if self.worker.alive and self.imported:
@@ -123,7 +128,13 @@ class Session:
 
 
 def _reference():
+    import torch
+    # Building any optimizer imports torch._dynamo (about a second); here it overlaps the worker's start.
+    import torch._dynamo  # noqa: F401
+
     import solutions.sequence_modeling as reference
+
+    torch.set_num_threads(1)                      # the same numbers whatever the machine's core count
     return reference
 
 
@@ -168,10 +179,6 @@ def grade(path, mode="grade", rubric=None, only=None):
     submission = path if isinstance(path, Submission) else load_submission(path)
     items = [item for item in rubric.items if (mode == "grade" or item.check) and (only is None or item.id in only)]
     sandbox.become_subreaper()
-
-    import torch
-
-    torch.set_num_threads(1)
     result = GradeResult(str(submission.path), mode, [])
     if submission.forbidden:
         reason = (f"the submission imports {', '.join(submission.forbidden)}: the reference and the grader are "
@@ -187,8 +194,9 @@ def grade(path, mode="grade", rubric=None, only=None):
         session = Session(code_path, rubric, run_as=_run_as())
         try:
             try:
-                session.begin()
-                reference = _reference()          # imported while the worker starts
+                session.begin(wait=False)
+                reference = _reference()          # torch loads here while the worker loads it there
+                session.wait_ready()
                 session.ensure_imported()
             except (ImportFailed, sandbox.WorkerLost) as failure:
                 reason = str(failure) if isinstance(failure, ImportFailed) else failure.reason
@@ -196,6 +204,7 @@ def grade(path, mode="grade", rubric=None, only=None):
                 result.items = [_zero(item, "the submission could not be imported: " + reason.splitlines()[0])
                                 for item in items]
                 return result
+            result.confinement = list(session.worker.confined)
             result.items = [_grade_item(session, item, rubric, mode, reference) for item in items]
         finally:
             result.printed = session.worker.printed()

@@ -60,7 +60,7 @@ def results_json(result):
         "output_format": "text",
         "visibility": "visible",
         "stdout_visibility": "hidden",
-        "extra_data": {"mode": result.mode, "status": result.status},
+        "extra_data": {"mode": result.mode, "status": result.status, "sandbox": result.confinement},
         "tests": tests,
     }
 

@@ -93,13 +93,16 @@ def reap_orphans(keep=()):
 
 
 def site_dirs():
-    """The folders holding numpy and torch: the worker's whole third-party path."""
-    import numpy
-    import torch
+    """The folders holding numpy and torch: the worker's whole third-party path.
+
+    Found with find_spec, which does not import them: the grader's own torch
+    import should overlap the worker's, not delay its start.
+    """
+    import importlib.util
 
     dirs = []
-    for module in (numpy, torch):
-        folder = str(Path(module.__file__).resolve().parent.parent)
+    for name in ("numpy", "torch"):
+        folder = str(Path(importlib.util.find_spec(name).origin).resolve().parent.parent)
         if folder not in dirs:
             dirs.append(folder)
     return dirs
@@ -127,11 +130,17 @@ class Worker:
         self.next_id = 0
         self.workdir = None
         self.starts = 0
+        self.confined = []
 
     # -- lifecycle ----------------------------------------------------------------
 
     def start(self, timeout):
         """Start the worker and wait for it to say it is ready."""
+        self.spawn()
+        self.wait_ready(timeout)
+
+    def spawn(self):
+        """Start the worker process without waiting for it (it imports torch meanwhile)."""
         self.workdir = tempfile.mkdtemp(prefix="autograder-worker-")
         worker_copy = Path(self.workdir) / "_grading_worker.py"
         shutil.copyfile(WORKER_SOURCE, worker_copy)
@@ -149,7 +158,7 @@ class Worker:
             "PATH": "/usr/bin:/bin", "HOME": self.workdir, "TMPDIR": self.workdir,
             "LANG": "C.UTF-8", "PYTHONHASHSEED": "0", "PYTHONDONTWRITEBYTECODE": "1",
             "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1",
-            "MPLBACKEND": "Agg",
+            "MPLBACKEND": "Agg", "MPLCONFIGDIR": self.workdir,
         }
         for name in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"):
             if name in os.environ:
@@ -168,9 +177,12 @@ class Worker:
         self.buffer = b""
         self.starts += 1
         threading.Thread(target=self._drain, args=(self.proc.stdout,), daemon=True).start()
+
+    def wait_ready(self, timeout):
         ready = self._read_response(None, time.monotonic() + timeout)
         if not ready.get("ok"):
             raise WorkerDied("the worker did not start")
+        self.confined = list(ready.get("confined", []))
 
     def _drain(self, stream):
         """Keep the first ``output_kb`` of what the submission prints; count the rest."""
@@ -198,7 +210,9 @@ class Worker:
                 os.close(fd)
             except OSError:
                 pass
-        if proc.poll() is None:
+        try:
+            proc.wait(timeout=0.2)                # closed pipes end a healthy worker's loop
+        except subprocess.TimeoutExpired:
             try:
                 os.killpg(proc.pid, signal.SIGTERM)
             except ProcessLookupError:

@@ -54,6 +54,7 @@ class CheckContext:
     def __init__(self, session, item, rubric, mode, reference):
         self.session, self.item, self.rubric, self.mode, self.reference = session, item, rubric, mode, reference
         self.seed = rubric.hidden_seed if mode == "grade" else rubric.public_seed
+        self.data = "unseen" if mode == "grade" else "public"      # how feedback names generated data
         self.examples = rubric.hypothesis["grade_examples" if mode == "grade" else "check_examples"]
 
     def rng(self, stream=""):
@@ -77,6 +78,7 @@ class CheckContext:
     def hypothesis(self, examples=None):
         return settings(max_examples=examples or self.examples, derandomize=True, database=None,
                         deadline=None, suppress_health_check=list(HealthCheck), print_blob=False,
+                        report_multiple_bugs=False,
                         phases=[Phase.explicit, Phase.generate, Phase.shrink])
 
 

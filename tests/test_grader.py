@@ -1,0 +1,289 @@
+"""The grader against the kit's own corpus: what it must pass, fail and survive.
+
+Every check is proven both ways: the reference scores full marks on it, and a
+submission with the matching mistake loses points on it (and only where the
+mistake honestly spreads).
+"""
+
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+
+import nbformat
+import pytest
+
+import corpus
+from autograder import assign
+from autograder.engine import grade
+from autograder.report import results_json
+from autograder.rubric import ITEM_IDS, load_rubric
+from conftest import ROOT
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def rubric():
+    return load_rubric()
+
+
+@pytest.fixture(scope="module")
+def short_rubric():
+    """The kit's rubric with short time limits, so hangs cost seconds in tests, not minutes."""
+    rubric = load_rubric()
+    for item in rubric.items:
+        item.seconds = 8.0
+    rubric.limits["import_seconds"] = 30
+    return rubric
+
+
+def grade_source(tmp_path, name, source, rubric, mode="grade"):
+    path = tmp_path / f"{name}.py"
+    path.write_text(source)
+    return grade(path, mode=mode, rubric=rubric)
+
+
+def lost_items(result):
+    return {item.id for item in result.items if not item.passed}
+
+
+def describe(result):
+    return "\n".join(f"{i.id}: {i.score}/{i.max_score} {i.feedback}" for i in result.items)
+
+
+# --- full marks where they are due -------------------------------------------------
+
+@pytest.fixture(scope="module")
+def reference_result(rubric):
+    return grade(ROOT / "solutions" / "sequence_modeling.py", rubric=rubric)
+
+
+def test_reference_scores_100(reference_result):
+    assert reference_result.score == 100, describe(reference_result)
+    assert [item.id for item in reference_result.items] == list(ITEM_IDS)     # the rubric's order
+
+
+def test_reference_passes_the_self_check(rubric):
+    result = grade(ROOT / "solutions" / "sequence_modeling.py", mode="check", rubric=rubric)
+    assert result.score == result.max_score == 100, describe(result)
+
+
+@pytest.mark.parametrize("case", corpus.CORRECT_VARIANTS, ids=lambda c: c.name)
+def test_correct_variants_score_100(tmp_path, rubric, case):
+    result = grade_source(tmp_path, case.name, corpus.build(case), rubric)
+    assert result.score == 100, describe(result)
+
+
+def test_notebook_filled_with_the_reference_scores_100(tmp_path, rubric):
+    """The generated notebook with every stub cell replaced by the reference's code."""
+    notebook = nbformat.read(assign.NOTEBOOK_FILE, as_version=4)
+    filled = {title: code for title, code in assign._split_sections(strip_markers(assign.REFERENCE.read_text()))}
+    stub_sections = assign._split_sections(assign.STUB_FILE.read_text())
+    replaced = 0
+    for cell in notebook.cells:
+        for title, stub_code in stub_sections:
+            if cell.cell_type == "code" and title in filled and cell.source.split("\n")[0] == stub_code.split("\n")[0]:
+                cell.source = filled[title]
+                replaced += 1
+                break
+    assert replaced >= 8
+    path = tmp_path / "filled.ipynb"
+    nbformat.write(notebook, path)
+    result = grade(path, rubric=rubric)
+    assert result.score == 100, describe(result)
+
+
+def strip_markers(source):
+    return "\n".join(line for line in source.splitlines()
+                     if not re.match(r"\s*# (BEGIN SOLUTION|END SOLUTION|HINT:)", line)) + "\n"
+
+
+# --- the stub file: zero, cleanly -----------------------------------------------------
+
+def test_unmodified_stub_file_scores_zero_with_a_clean_report_and_exit_0(tmp_path):
+    out = subprocess.run([sys.executable, "-m", "autograder", "grade", str(assign.STUB_FILE),
+                          "--json", str(tmp_path / "r.json")], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    assert "Total: 0.00/100" in out.stdout
+    assert out.stdout.count("not implemented yet") == len(ITEM_IDS)
+    assert "Traceback" not in out.stdout and out.stderr == ""
+    data = json.loads((tmp_path / "r.json").read_text())
+    assert data["score"] == 0 and all(t["status"] == "failed" for t in data["tests"])
+
+
+# --- wrong submissions lose points exactly where expected --------------------------------
+
+@pytest.mark.parametrize("case", corpus.WRONG, ids=lambda c: c.name)
+def test_wrong_submission_loses_points_only_where_expected(tmp_path, rubric, case):
+    result = grade_source(tmp_path, case.name, corpus.build(case), rubric)
+    assert lost_items(result) == case.loses, f"{case.why}\n{describe(result)}"
+    for item in result.items:
+        if item.id in case.loses:
+            assert item.feedback and "GRADER ERROR" not in item.feedback
+
+
+def test_every_item_is_proven_by_a_wrong_submission():
+    proven = set().union(*(case.loses for case in corpus.WRONG))
+    assert proven == set(ITEM_IDS)
+
+
+# --- hostile submissions ------------------------------------------------------------------
+
+def running_markers(marker):
+    """PIDs of processes whose command line contains ``marker``."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                cmdline = open(f"/proc/{entry}/cmdline", "rb").read().replace(b"\0", b" ")
+            except OSError:
+                continue
+            if marker.encode() in cmdline:
+                found.append(int(entry))
+    return found
+
+
+@pytest.mark.parametrize("case", corpus.HOSTILE, ids=lambda c: c.name)
+def test_hostile_submission_costs_only_its_own_items(tmp_path, short_rubric, case):
+    started = time.monotonic()
+    result = grade_source(tmp_path, case.name, corpus.build(case), short_rubric)
+    assert time.monotonic() - started < 240
+    json.dumps(results_json(result), allow_nan=False)               # valid results, always
+    assert lost_items(result) == case.loses, describe(result)
+    if case.name == "patched_comparisons":
+        plain = grade_source(tmp_path, "plain", corpus.build(corpus.without_prefix(case)), short_rubric)
+        assert [i.score for i in result.items] == [i.score for i in plain.items]
+    else:
+        for item in result.items:
+            if item.id in case.loses:
+                assert item.score == 0, f"{item.id} earned points under attack: {item.feedback}"
+    assert not running_markers("_grading_worker.py"), "a worker was left running"
+
+
+ORPHAN = """
+import os, subprocess
+subprocess.Popen(["sleep", "6137"], start_new_session=True)
+if os.fork() == 0:
+    os.setsid()
+    if os.fork() == 0:
+        os.execv("/bin/sleep", ["sleep", "6138"])
+    os._exit(0)
+"""
+
+
+def test_orphaned_processes_do_not_outlive_grading(tmp_path, short_rubric):
+    source = ORPHAN + corpus.REFERENCE.read_text()
+    result = grade_source(tmp_path, "orphans", source, short_rubric)
+    assert result.score == 100, describe(result)
+    assert not running_markers("sleep 6137") and not running_markers("sleep 6138")
+
+
+FORGER = """
+import json, os, pathlib
+forged = {"score": 100, "max_score": 100, "tests": []}
+targets = [pathlib.Path("results.json"), pathlib.Path("/autograder/results/results.json")]
+try:
+    cmd = open(f"/proc/{os.getppid()}/cmdline", "rb").read().split(b"\\0")
+    targets += [pathlib.Path(cmd[i + 1].decode()) for i, a in enumerate(cmd) if a == b"--json"]
+except Exception:
+    pass
+for target in targets:
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(json.dumps(forged))
+    except Exception:
+        pass
+"""
+
+
+def test_a_forged_results_file_is_never_read(tmp_path):
+    submission = tmp_path / "forger.py"
+    submission.write_text(FORGER + assign.STUB_FILE.read_text())
+    out_json = tmp_path / "results.json"
+    subprocess.run([sys.executable, "-m", "autograder", "grade", str(submission), "--json", str(out_json)],
+                   cwd=ROOT, capture_output=True, text=True, timeout=300, check=True)
+    assert json.loads(out_json.read_text())["score"] == 0
+
+
+# --- determinism ------------------------------------------------------------------------------
+
+def without_timing(result):
+    data = results_json(result)
+    data.pop("execution_time")
+    return data
+
+
+def test_grading_twice_gives_identical_json(tmp_path, rubric):
+    case = corpus.WRONG[0]
+    path = tmp_path / "twice.py"
+    path.write_text(corpus.build(case))
+    assert without_timing(grade(path, rubric=rubric)) == without_timing(grade(path, rubric=rubric))
+
+
+def test_thread_count_does_not_change_the_grade(tmp_path):
+    path = tmp_path / "threads.py"
+    path.write_text(corpus.build(corpus.WRONG[0]))
+    outputs = []
+    for threads in ("1", "2"):
+        env = dict(os.environ, OMP_NUM_THREADS=threads, MKL_NUM_THREADS=threads)
+        out_json = tmp_path / f"r{threads}.json"
+        subprocess.run([sys.executable, "-m", "autograder", "grade", str(path), "--json", str(out_json)],
+                       cwd=ROOT, env=env, capture_output=True, check=True, timeout=300)
+        data = json.loads(out_json.read_text())
+        data.pop("execution_time")
+        outputs.append(data)
+    assert outputs[0] == outputs[1]
+
+
+# --- the command line and the result schema ------------------------------------------------------
+
+@pytest.mark.parametrize("make_path,reason", [
+    (lambda d: d / "missing.py", "no such file"),
+    (lambda d: (d / "notes.txt").write_text("x") and d / "notes.txt", "not a .py file"),
+    (lambda d: (d / "empty").mkdir() or d / "empty", "folder has no sequence_modeling"),
+    (lambda d: (d / "broken.ipynb").write_text("{not json") and d / "broken.ipynb", "not a readable Jupyter notebook"),
+    (lambda d: (d / "latin.py").write_bytes(b"x = '\xe9'\n") and d / "latin.py", "not UTF-8"),
+], ids=["missing", "extension", "empty folder", "bad notebook", "not utf-8"])
+def test_ungradable_paths_exit_2_with_a_one_line_reason(tmp_path, make_path, reason):
+    path = make_path(tmp_path)
+    out = subprocess.run([sys.executable, "-m", "autograder", "grade", str(path)], cwd=ROOT,
+                         capture_output=True, text=True, timeout=120)
+    assert out.returncode == 2
+    assert reason in out.stderr and len(out.stderr.strip().splitlines()) == 1
+    assert out.stdout == ""
+
+
+def test_a_folder_holding_sequence_modeling_py_is_graded(tmp_path, rubric):
+    (tmp_path / "sequence_modeling.py").write_text(corpus.build(corpus.WRONG[0]))
+    result = grade(tmp_path, rubric=rubric)
+    assert lost_items(result) == corpus.WRONG[0].loses
+
+
+def test_results_json_follows_gradescope_and_the_spec(reference_result):
+    data = results_json(reference_result)
+    assert {"score", "max_score", "execution_time", "output", "tests"} <= set(data)
+    assert data["score"] == 100 and data["max_score"] == 100
+    assert [t["tags"] for t in data["tests"]] == [[item_id] for item_id in ITEM_IDS]
+    for test in data["tests"]:
+        assert {"name", "score", "max_score", "status", "output", "visibility", "tags"} <= set(test)
+        assert test["status"] in ("passed", "failed")
+        assert test["visibility"] in ("visible", "hidden", "after_due_date", "after_published")
+
+
+def test_import_failure_zeroes_every_item_with_the_trimmed_traceback(tmp_path, rubric):
+    result = grade_source(tmp_path, "typo", "import numpy as np\n\ndef make_windows(:\n    pass\n", rubric)
+    assert result.score == 0 and "SyntaxError" in result.import_error
+    assert all("could not be imported" in item.feedback for item in result.items)
+
+
+def test_self_check_never_shows_hidden_data_or_thresholds(tmp_path, rubric):
+    path = tmp_path / "copier.py"
+    path.write_text(corpus.build(next(c for c in corpus.WRONG if c.name == "last_value_copier")))
+    out = subprocess.run([sys.executable, "-m", "autograder", "check", str(path)], cwd=ROOT,
+                         capture_output=True, text=True, timeout=300, check=True)
+    assert "unseen series" not in out.stdout.split("This self-check uses public data")[0]
+    assert str(rubric.hidden_seed) not in out.stdout
+    assert "public series 1" in out.stdout
