@@ -430,7 +430,7 @@ class Worker:
         model = self.run(self.student(req.get("cls", "LSTMForecaster")), **req.get("init", {}))
         history = self.run(self.student("train_model"), model, X_train, y_train, X_val, y_val, log=None)
         val_pred = self.run(self.student("predict"), model, X_val)
-        out = {"history": history, "val_pred": val_pred}
+        out = {"history": history, "val_pred": val_pred, "X_val": X_val, "y_val": y_val}
         if req.get("rolling_steps"):
             try:
                 window = torch.as_tensor(X_val)[0, :, 0].clone()
