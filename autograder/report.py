@@ -66,6 +66,6 @@ def results_json(result):
 
 
 def write_results_json(result, path):
-    with open(path, "w") as f:
-        json.dump(results_json(result), f, indent=2, allow_nan=False)
-        f.write("\n")
+    from autograder.files import atomic_write_text
+
+    atomic_write_text(path, json.dumps(results_json(result), indent=2, allow_nan=False) + "\n")

@@ -512,11 +512,25 @@ def _enter_namespaces(config, keep_fds):
             signal.signal(sig, signal.SIG_DFL)
             os.kill(os.getpid(), sig)
         os._exit(os.WEXITSTATUS(status) if os.WIFEXITED(status) else 1)
+    die_with_parent()                               # reset by fork: PID 1 here dies with its parent
     libc.mount(b"proc", b"/proc", b"proc", 0, None)
     return applied
 
 
+def die_with_parent():
+    """If the grader dies (a killed batch server), take this process down too."""
+    import ctypes
+    import signal
+
+    PR_SET_PDEATHSIG = 1
+    try:
+        ctypes.CDLL(None).prctl(PR_SET_PDEATHSIG, int(signal.SIGKILL), 0, 0, 0)
+    except (OSError, AttributeError):
+        pass
+
+
 def main():
+    die_with_parent()
     request_fd, response_fd = int(sys.argv[1]), int(sys.argv[2])
     sys.path[:0] = json.loads(sys.argv[3])
     applied = confine(json.loads(sys.argv[4]), (request_fd, response_fd))

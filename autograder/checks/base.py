@@ -176,7 +176,7 @@ def need_close(actual, expected, what, rtol=1e-5, atol=1e-6):
         raise CheckFailed(f"{what} contains NaN or inf")
     if not np.allclose(actual, expected, rtol=rtol, atol=atol):
         index = np.unravel_index(np.argmax(np.abs(actual - expected)), actual.shape) if actual.size else ()
-        raise CheckFailed(f"{what}{list(index) if index else ''} should be "
+        raise CheckFailed(f"{what}{[int(i) for i in index] if index else ''} should be "
                           f"{expected[index]:.6g}, got {actual[index]:.6g}")
 
 

@@ -44,7 +44,7 @@ def check_window_comparison(ctx):
         if not isinstance(got, dict) or sorted(got) != [8, 16, 32]:
             raise CheckFailed(f"by default the sizes are 8, 16 and 32; got keys {list(got) if isinstance(got, dict) else got}")
 
-    checks.run(f"sizes {sizes}, {epochs} epochs on a {ctx.data} series: the reference's numbers, twice", same_as_reference)
+    checks.run(f"{ctx.data} series, sizes {sizes}, {epochs} epochs: the reference's numbers, twice", same_as_reference)
     checks.run("default sizes (8, 16, 32)", default_sizes)
     return checks.outcome()
 

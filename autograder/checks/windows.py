@@ -88,7 +88,7 @@ def check_make_windows(ctx):
         need_close(X, X_ref.numpy(), "X", rtol=0, atol=0)
         need_close(y, y_ref.numpy(), "y", rtol=0, atol=0)
 
-    checks.run(f"a {ctx.data} noisy series, window 16", noisy_series)
+    checks.run(f"{ctx.data} noisy series, window 16", noisy_series)
     return checks.outcome()
 
 
@@ -117,7 +117,7 @@ def check_make_windows_multifeature(ctx):
         need_close(X, X_ref.numpy(), "X", rtol=0, atol=0)
         need_close(y, y_ref.numpy(), "y", rtol=0, atol=0)
 
-    checks.run(f"a {ctx.data} two-feature series, target_col=1", two_features)
+    checks.run(f"{ctx.data} two-feature series, target_col=1", two_features)
     return checks.outcome()
 
 

@@ -1,0 +1,150 @@
+"""One self-contained HTML file per student: scores, feedback, plots and a diagnosis.
+
+Images are PNGs embedded as data URIs, so the file opens in any browser with
+no server and no other files. Everything that came from the submission
+(exception messages, printed output) is escaped: a student's text must never
+become markup in a TA's browser.
+"""
+
+import base64
+import html
+import io
+
+from autograder.diagnosis import diagnose
+
+STYLE = """
+body { font-family: system-ui, sans-serif; max-width: 1000px; margin: 2em auto; padding: 0 1em; color: #222; }
+h1 { font-size: 1.5em; } h2 { font-size: 1.2em; margin-top: 2em; }
+table { border-collapse: collapse; width: 100%; }
+th, td { text-align: left; padding: .4em .6em; border-bottom: 1px solid #ddd; vertical-align: top; }
+td.score { white-space: nowrap; font-variant-numeric: tabular-nums; }
+tr.passed td.mark { color: #1a7f37; } tr.failed td.mark { color: #cf222e; font-weight: bold; }
+.total { font-size: 1.3em; margin: 1em 0; }
+details pre, pre.printed { white-space: pre-wrap; background: #f6f8fa; padding: .6em; font-size: .85em; }
+.finding { border-left: 4px solid #d4a72c; background: #fff8e5; padding: .5em .8em; margin: .6em 0; }
+.healthy { border-left: 4px solid #1a7f37; background: #eefbf0; padding: .5em .8em; }
+img { max-width: 100%; height: auto; border: 1px solid #eee; }
+"""
+
+# Lets a headless browser (and the kit's tests) confirm every image decoded.
+ONLOAD = """
+window.addEventListener("load", function () {
+  var images = Array.prototype.slice.call(document.images);
+  document.body.setAttribute("data-images-loaded",
+    String(images.filter(function (i) { return i.complete && i.naturalWidth > 0; }).length));
+});
+"""
+
+
+def _png(fig):
+    import matplotlib.pyplot as plt
+
+    buffer = io.BytesIO()
+    fig.tight_layout()
+    fig.savefig(buffer, format="png", dpi=90)
+    plt.close(fig)
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+def pipeline_figures(details):
+    """(title, data URI) for each plot the student's trained model allows."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    figures = []
+    truth, pred, naive = details["y_val"], details["pred"], details["naive_pred"]
+    fig, ax = plt.subplots(figsize=(10, 3.6))
+    ax.plot(truth, label="truth", color="black", linewidth=2)
+    ax.plot(pred, label="your model")
+    ax.plot(naive, label="naive (last value)", linestyle="--")
+    ax.set(title="Validation: truth, your prediction and the naive baseline", xlabel="validation step", ylabel="value")
+    ax.legend()
+    ax.grid(True, alpha=0.3)
+    figures.append(("Validation predictions", _png(fig)))
+
+    history = details.get("history")
+    if isinstance(history, list) and history and all(isinstance(r, dict) for r in history):
+        try:
+            epochs = [float(r["epoch"]) for r in history]
+            train = [float(r["train_mse"]) for r in history]
+            val = [float(r["val_mse"]) for r in history]
+        except (KeyError, TypeError, ValueError):
+            epochs = None
+        if epochs:
+            fig, ax = plt.subplots(figsize=(8, 3.4))
+            ax.plot(epochs, train, marker="o", label="train MSE")
+            ax.plot(epochs, val, marker="o", label="validation MSE")
+            ax.axhline(details["naive_mse"], color="grey", linestyle=":", label="naive baseline MSE")
+            ax.set(title="Your training curves (logged epochs)", xlabel="epoch", ylabel="MSE")
+            if min(train + val) > 0:
+                ax.set_yscale("log")
+            ax.legend()
+            ax.grid(True, alpha=0.3)
+            figures.append(("Training curves", _png(fig)))
+
+    rolling = details.get("rolling")
+    if rolling is not None and len(rolling):
+        steps = min(len(rolling), len(truth))
+        fig, ax = plt.subplots(figsize=(8, 3.4))
+        ax.plot(truth[:steps], label="truth", color="black", linewidth=2)
+        ax.plot(rolling[:steps], label="your rolling forecast", marker=".")
+        ax.plot(pred[:steps], label="one-step predictions", alpha=0.6)
+        ax.set(title="Rolling forecast from the first validation window", xlabel="steps ahead", ylabel="value")
+        ax.legend()
+        ax.grid(True, alpha=0.3)
+        figures.append(("Rolling forecast", _png(fig)))
+    return figures
+
+
+def html_report(result, title="Lesson 6.4.4 feedback"):
+    e = html.escape
+    rows = []
+    for item in result.items:
+        state = "passed" if item.passed else "failed"
+        more = ""
+        if len(item.details) > 1:
+            more = "<details><summary>every failing check</summary><pre>" + \
+                   e("\n".join(item.details)) + "</pre></details>"
+        rows.append(f'<tr class="{state}"><td class="mark">{"&#10003;" if item.passed else "&#10007;"}</td>'
+                    f"<td>{e(item.name)}<br><small>{e(item.id)}</small></td>"
+                    f'<td class="score">{item.score:.2f} / {item.max_score:g}</td>'
+                    f"<td>{e(item.feedback)}{more}</td></tr>")
+    parts = [f"<h1>{e(title)}</h1>",
+             f"<p>Submission: <code>{e(result.submission)}</code></p>",
+             f'<p class="total">Total: <strong>{result.score:.2f} / {result.max_score:g}</strong></p>']
+    if result.import_error:
+        parts.append(f"<h2>Your file could not be imported</h2><pre class=\"printed\">{e(result.import_error)}</pre>")
+    parts.append("<h2>Scores</h2><table><tr><th></th><th>item</th><th>score</th><th>feedback</th></tr>"
+                 + "".join(rows) + "</table>")
+
+    details = next((item.artifacts.get("pipeline") for item in result.items if item.artifacts.get("pipeline")), None)
+    if details is not None:
+        parts.append("<h2>How your model predicts</h2>")
+        parts.append(f"<p>On one series, validation MSE {details['model_mse']:.4f} against the naive baseline's "
+                     f"{details['naive_mse']:.4f} (ratio {details['model_mse'] / details['naive_mse']:.2f}; "
+                     "lower is better, 1.0 is no better than repeating the last value).</p>")
+        findings = diagnose(details["y_val"], details["pred"])
+        if findings:
+            for name, evidence, fix in findings:
+                parts.append(f'<div class="finding"><strong>{e(name)}</strong>: {e(evidence)}.<br>{e(fix)}</div>')
+        else:
+            parts.append('<div class="healthy">No lag, flatline, missed peaks or noise stands out in the '
+                         "prediction curve.</div>")
+        for caption, uri in pipeline_figures(details):
+            parts.append(f'<h3>{e(caption)}</h3><img alt="{e(caption)}" src="{uri}">')
+    elif not result.import_error:
+        parts.append("<h2>How your model predicts</h2><p>Your pipeline did not produce predictions to plot yet: "
+                     "make_windows, time_split, LSTMForecaster, train_model and predict must all run.</p>")
+    if result.printed.strip():
+        parts.append("<h2>What your code printed</h2><pre class=\"printed\">" + e(result.printed[:4000]) + "</pre>")
+    return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+            f"<title>{e(title)}</title><style>{STYLE}</style><script>{ONLOAD}</script></head>"
+            f"<body>{''.join(parts)}</body></html>\n")
+
+
+def write_html_report(result, path):
+    from autograder.files import atomic_write_text
+
+    atomic_write_text(path, html_report(result))

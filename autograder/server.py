@@ -1,0 +1,54 @@
+"""A long-lived grading process for batch runs: one job per line on stdin, one answer per line on stdout.
+
+Why a server and not ``autograder grade`` per student: torch and the
+reference load once per server instead of once per submission. Why not grade
+in the batch process itself: a grader that dies (it should not, but a batch
+of hundreds must not bet on it) takes only its current student with it; the
+batch starts a new server and moves on.
+
+A job is {"path", "out_dir", "rubric"}; the server writes results.json,
+report.txt and report.html into out_dir and answers with a short summary.
+"""
+
+import json
+import sys
+from pathlib import Path
+
+
+def grade_job(job):
+    from autograder.engine import grade
+    from autograder.files import atomic_write_text
+    from autograder.html_report import html_report
+    from autograder.report import text_report, write_results_json
+    from autograder.rubric import load_rubric
+    from autograder.submission import UngradablePath
+
+    out = Path(job["out_dir"])
+    out.mkdir(parents=True, exist_ok=True)
+    try:
+        result = grade(job["path"], rubric=load_rubric(job.get("rubric")))
+    except UngradablePath as problem:
+        return {"status": "ungradable", "reason": str(problem)}
+    write_results_json(result, out / "results.json")
+    atomic_write_text(out / "report.txt", text_report(result))
+    atomic_write_text(out / "report.html", html_report(result))
+    return {"status": result.status, "score": result.score,
+            "items": {item.id: item.score for item in result.items}}
+
+
+def main():
+    # Answers go on the real stdout; anything else that prints goes to stderr.
+    answers = sys.stdout
+    sys.stdout = sys.stderr
+    for line in sys.stdin:
+        job = json.loads(line)
+        try:
+            answer = grade_job(job)
+        except Exception as exc:  # noqa: BLE001  (report, keep serving: the batch decides)
+            answer = {"status": "grader_failed", "reason": f"{type(exc).__name__}: {exc}"}
+        answers.write(json.dumps(answer) + "\n")
+        answers.flush()
+
+
+if __name__ == "__main__":
+    main()

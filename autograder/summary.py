@@ -1,0 +1,64 @@
+"""The instructor's view of a batch: per-item pass rates and the score distribution."""
+
+from pathlib import Path
+
+import numpy as np
+
+from autograder.files import atomic_write_text
+
+BINS = list(range(0, 101, 10))
+
+
+def class_statistics(rows, rubric):
+    """(per-item [(id, pass rate, mean score, max)], score histogram counts, totals)."""
+    totals = [float(meta.get("score", 0.0)) for meta in rows.values()]
+    items = []
+    for item in rubric.items:
+        scores = [float(meta.get("items", {}).get(item.id, 0.0)) for meta in rows.values()]
+        passed = sum(score >= item.points - 1e-9 for score in scores)
+        items.append((item.id, passed / len(scores) if scores else 0.0,
+                      float(np.mean(scores)) if scores else 0.0, item.points))
+    histogram = np.histogram(totals, bins=BINS)[0].tolist() if totals else [0] * (len(BINS) - 1)
+    return items, histogram, totals
+
+
+def summary_markdown(rows, rubric):
+    items, histogram, totals = class_statistics(rows, rubric)
+    lines = [f"# Class summary ({len(rows)} students)", ""]
+    if totals:
+        lines.append(f"Mean {np.mean(totals):.1f}, median {np.median(totals):.1f}, "
+                     f"min {min(totals):.1f}, max {max(totals):.1f} (out of {rubric.max_score:g}).")
+        lines.append("")
+    lines += ["| item | full marks | mean score |", "|---|---:|---:|"]
+    lines += [f"| {item_id} | {rate:.0%} | {mean:.2f} / {points:g} |" for item_id, rate, mean, points in items]
+    lines += ["", "| score | students |", "|---|---:|"]
+    for low, count in zip(BINS[:-1], histogram):
+        closing = "]" if low + 10 == 100 else ")"
+        lines.append(f"| [{low}, {low + 10}{closing} | {count} |")
+    return "\n".join(lines) + "\n"
+
+
+def summary_chart(rows, rubric, path):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    items, histogram, _ = class_statistics(rows, rubric)
+    fig, (left, right) = plt.subplots(1, 2, figsize=(13, 5), gridspec_kw={"width_ratios": [3, 2]})
+    names = [item_id for item_id, *_ in items]
+    left.barh(names[::-1], [rate * 100 for _, rate, *_ in items][::-1], color="tab:blue")
+    left.set(title="Students with full marks, per item", xlabel="% of students", xlim=(0, 100))
+    left.grid(True, axis="x", alpha=0.3)
+    right.bar([f"{b}" for b in BINS[:-1]], histogram, color="tab:green", align="edge", width=0.9)
+    right.set(title="Score distribution", xlabel="total score (bins of 10)", ylabel="students")
+    right.grid(True, axis="y", alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(path, dpi=90)
+    plt.close(fig)
+
+
+def write_class_summary(rows, rubric, out):
+    out = Path(out)
+    atomic_write_text(out / "summary.md", summary_markdown(rows, rubric))
+    summary_chart(rows, rubric, out / "summary.png")
