@@ -29,6 +29,7 @@ class ItemResult:
     visibility: str
     details: list = field(default_factory=list)
     artifacts: dict = field(default_factory=dict)
+    outcome: str = "checked"        # or "not_implemented", "timed_out", "crashed", "not_imported"
 
     @property
     def passed(self):
@@ -57,7 +58,7 @@ class GradeResult:
     def status(self):
         if self.import_error:
             return "import_failed"
-        if any("timed out" in item.feedback for item in self.items):
+        if any(item.outcome == "timed_out" for item in self.items):
             return "timed_out"
         return "graded"
 
@@ -183,7 +184,7 @@ def grade(path, mode="grade", rubric=None, only=None):
     if submission.forbidden:
         reason = (f"the submission imports {', '.join(submission.forbidden)}: the reference and the grader are "
                   "off limits, and copying them earns nothing")
-        result.items = [_zero(item, reason) for item in items]
+        result.items = [_zero(item, reason, "not_imported") for item in items]
         result.import_error = reason
         result.execution_time = time.monotonic() - started
         return result
@@ -201,8 +202,8 @@ def grade(path, mode="grade", rubric=None, only=None):
             except (ImportFailed, sandbox.WorkerLost) as failure:
                 reason = str(failure) if isinstance(failure, ImportFailed) else failure.reason
                 result.import_error = reason
-                result.items = [_zero(item, "the submission could not be imported: " + reason.splitlines()[0])
-                                for item in items]
+                result.items = [_zero(item, "the submission could not be imported: " + reason.splitlines()[0],
+                                      "not_imported") for item in items]
                 return result
             result.confinement = list(session.worker.confined)
             result.items = [_grade_item(session, item, rubric, mode, reference) for item in items]
@@ -213,8 +214,8 @@ def grade(path, mode="grade", rubric=None, only=None):
     return result
 
 
-def _zero(item, feedback):
-    return ItemResult(item.id, item.name, 0.0, item.points, feedback, item.visibility)
+def _zero(item, feedback, outcome="checked"):
+    return ItemResult(item.id, item.name, 0.0, item.points, feedback, item.visibility, outcome=outcome)
 
 
 def _grade_item(session, item, rubric, mode, reference):
@@ -226,14 +227,16 @@ def _grade_item(session, item, rubric, mode, reference):
     try:
         outcome = REGISTRY[item.id](ctx)
     except NotImplementedYet as missing:
-        return _zero(item, f"not implemented yet: {missing} raises NotImplementedError (its message is a hint)")
+        return _zero(item, f"not implemented yet: {missing} raises NotImplementedError (its message is a hint)",
+                     "not_implemented")
     except sandbox.WorkerTimeout:
         return _zero(item, f"timed out after {item.seconds:g} s: look for a loop that never ends "
-                           "(the other items were graded on their own)")
+                           "(the other items were graded on their own)", "timed_out")
     except sandbox.WorkerDied as died:
-        return _zero(item, f"the submission's process died during this item: {died.reason}")
+        return _zero(item, f"the submission's process died during this item: {died.reason}", "crashed")
     except ImportFailed as failed:
-        return _zero(item, f"the submission could not be re-imported after a crash: {str(failed).splitlines()[0]}")
+        return _zero(item, f"the submission could not be re-imported after a crash: {str(failed).splitlines()[0]}",
+                     "crashed")
     except StudentRaised as raised:
         return _zero(item, student_error_text(raised))
     except Exception as bug:  # noqa: BLE001  (a grader bug costs nobody else's items; report it loudly)

@@ -48,6 +48,7 @@ def results_json(result):
             "output_format": "text",
             "visibility": item.visibility,
             "tags": [item.id],
+            "extra_data": {"outcome": item.outcome},
         })
     summary = f"{result.score:.2f}/{result.max_score:g}"
     if result.import_error:

@@ -252,9 +252,7 @@ class Worker:
                     raise WorkerTimeout("timed out")
                 written = os.write(self.requests, view[:65536])
                 view = view[written:]
-        except (BrokenPipeError, OSError) as exc:
-            if isinstance(exc, WorkerLost):
-                raise
+        except OSError:                          # a closed pipe: the worker is gone
             raise WorkerDied(self._death_reason()) from None
         return self._read_response(self.next_id, deadline)
 

@@ -44,8 +44,8 @@ def encode(value, depth=0):
     if torch is not None and isinstance(value, torch.Tensor):
         tensor = value.detach().cpu()
         dtype = str(tensor.dtype).replace("torch.", "")
-        if dtype not in SAFE_DTYPES:
-            tensor, dtype = tensor.double(), dtype
+        if dtype not in SAFE_DTYPES:             # bfloat16 and friends: send float64, report the real dtype
+            tensor = tensor.double()
         return _encode_array("tensor", dtype, tensor.contiguous().numpy())
     if isinstance(value, np.ndarray):
         array = value if value.dtype.name in SAFE_DTYPES else value.astype(np.float64)
@@ -392,14 +392,10 @@ class Worker:
         model = StubForecaster(**req["stub"])
         model.train()
         window = decode_input(req["window"])
-        before = repr(window) if isinstance(window, list) else None
-        original = window.clone() if hasattr(window, "clone") else (window.copy() if hasattr(window, "copy") else None)
+        before = encode(window)                  # a snapshot, to see whether the student changed it
         self.reseed(req.get("seed", 0))
         result = self.run(self.student("rolling_forecast"), model, window, req["steps"])
-        if before is not None:
-            unchanged = repr(window) == before
-        else:
-            unchanged = bool((window == original).all())
+        unchanged = encode(window) == before
         return {"result": result, "window_unchanged": unchanged, "calls": model.calls[:400],
                 "n_calls": len(model.calls), "training_after": model.training}
 
@@ -421,7 +417,6 @@ class Worker:
         """The student's whole workflow on a series: windows, split, seeded model, training."""
         import torch
 
-        m = self.module
         series = decode_input(req["series"])
         self.reseed(req.get("seed", 0))
         X, y = self.run(self.student("make_windows"), series, req["window"])
@@ -434,8 +429,8 @@ class Worker:
         if req.get("rolling_steps"):
             try:
                 window = torch.as_tensor(X_val)[0, :, 0].clone()
-                out["rolling"] = self.run(m.rolling_forecast, model, window, req["rolling_steps"])
-            except (StudentError, AttributeError):
+                out["rolling"] = self.run(self.student("rolling_forecast"), model, window, req["rolling_steps"])
+            except StudentError:
                 out["rolling"] = None
         return out
 

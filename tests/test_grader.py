@@ -161,6 +161,22 @@ def test_hostile_submission_costs_only_its_own_items(tmp_path, short_rubric, cas
             if item.id in case.loses:
                 assert item.score == 0, f"{item.id} earned points under attack: {item.feedback}"
     assert not running_markers("_grading_worker.py"), "a worker was left running"
+    expected = EXPECTED_OUTCOMES.get(case.name)
+    if expected:
+        outcome, status = expected
+        assert {item.outcome for item in result.items if item.id in case.loses} == {outcome}
+        assert result.status == status
+
+
+# How the lost items were lost, where it is certain: (item outcome, submission status).
+EXPECTED_OUTCOMES = {
+    "sys_exit_at_import": ("not_imported", "import_failed"),
+    "os_exit_at_import": ("not_imported", "import_failed"),
+    "infinite_loop": ("timed_out", "timed_out"),
+    "loop_ignoring_sigterm": ("timed_out", "timed_out"),
+    "segfault_in_forward": ("crashed", "graded"),
+    "imports_the_solution": ("not_imported", "import_failed"),
+}
 
 
 ORPHAN = """

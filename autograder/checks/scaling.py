@@ -45,12 +45,9 @@ def check_standardizer(ctx):
                    rtol=1e-4, atol=1e-4)
         back = np.asarray(need_array(got["inverse"][0], "inverse_transform(values)"), dtype=np.float64)
         need_close(back, other * std + mean, "inverse_transform(values)", rtol=1e-4, atol=1e-4)
-        again = ctx.op("scaler", fit=arg(fit_values), transform=[arg(other)], inverse=[])
         round_trip = ctx.op("scaler", fit=arg(fit_values), transform=[], inverse=[arg(transformed.astype(np.float32))])
         need_close(need_array(round_trip["inverse"][0], "inverse_transform(transform(v))"), other,
                    "inverse_transform(transform(v))", rtol=1e-5, atol=1e-5)
-        if again is None:
-            raise CheckFailed("a second fit failed")
 
     def one_dimensional():
         values = random_series(rng, 40) * 2 - 1
