@@ -99,9 +99,13 @@ class GradingServer:
             self.proc.wait()
             self.proc = None
 
-    def close(self):
-        if self.proc is not None:
+    def close(self, wait=True):
+        """End of input: the server exits. With wait=False, only say so (close several at once)."""
+        if self.proc is None:
+            return
+        if not self.proc.stdin.closed:
             self.proc.stdin.close()
+        if wait:
             try:
                 self.proc.wait(timeout=10)
             except subprocess.TimeoutExpired:
@@ -149,8 +153,10 @@ def run_batch(submissions, out, jobs=None, force=False, rubric_path=None, progre
 
     lock = threading.Lock()
     servers = queue.Queue()
-    for _ in range(min(jobs, max(1, len(todo)))):
-        servers.put(GradingServer())
+    for _ in range(min(jobs, len(todo))):
+        server = GradingServer()
+        server.start()                     # torch loads in the servers while this process goes on
+        servers.put(server)
     limit = student_limit(rubric)
 
     def write_csv():
@@ -181,6 +187,8 @@ def run_batch(submissions, out, jobs=None, force=False, rubric_path=None, progre
         return {s.proc.pid for s in all_servers if s.proc is not None and s.proc.poll() is None}
 
     write_csv()
+    if todo:
+        import matplotlib  # noqa: F401  (for the class chart; loads now, while the servers start)
     started = time.monotonic()
     bar = tqdm(total=len(todo), unit="submission", file=sys.stderr, disable=not progress or not todo,
                desc="grading", dynamic_ncols=True)
@@ -192,6 +200,8 @@ def run_batch(submissions, out, jobs=None, force=False, rubric_path=None, progre
                 bar.update(1)
     finally:
         bar.close()
+        for server in all_servers:          # tell every server first, then wait: they exit together
+            server.close(wait=False)
         for server in all_servers:
             server.close()
         with lock:

@@ -70,9 +70,9 @@ class ImportFailed(Exception):
 class Session:
     """The submission's worker for one grading run, with per-item deadlines."""
 
-    def __init__(self, code_path, rubric, run_as=None):
+    def __init__(self, code_path, rubric, run_as=None, zygote=None):
         self.rubric = rubric
-        self.worker = sandbox.Worker(rubric.limits, code_path, run_as=run_as)
+        self.worker = sandbox.Worker(rubric.limits, code_path, run_as=run_as, zygote=zygote)
         self.deadline = None
         self.lost = None
         self.confinement = []
@@ -173,8 +173,11 @@ def _run_as():
     return (user.pw_uid, user.pw_gid)
 
 
-def grade(path, mode="grade", rubric=None, only=None):
-    """Grade the submission at ``path``. Raises UngradablePath for a path that cannot be graded."""
+def grade(path, mode="grade", rubric=None, only=None, zygote=None):
+    """Grade the submission at ``path``. Raises UngradablePath for a path that cannot be graded.
+
+    ``zygote`` (a sandbox.Zygote) forks workers with torch already loaded: batches pass one.
+    """
     started = time.monotonic()
     rubric = rubric if rubric is not None else load_rubric()
     submission = path if isinstance(path, Submission) else load_submission(path)
@@ -192,7 +195,7 @@ def grade(path, mode="grade", rubric=None, only=None):
     with tempfile.TemporaryDirectory(prefix="autograder-") as tmp:
         code_path = Path(tmp) / "submission.py"
         code_path.write_text(submission.code)
-        session = Session(code_path, rubric, run_as=_run_as())
+        session = Session(code_path, rubric, run_as=_run_as(), zygote=zygote)
         try:
             try:
                 session.begin(wait=False)

@@ -115,15 +115,168 @@ def kit_dirs_to_hide():
     return [str(d) for d in dirs if d.is_dir()]
 
 
+class Zygote:
+    """A warm process (torch loaded once) that forks workers: for batches, where a fresh
+    Python and torch per submission would cost two seconds of CPU each.
+
+    ``Zygote()`` starts a clean interpreter for it. ``Zygote.fork_here()`` forks
+    the calling process instead, sharing its loaded torch: call it only before
+    the reference or any grading data is loaded, since a fork copies memory.
+    """
+
+    def __init__(self, control=None, proc=None):
+        import socket
+
+        self.lock = threading.Lock()
+        if control is not None:
+            self.control, self.proc = control, proc
+            return
+        ours, theirs = socket.socketpair()
+        self.control = ours
+        self.proc = subprocess.Popen(
+            [sys.executable, "-I", "-S", str(WORKER_SOURCE), "zygote", str(theirs.fileno()), json.dumps(site_dirs())],
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            pass_fds=(theirs.fileno(),), env=_worker_env("/tmp"), start_new_session=True)
+        theirs.close()
+
+    @classmethod
+    def fork_here(cls):
+        import socket
+
+        from autograder import worker
+
+        if "solutions.sequence_modeling" in sys.modules:
+            raise RuntimeError("fork_here after the reference was loaded would copy it into every worker")
+        ours, theirs = socket.socketpair()
+        pid = os.fork()
+        if pid == 0:                       # the zygote: never returns
+            ours.close()
+            os.setsid()
+            devnull = os.open(os.devnull, os.O_RDWR)
+            for fd in (0, 1, 2):
+                os.dup2(devnull, fd)
+            try:
+                worker.zygote_loop(theirs)
+            finally:
+                os._exit(0)
+        theirs.close()
+        return cls(ours, _ChildHandle(pid))
+
+    def spawn(self, fds, workdir, env, confine):
+        """Fork a worker with the given (request, response, output) fds; returns its pid."""
+        import socket
+
+        with self.lock:
+            message = json.dumps({"op": "spawn", "workdir": workdir, "env": env, "confine": confine}).encode()
+            socket.send_fds(self.control, [message], list(fds))
+            return json.loads(self.control.recv(1 << 16))["pid"]
+
+    def reap(self, pid):
+        """The ended worker's wait status (the zygote is its parent, so it must ask)."""
+        with self.lock:
+            self.control.sendall(json.dumps({"op": "reap", "pid": pid}).encode())
+            return json.loads(self.control.recv(1 << 16))["status"]
+
+    @property
+    def alive(self):
+        return self.proc.poll() is None
+
+    def close(self):
+        self.control.close()
+        try:
+            self.proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait()
+
+
+class _ChildHandle:
+    """poll/wait/pid for a process this one forked (Popen's interface, for the zygote)."""
+
+    def __init__(self, pid):
+        self.pid, self.returncode = pid, None
+
+    def poll(self):
+        if self.returncode is None:
+            pid, status = os.waitpid(self.pid, os.WNOHANG)
+            if pid:
+                self.returncode = os.waitstatus_to_exitcode(status)
+        return self.returncode
+
+    def wait(self, timeout=None):
+        end = None if timeout is None else time.monotonic() + timeout
+        while self.poll() is None:
+            if end is not None and time.monotonic() > end:
+                raise subprocess.TimeoutExpired(str(self.pid), timeout)
+            time.sleep(0.01)
+        return self.returncode
+
+
+class ForkedProcess:
+    """A worker forked by the zygote, with the slice of Popen's interface the Worker uses."""
+
+    def __init__(self, pid, zygote, stdout):
+        self.pid, self.zygote, self.stdout, self.returncode = pid, zygote, stdout, None
+
+    def poll(self):
+        if self.returncode is None:
+            try:
+                state = Path(f"/proc/{self.pid}/stat").read_text()
+                if state[state.rfind(")") + 2] != "Z":
+                    return None
+            except OSError:
+                pass
+            self.wait()
+        return self.returncode
+
+    def wait(self, timeout=None):
+        if self.returncode is None:
+            if timeout is not None:
+                end = time.monotonic() + timeout
+                while time.monotonic() < end:
+                    try:
+                        state = Path(f"/proc/{self.pid}/stat").read_text()
+                    except OSError:
+                        break
+                    if state[state.rfind(")") + 2] == "Z":
+                        break
+                    time.sleep(0.01)
+                else:
+                    raise subprocess.TimeoutExpired(str(self.pid), timeout)
+            status = self.zygote.reap(self.pid)
+            self.returncode = -os.WTERMSIG(status) if os.WIFSIGNALED(status) else os.WEXITSTATUS(status)
+        return self.returncode
+
+    def kill(self):
+        try:
+            os.kill(self.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+
+def _worker_env(workdir):
+    env = {
+        "PATH": "/usr/bin:/bin", "HOME": workdir, "TMPDIR": workdir,
+        "LANG": "C.UTF-8", "PYTHONHASHSEED": "0", "PYTHONDONTWRITEBYTECODE": "1",
+        "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1",
+        "MPLBACKEND": "Agg", "MPLCONFIGDIR": workdir,
+    }
+    for name in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"):
+        if name in os.environ:
+            env[name] = os.environ[name]
+    return env
+
+
 class Worker:
     """One worker process; restarted on demand after it is lost."""
 
-    def __init__(self, limits, source_path, *, hide=None, run_as=None, env_extra=None):
+    def __init__(self, limits, source_path, *, hide=None, run_as=None, env_extra=None, zygote=None):
         self.limits = limits
         self.source_path = Path(source_path)
         self.hide = kit_dirs_to_hide() if hide is None else hide
         self.run_as = run_as
         self.env_extra = env_extra or {}
+        self.zygote = zygote
         self.proc = None
         self.output = bytearray()
         self.output_total = 0
@@ -154,22 +307,20 @@ class Worker:
         confine = {"memory_bytes": int(self.limits["memory_mb"]) * 2**20,
                    "file_bytes": int(self.limits.get("file_mb", 64)) * 2**20,
                    "hide": self.hide, "run_as": self.run_as}
-        env = {
-            "PATH": "/usr/bin:/bin", "HOME": self.workdir, "TMPDIR": self.workdir,
-            "LANG": "C.UTF-8", "PYTHONHASHSEED": "0", "PYTHONDONTWRITEBYTECODE": "1",
-            "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1",
-            "MPLBACKEND": "Agg", "MPLCONFIGDIR": self.workdir,
-        }
-        for name in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"):
-            if name in os.environ:
-                env[name] = os.environ[name]
+        env = _worker_env(self.workdir)
         env.update(self.env_extra)
-        command = [sys.executable, "-I", "-S", str(worker_copy), str(request_r), str(response_w),
-                   json.dumps(site_dirs()), json.dumps(confine)]
-        self.proc = subprocess.Popen(
-            command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-            pass_fds=(request_r, response_w), cwd=self.workdir, env=env, start_new_session=True,
-        )
+        if self.zygote is not None and self.zygote.alive:
+            output_r, output_w = os.pipe()
+            pid = self.zygote.spawn((request_r, response_w, output_w), self.workdir, env, confine)
+            os.close(output_w)
+            self.proc = ForkedProcess(pid, self.zygote, os.fdopen(output_r, "rb"))
+        else:
+            command = [sys.executable, "-I", "-S", str(worker_copy), str(request_r), str(response_w),
+                       json.dumps(site_dirs()), json.dumps(confine)]
+            self.proc = subprocess.Popen(
+                command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                pass_fds=(request_r, response_w), cwd=self.workdir, env=env, start_new_session=True,
+            )
         os.close(request_r)
         os.close(response_w)
         self.requests = request_w
@@ -230,7 +381,7 @@ class Worker:
         except ProcessLookupError:
             pass
         proc.wait()
-        reap_orphans()
+        reap_orphans(keep={self.zygote.proc.pid} if self.zygote is not None else ())
         if proc.stdout:
             proc.stdout.close()
         if self.workdir:

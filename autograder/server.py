@@ -11,11 +11,12 @@ report.txt and report.html into out_dir and answers with a short summary.
 """
 
 import json
+import os
 import sys
 from pathlib import Path
 
 
-def grade_job(job):
+def grade_job(job, zygote=None):
     from autograder.engine import grade
     from autograder.files import atomic_write_text
     from autograder.html_report import html_report
@@ -26,7 +27,7 @@ def grade_job(job):
     out = Path(job["out_dir"])
     out.mkdir(parents=True, exist_ok=True)
     try:
-        result = grade(job["path"], rubric=load_rubric(job.get("rubric")))
+        result = grade(job["path"], rubric=load_rubric(job.get("rubric")), zygote=zygote)
     except UngradablePath as problem:
         return {"status": "ungradable", "reason": str(problem)}
     write_results_json(result, out / "results.json")
@@ -38,17 +39,27 @@ def grade_job(job):
 
 def main():
     # Answers go on the real stdout; anything else that prints goes to stderr.
+    import torch._dynamo  # noqa: F401  (loaded once here; the zygote forked next shares it)
+
+    from autograder.sandbox import Zygote
+
     answers = sys.stdout
     sys.stdout = sys.stderr
+    zygote = Zygote.fork_here()       # before the reference is loaded: it must never hold it
     for line in sys.stdin:
         job = json.loads(line)
+        if not zygote.alive:
+            zygote = Zygote()         # a clean interpreter: this process holds the reference now
         try:
-            answer = grade_job(job)
+            answer = grade_job(job, zygote)
         except Exception as exc:  # noqa: BLE001  (report, keep serving: the batch decides)
             answer = {"status": "grader_failed", "reason": f"{type(exc).__name__}: {exc}"}
         answers.write(json.dumps(answer) + "\n")
         answers.flush()
+    zygote.close()
 
 
 if __name__ == "__main__":
     main()
+    sys.stderr.flush()
+    os._exit(0)                       # no second of interpreter teardown: every file is written

@@ -524,24 +524,23 @@ def die_with_parent():
         pass
 
 
-def main():
-    die_with_parent()
-    request_fd, response_fd = int(sys.argv[1]), int(sys.argv[2])
-    sys.path[:0] = json.loads(sys.argv[3])
-    applied = confine(json.loads(sys.argv[4]), (request_fd, response_fd))
-    sys.meta_path.insert(0, ImportBlocker())
-    os.environ.setdefault("MPLBACKEND", "Agg")
-
+def preload():
+    """Load what every worker needs before any student code runs."""
     import numpy  # noqa: F401  (import before student code so a broken import is ours to report)
     import torch
 
-    # Building any optimizer imports torch._dynamo (about a second): pay it while the
-    # grader is busy with its own imports, not in the middle of an item's time limit.
+    # Building any optimizer imports torch._dynamo (about a second): pay it now, not in
+    # the middle of an item's time limit.
     import torch._dynamo  # noqa: F401
 
     # One thread: CPU kernels then give the same numbers on every machine and every run.
     torch.set_num_threads(1)
 
+
+def serve(request_fd, response_fd, applied):
+    """Answer the grader's requests until it closes the pipe, then exit at once."""
+    sys.meta_path.insert(0, ImportBlocker())
+    os.environ.setdefault("MPLBACKEND", "Agg")
     requests = io.open(request_fd, "rb", buffering=0)
     responses = io.open(response_fd, "wb", buffering=0)
     worker = Worker()
@@ -561,5 +560,109 @@ def main():
     os._exit(0)                       # the grader closed the pipe: no slow interpreter teardown
 
 
+def main():
+    """A worker started on its own: ``worker.py REQUEST_FD RESPONSE_FD SITE_DIRS CONFINE``."""
+    die_with_parent()
+    request_fd, response_fd = int(sys.argv[1]), int(sys.argv[2])
+    sys.path[:0] = json.loads(sys.argv[3])
+    applied = confine(json.loads(sys.argv[4]), (request_fd, response_fd))
+    preload()
+    serve(request_fd, response_fd, applied)
+
+
+# --- the zygote: a warm process that forks workers --------------------------------
+
+def zygote_main():
+    """``worker.py zygote CONTROL_FD SITE_DIRS``: load torch once, then fork a worker per request.
+
+    A batch grades hundreds of submissions; starting Python and torch for each
+    costs two seconds of CPU. The zygote is a clean process (it never sees the
+    reference or the grader's data): each worker it forks starts with torch
+    loaded and then confines itself exactly as a freshly started one does.
+    Requests on the control socket: {"op": "spawn"} with three fds (requests,
+    responses, output), answered {"pid"}; {"op": "reap", "pid"}, answered with
+    the worker's wait status once it has ended.
+    """
+    import socket
+
+    control = socket.socket(fileno=int(sys.argv[2]))
+    sys.path[:0] = json.loads(sys.argv[3])
+    zygote_loop(control)
+
+
+def zygote_loop(control):
+    """Serve spawn and reap requests on ``control`` until the grader closes it."""
+    import socket
+
+    die_with_parent()
+    try:                                  # orphans of a worker come back here, to be killed
+        import ctypes
+        ctypes.CDLL(None).prctl(36, 1, 0, 0, 0)        # PR_SET_CHILD_SUBREAPER
+    except (OSError, AttributeError):
+        pass
+    preload()
+    live = set()
+    while True:
+        message, fds, _, _ = socket.recv_fds(control, 1 << 16, 3)
+        if not message:
+            os._exit(0)                   # the grader went away
+        req = json.loads(message)
+        if req["op"] == "spawn":
+            pid = os.fork()
+            if pid == 0:
+                control.close()
+                _forked_worker(fds, req)  # never returns
+            for fd in fds:
+                os.close(fd)
+            live.add(pid)
+            control.sendall(json.dumps({"pid": pid}).encode())
+        elif req["op"] == "reap":
+            _, status = os.waitpid(req["pid"], 0)
+            live.discard(req["pid"])
+            _kill_strays(live)
+            control.sendall(json.dumps({"status": status}).encode())
+
+
+def _forked_worker(fds, req):
+    """In a child of the zygote: become a worker exactly like one started on its own."""
+    import signal
+
+    request_fd, response_fd, output_fd = fds
+    os.setsid()
+    os.dup2(output_fd, 1)
+    os.dup2(output_fd, 2)
+    os.close(output_fd)
+    for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGCHLD):
+        signal.signal(sig, signal.SIG_DFL)
+    os.chdir(req["workdir"])
+    os.environ.clear()
+    os.environ.update(req["env"])
+    die_with_parent()
+    applied = confine(req["confine"], (request_fd, response_fd))
+    serve(request_fd, response_fd, applied)
+
+
+def _kill_strays(live):
+    """Kill the zygote's children that are not live workers (orphans re-parented to it)."""
+    import signal
+
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit() or int(entry) in live:
+            continue
+        try:
+            stat = open(f"/proc/{entry}/stat").read()
+        except OSError:
+            continue
+        if int(stat[stat.rfind(")") + 2:].split()[1]) == os.getpid():
+            try:
+                os.kill(int(entry), signal.SIGKILL)
+                os.waitpid(int(entry), 0)
+            except (ProcessLookupError, ChildProcessError):
+                pass
+
+
 if __name__ == "__main__":
-    main()
+    if len(sys.argv) > 1 and sys.argv[1] == "zygote":
+        zygote_main()
+    else:
+        main()

@@ -303,3 +303,64 @@ def test_self_check_never_shows_hidden_data_or_thresholds(tmp_path, rubric):
     assert "unseen series" not in out.stdout.split("This self-check uses public data")[0]
     assert str(rubric.hidden_seed) not in out.stdout
     assert "public series 1" in out.stdout
+
+
+# --- the zygote that batch servers use ----------------------------------------------------------
+
+ZYGOTE_CASES = ["segfault_in_forward", "os_exit_at_import", "infinite_loop", "imports_the_solution_obfuscated"]
+
+
+@pytest.mark.parametrize("fork_here", [False, True], ids=["started", "forked from the grader"])
+def test_workers_forked_by_a_zygote_grade_alike_and_survive_hostile_code(tmp_path, short_rubric, fork_here):
+    """A batch server's zygote is reused across students: it must outlive every attack,
+    actually be the one starting workers, and give the same grades as a fresh worker."""
+    from autograder import sandbox
+
+    if fork_here:
+        # The zygote may be forked only from a process that never loaded the reference;
+        # this test process has, so the fork happens in a clean child interpreter.
+        script = (
+            "import sys, json, pathlib\n"
+            f"sys.path[:0] = {[str(ROOT), str(ROOT / 'tests')]!r}\n"
+            "import torch, torch._dynamo\n"
+            "from autograder.sandbox import Zygote, ForkedProcess\n"
+            "zygote = Zygote.fork_here()\n"
+            "import corpus\n"
+            "from autograder.engine import grade\n"
+            "from autograder.rubric import load_rubric\n"
+            "rubric = load_rubric()\n"
+            "for item in rubric.items: item.seconds = 8.0\n"
+            "out = {}\n"
+            f"for name in {ZYGOTE_CASES!r}:\n"
+            "    case = next(c for c in corpus.HOSTILE if c.name == name)\n"
+            f"    path = pathlib.Path({str(tmp_path)!r}) / (name + '.py')\n"
+            "    path.write_text(corpus.build(case))\n"
+            "    result = grade(path, rubric=rubric, zygote=zygote)\n"
+            "    out[name] = [sorted(i.id for i in result.items if not i.passed), zygote.alive]\n"
+            "print(json.dumps(out))\n"
+        )
+        done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=600)
+        assert done.returncode == 0, done.stderr[-3000:]
+        out = json.loads(done.stdout.strip().splitlines()[-1])
+        for name in ZYGOTE_CASES:
+            case = next(c for c in corpus.HOSTILE if c.name == name)
+            assert out[name] == [sorted(case.loses), True], name
+        return
+
+    zygote = sandbox.Zygote()
+    started = []
+    original_spawn = zygote.spawn
+    zygote.spawn = lambda *a: started.append(original_spawn(*a)) or started[-1]
+    try:
+        for name in ZYGOTE_CASES:
+            case = next(c for c in corpus.HOSTILE if c.name == name)
+            result = grade(tmp_path.joinpath(name + ".py"), rubric=short_rubric, zygote=zygote) \
+                if tmp_path.joinpath(name + ".py").write_text(corpus.build(case)) else None
+            assert lost_items(result) == case.loses, describe(result)
+            assert zygote.alive, f"the zygote died grading {name}"
+        assert len(started) >= len(ZYGOTE_CASES)          # every worker came from the zygote
+        reference = grade(ROOT / "solutions" / "sequence_modeling.py", rubric=short_rubric, zygote=zygote)
+        assert reference.score == 100
+    finally:
+        zygote.close()
+    assert not running_markers("_grading_worker.py")
