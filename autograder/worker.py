@@ -139,7 +139,6 @@ def encode_input(array, kind="ndarray"):
 
 def decode_input(value):
     """Worker side: turn an input back into the kind the grader asked for."""
-    import numpy as np
     import torch
 
     if isinstance(value, dict) and "__array__" in value:

@@ -11,7 +11,6 @@ import torch
 
 from autograder import assign
 from autograder.submission import notebook_code
-from conftest import ROOT
 
 
 def load_module(path, name):

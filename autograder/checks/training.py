@@ -120,7 +120,7 @@ def check_train_loop(ctx):
         _compare_params(got["params"], ref["params"], tol, f"epochs={kwargs['epochs']}, lr={kwargs['lr']}")
         if got["training_after"]:
             raise CheckFailed("the model is still in training mode after train_model; end with model.eval()")
-        n_train, n_val = len(data[0]), len(data[2])
+        n_val = len(data[2])
         for call in got["calls"]:
             if call["rows"] == n_val and (call["training"] or call["grad"]):
                 raise CheckFailed("validation ran with " + ("the model in training mode" if call["training"]
