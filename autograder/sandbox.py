@@ -23,6 +23,8 @@ import threading
 import time
 from pathlib import Path
 
+from autograder import worker as _worker_module
+
 WORKER_SOURCE = Path(__file__).with_name("worker.py")
 PR_SET_CHILD_SUBREAPER = 36
 MAX_RESPONSE_BYTES = 64 * 2**20
@@ -53,43 +55,8 @@ def become_subreaper():
         return False
 
 
-def _children_of(pid):
-    """PIDs whose parent is ``pid``, read from /proc."""
-    children = []
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            stat = Path(f"/proc/{entry}/stat").read_text()
-        except OSError:
-            continue
-        # The command name may contain spaces; fields after the last ')' are fixed.
-        fields = stat[stat.rfind(")") + 2:].split()
-        if int(fields[1]) == pid:
-            children.append(int(entry))
-    return children
-
-
-def reap_orphans(keep=()):
-    """Kill and reap every child of this process not in ``keep``; returns how many."""
-    killed = 0
-    for _ in range(50):
-        strays = [pid for pid in _children_of(os.getpid()) if pid not in keep]
-        if not strays:
-            break
-        for pid in strays:
-            try:
-                os.kill(pid, signal.SIGKILL)
-                killed += 1
-            except ProcessLookupError:
-                pass
-        for pid in strays:
-            try:
-                os.waitpid(pid, 0)
-            except ChildProcessError:
-                pass
-        time.sleep(0.02)
-    return killed
+# One implementation, shared with the zygote (worker.py must stay free of the kit).
+reap_orphans = _worker_module.reap_orphans
 
 
 def site_dirs():
@@ -143,8 +110,6 @@ class Zygote:
     def fork_here(cls):
         import socket
 
-        from autograder import worker
-
         if "solutions.sequence_modeling" in sys.modules:
             raise RuntimeError("fork_here after the reference was loaded would copy it into every worker")
         ours, theirs = socket.socketpair()
@@ -156,7 +121,7 @@ class Zygote:
             for fd in (0, 1, 2):
                 os.dup2(devnull, fd)
             try:
-                worker.zygote_loop(theirs)
+                _worker_module.zygote_loop(theirs)
             finally:
                 os._exit(0)
         theirs.close()
@@ -295,12 +260,10 @@ class Worker:
     def spawn(self):
         """Start the worker process without waiting for it (it imports torch meanwhile)."""
         self.workdir = tempfile.mkdtemp(prefix="autograder-worker-")
-        worker_copy = Path(self.workdir) / "_grading_worker.py"
-        shutil.copyfile(WORKER_SOURCE, worker_copy)
         shutil.copyfile(self.source_path, Path(self.workdir) / "submission.py")
         if self.run_as is not None:
             uid, gid = self.run_as
-            for path in (self.workdir, worker_copy, Path(self.workdir) / "submission.py"):
+            for path in (self.workdir, Path(self.workdir) / "submission.py"):
                 os.chown(path, uid, gid)
         request_r, request_w = os.pipe()
         response_r, response_w = os.pipe()
@@ -314,7 +277,11 @@ class Worker:
             pid = self.zygote.spawn((request_r, response_w, output_w), self.workdir, env, confine)
             os.close(output_w)
             self.proc = ForkedProcess(pid, self.zygote, os.fdopen(output_r, "rb"))
-        else:
+        else:                                   # a fresh interpreter runs a copy outside the kit
+            worker_copy = Path(self.workdir) / "_grading_worker.py"
+            shutil.copyfile(WORKER_SOURCE, worker_copy)
+            if self.run_as is not None:
+                os.chown(worker_copy, *self.run_as)
             command = [sys.executable, "-I", "-S", str(worker_copy), str(request_r), str(response_w),
                        json.dumps(site_dirs()), json.dumps(confine)]
             self.proc = subprocess.Popen(

@@ -618,7 +618,7 @@ def zygote_loop(control):
         elif req["op"] == "reap":
             _, status = os.waitpid(req["pid"], 0)
             live.discard(req["pid"])
-            _kill_strays(live)
+            reap_orphans(keep=live)
             control.sendall(json.dumps({"status": status}).encode())
 
 
@@ -641,23 +641,50 @@ def _forked_worker(fds, req):
     serve(request_fd, response_fd, applied)
 
 
-def _kill_strays(live):
-    """Kill the zygote's children that are not live workers (orphans re-parented to it)."""
-    import signal
-
+def _children_of(pid):
+    """PIDs whose parent is ``pid``, read from /proc."""
+    children = []
     for entry in os.listdir("/proc"):
-        if not entry.isdigit() or int(entry) in live:
+        if not entry.isdigit():
             continue
         try:
-            stat = open(f"/proc/{entry}/stat").read()
+            with open(f"/proc/{entry}/stat") as f:
+                stat = f.read()
         except OSError:
             continue
-        if int(stat[stat.rfind(")") + 2:].split()[1]) == os.getpid():
+        # The command name may contain spaces; the fields after the last ')' are fixed.
+        if int(stat[stat.rfind(")") + 2:].split()[1]) == pid:
+            children.append(int(entry))
+    return children
+
+
+def reap_orphans(keep=()):
+    """Kill and reap every child of this process not in ``keep``; returns how many.
+
+    Used by the grader (a child subreaper) and by the zygote after each worker:
+    killing a stray re-parents its own children here, so repeat until none is left.
+    """
+    import signal
+    import time
+
+    killed = 0
+    for _ in range(50):
+        strays = [pid for pid in _children_of(os.getpid()) if pid not in keep]
+        if not strays:
+            break
+        for pid in strays:
             try:
-                os.kill(int(entry), signal.SIGKILL)
-                os.waitpid(int(entry), 0)
-            except (ProcessLookupError, ChildProcessError):
+                os.kill(pid, signal.SIGKILL)
+                killed += 1
+            except ProcessLookupError:
                 pass
+        for pid in strays:
+            try:
+                os.waitpid(pid, 0)
+            except ChildProcessError:
+                pass
+        time.sleep(0.02)
+    return killed
 
 
 if __name__ == "__main__":
