@@ -24,23 +24,42 @@ import traceback
 
 # Packages a submission must not import: the reference and the grader.
 BLOCKED_PACKAGES = ("solutions", "autograder", "lessons", "tests", "bench")
-SAFE_DTYPES = {"float16", "float32", "float64", "int8", "int16", "int32", "int64", "uint8", "bool"}
+SAFE_DTYPES = {"float16", "float32", "float64", "int8", "int16", "int32", "int64",
+               "uint8", "uint16", "uint32", "uint64", "bool"}
+ARRAY_KINDS = ("tensor", "ndarray", "scalar")
 MAX_TRACEBACK_LINES = 12
 
 
 # --- the codec (used by both processes) ------------------------------------
 
 def encode(value, depth=0):
-    """Plain-data form of a student's return value, JSON-serialisable."""
+    """Plain-data form of a student's return value, JSON-serialisable.
+
+    numpy scalars are tested before Python numbers: ``np.float64`` is a subclass
+    of ``float`` and numpy 2 spells its repr ``np.float64(0.5)``, so the order
+    matters. A numpy scalar travels as a 0-d array of kind "scalar" and keeps its
+    dtype; a Python float travels as its shortest repr (exact, nan and inf too).
+    """
     import numpy as np
 
     if depth > 20:
         return {"__repr__": "too deeply nested"}
+    if isinstance(value, np.generic):
+        if value.dtype.name in SAFE_DTYPES:
+            return _encode_array("scalar", value.dtype.name, np.asarray(value))
+        if isinstance(value, (np.str_, np.bytes_)):
+            return str(value)
+        return {"__repr__": type(value).__name__}
     if value is None or isinstance(value, (bool, int, str)):
-        return value
+        base = next(t for t in (type(None), bool, int, str) if isinstance(value, t))
+        return value if base is type(None) else base(value)       # an int or str subclass travels as its base
     if isinstance(value, float):
-        return {"__float__": repr(value)}        # keeps nan and inf exact
+        return {"__float__": float.__repr__(value)}        # keeps nan and inf exact
+    if isinstance(value, np.dtype):
+        return {"__dtype__": value.name}
     torch = sys.modules.get("torch")
+    if torch is not None and isinstance(value, torch.dtype):
+        return {"__dtype__": str(value)}
     if torch is not None and isinstance(value, torch.Tensor):
         tensor = value.detach().cpu()
         dtype = str(tensor.dtype).replace("torch.", "")
@@ -49,9 +68,7 @@ def encode(value, depth=0):
         return _encode_array("tensor", dtype, tensor.contiguous().numpy())
     if isinstance(value, np.ndarray):
         array = value if value.dtype.name in SAFE_DTYPES else value.astype(np.float64)
-        return _encode_array("ndarray", value.dtype.name, np.ascontiguousarray(array))
-    if isinstance(value, np.generic):
-        return encode(value.item(), depth + 1)
+        return _encode_array("ndarray", value.dtype.name, np.asarray(array, order="C"))
     if isinstance(value, tuple):
         return {"__tuple__": [encode(v, depth + 1) for v in value]}
     if isinstance(value, list):
@@ -68,7 +85,8 @@ def _encode_array(kind, dtype, array):
 
 
 class Array:
-    """A decoded array: ``kind`` is "tensor" or "ndarray", ``dtype`` what the student used."""
+    """A decoded array: ``kind`` is "tensor", "ndarray" or "scalar" (a numpy scalar, 0-d);
+    ``dtype`` is what the student used."""
 
     __slots__ = ("kind", "dtype", "array")
 
@@ -93,13 +111,15 @@ def decode(value):
         return value
     if "__float__" in value:
         return float(value["__float__"])
+    if "__dtype__" in value:
+        return DType(str(value["__dtype__"]))
     if "__tuple__" in value:
         return tuple(decode(v) for v in value["__tuple__"])
     if "__dict__" in value:
         return {_hashable(decode(k)): decode(v) for k, v in value["__dict__"]}
     if "__array__" in value:
         data_dtype = value["data_dtype"]
-        if data_dtype not in SAFE_DTYPES or value["__array__"] not in ("tensor", "ndarray"):
+        if data_dtype not in SAFE_DTYPES or value["__array__"] not in ARRAY_KINDS:
             raise ValueError(f"unexpected array dtype {data_dtype!r}")
         shape = tuple(int(s) for s in value["shape"])
         raw = base64.b64decode(value["data"])
@@ -117,6 +137,10 @@ def _hashable(key):
     return key if isinstance(key, (int, float, str, bool, type(None))) else repr(key)
 
 
+class DType(str):
+    """A dtype the student returned (``np.dtype`` or ``torch.dtype``), by name: "float32", "torch.float32"."""
+
+
 class Unencodable:
     """Stands for a returned object that is not plain data (a module, a function...)."""
 
@@ -131,7 +155,7 @@ def encode_input(array, kind="ndarray"):
     """An input the grader sends: a numpy array to arrive as ``kind`` (ndarray, tensor, list)."""
     import numpy as np
 
-    array = np.ascontiguousarray(array)
+    array = np.asarray(array, order="C")          # (ascontiguousarray would make a 0-d array 1-d)
     encoded = _encode_array("ndarray", array.dtype.name, array)
     encoded["as"] = kind
     return encoded

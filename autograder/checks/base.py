@@ -70,7 +70,11 @@ class CheckContext:
             if info.get("not_implemented") and info.get("where"):
                 label = info["where"].replace(".__init__", "")
             raise StudentRaised(label, info)
-        return decode(answer["value"])
+        try:
+            return decode(answer["value"])
+        except (ValueError, TypeError, KeyError) as bad:
+            raise CheckFailed(f"the submission's process sent an answer that cannot be read ({bad}); "
+                              "was the grading worker tampered with?") from None
 
     def call(self, fn, *args, **kwargs):
         return self.op("call", fn=fn, args=list(args), kwargs=kwargs, seed=self.seed % 10_000)
