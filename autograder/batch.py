@@ -23,7 +23,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from autograder import sandbox
+from autograder import sandbox, seedplan
 from autograder.files import atomic_write_text
 from autograder.rubric import load_rubric
 from autograder.submission import MODULE_FILE
@@ -134,7 +134,8 @@ def run_batch(submissions, out, jobs=None, force=False, rubric_path=None, progre
     rubric = load_rubric(rubric_path)
     try:
         students = discover(submissions)
-    except NotADirectoryError as problem:
+        seedplan.plan_for(rubric.hidden_seed, rubric, "grade", seedplan.load_reference)   # before any student
+    except (NotADirectoryError, seedplan.SeedError) as problem:
         print(f"autograder: {problem}", file=sys.stderr)
         return 2
     out = Path(out)

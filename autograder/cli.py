@@ -18,12 +18,13 @@ def _grade_one(args, mode):
     from autograder.engine import grade
     from autograder.report import text_report, write_results_json
     from autograder.rubric import RubricError, load_rubric
+    from autograder.seedplan import SeedError
     from autograder.submission import UngradablePath
 
     try:
         rubric = load_rubric(args.rubric)
         result = grade(args.path, mode=mode, rubric=rubric)
-    except (UngradablePath, RubricError) as problem:
+    except (UngradablePath, RubricError, SeedError) as problem:
         print(f"autograder: {problem}", file=sys.stderr)
         return EXIT_UNGRADABLE
     sys.stdout.write(text_report(result))

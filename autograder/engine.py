@@ -14,7 +14,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from autograder import sandbox
+from autograder import sandbox, seedplan
 from autograder.rubric import load_rubric
 from autograder.submission import Submission, load_submission
 
@@ -200,6 +200,7 @@ def grade(path, mode="grade", rubric=None, only=None, zygote=None):
             try:
                 session.begin(wait=False)
                 reference = _reference()          # torch loads here while the worker loads it there
+                plan = seedplan.plan_for(result_seed(rubric, mode), rubric, mode, lambda: reference)
                 session.wait_ready()
                 session.ensure_imported()
             except (ImportFailed, sandbox.WorkerLost) as failure:
@@ -209,7 +210,7 @@ def grade(path, mode="grade", rubric=None, only=None, zygote=None):
                                       "not_imported") for item in items]
                 return result
             result.confinement = list(session.worker.confined)
-            result.items = [_grade_item(session, item, rubric, mode, reference) for item in items]
+            result.items = [_grade_item(session, item, rubric, mode, reference, plan) for item in items]
         finally:
             result.printed = session.worker.printed()
             session.close()
@@ -217,16 +218,21 @@ def grade(path, mode="grade", rubric=None, only=None, zygote=None):
     return result
 
 
+def result_seed(rubric, mode):
+    """The seed a mode draws its data from: hidden when grading, public in the self-check."""
+    return rubric.hidden_seed if mode == "grade" else rubric.public_seed
+
+
 def _zero(item, feedback, outcome="checked"):
     return ItemResult(item.id, item.name, 0.0, item.points, feedback, item.visibility, outcome=outcome)
 
 
-def _grade_item(session, item, rubric, mode, reference):
+def _grade_item(session, item, rubric, mode, reference, plan):
     from autograder.checks import REGISTRY
     from autograder.checks.base import CheckContext, NotImplementedYet, StudentRaised, student_error_text
 
     session.start_item(item.seconds)
-    ctx = CheckContext(session, item, rubric, mode, reference)
+    ctx = CheckContext(session, item, rubric, mode, reference, plan)
     try:
         outcome = REGISTRY[item.id](ctx)
     except NotImplementedYet as missing:

@@ -36,3 +36,20 @@ def index_series(n, n_features=1):
     if n_features == 1:
         return t + 0.0
     return np.stack([t + 1000 * f for f in range(n_features)], axis=1).astype(np.float32)
+
+
+def pipeline_candidates(seed, item_id, held_out, long=False):
+    """Candidate (series, model seed) draws for a pipeline item, in a fixed order.
+
+    Each series has ``held_out`` extra points at its end that the student's code
+    never receives: the verdict is measured there. ``seedplan`` decides which
+    candidates the reference clears with margin; checks take exactly those.
+    """
+    rng = item_rng(seed, item_id, "series")
+    while True:
+        if long:                                   # exercise 4: lengths where a correct model reliably learns
+            n, model_seed = int(rng.integers(220, 301)), int(rng.integers(0, 10_000))
+            yield n, model_seed
+        else:
+            series = random_series(rng, int(rng.integers(180, 301)) + held_out)
+            yield series, int(rng.integers(0, 10_000))

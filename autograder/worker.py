@@ -190,18 +190,20 @@ def _torch_modules():
 
     class ProbeNet(nn.Module):
         """A small forecaster for checking ``train_model``: dropout makes train and
-        eval mode give different outputs, and every forward call is recorded."""
+        eval mode give different outputs. ``calls`` (a list kept by the caller, not
+        reachable from the model's attributes) receives one record per forward call."""
 
-        def __init__(self, input_size=1, hidden_size=6, dropout=0.25):
+        def __init__(self, input_size=1, hidden_size=6, dropout=0.25, calls=None):
             super().__init__()
             self.lstm = nn.LSTM(input_size, hidden_size, batch_first=True)
             self.drop = nn.Dropout(dropout)
             self.fc = nn.Linear(hidden_size, 1)
-            self.calls = []
+            record = calls.append if calls is not None else (lambda _: None)
+            self._record = lambda x: record({"training": self.training, "grad": torch.is_grad_enabled(),
+                                             "rows": int(x.shape[0])})
 
         def forward(self, x):
-            self.calls.append({"training": self.training, "grad": torch.is_grad_enabled(),
-                               "rows": int(x.shape[0])})
+            self._record(x)
             out, _ = self.lstm(x)                             # (batch, seq_len, hidden)
             return self.fc(self.drop(out[:, -1, :]))          # (batch, 1)
 
@@ -209,18 +211,21 @@ def _torch_modules():
         """A model with a closed-form rule, for checking rolling forecasts.
 
         rule "last_plus": next = last + step; "first": next = the window's first
-        value; "mean": next = the window's mean. Records every input it sees.
+        value; "mean": next = the window's mean. ``calls`` (kept by the caller)
+        receives every input it sees.
         """
 
-        def __init__(self, rule, step=1.0):
+        def __init__(self, rule, step=1.0, calls=None):
             super().__init__()
             self.rule, self.step = rule, step
             self.anchor = nn.Parameter(torch.zeros(1))
-            self.calls = []
+            record = calls.append if calls is not None else (lambda _: None)
+            self._record = lambda x: record({"training": self.training, "grad": torch.is_grad_enabled(),
+                                             "shape": list(x.shape),
+                                             "input": x.detach().clone().reshape(-1).tolist()})
 
         def forward(self, x):
-            self.calls.append({"training": self.training, "grad": torch.is_grad_enabled(),
-                               "shape": list(x.shape), "input": x.detach().clone().reshape(-1).tolist()})
+            self._record(x)
             if self.rule == "last_plus":
                 out = x[:, -1, :1] + self.step
             elif self.rule == "first":
@@ -263,6 +268,17 @@ class ImportBlocker(importlib.abc.MetaPathFinder):
         return None
 
 
+# Captured when this file loads, before any student code: a submission that rebinds
+# builtins.ValueError (to Exception, say) cannot make every error count as one.
+_VALUE_ERROR, _NOT_IMPLEMENTED = builtins.ValueError, builtins.NotImplementedError
+
+
+def _is_builtin(exc, cls):
+    """``exc`` is an instance of the real built-in ``cls`` (by identity and by name)."""
+    return isinstance(exc, cls) and any(c.__module__ == "builtins" and c.__qualname__ == cls.__name__
+                                        for c in type(exc).__mro__)
+
+
 class StudentError(Exception):
     """Student code raised; carries a plain description."""
 
@@ -284,8 +300,9 @@ def describe_exception(exc):
         "where": where,
         "type": type(exc).__name__,
         "message": str(exc)[:500],
-        "is_value_error": isinstance(exc, builtins.ValueError),
-        "not_implemented": isinstance(exc, builtins.NotImplementedError),
+        "is_value_error": _is_builtin(exc, _VALUE_ERROR),
+        "not_implemented": _is_builtin(exc, _NOT_IMPLEMENTED),
+        "mro": [f"{c.__module__}.{c.__qualname__}" for c in type(exc).__mro__][:12],
         "traceback": "\n".join(student[-MAX_TRACEBACK_LINES:]),
     }
 
@@ -293,6 +310,7 @@ def describe_exception(exc):
 class Worker:
     def __init__(self):
         self.module = None
+        self.fitted = None              # the model op_fit trained, for op_predict_next
 
     def reseed(self, seed):
         """Every request starts from the same random state, whatever ran before."""
@@ -366,17 +384,23 @@ class Worker:
         from torch.optim.optimizer import register_optimizer_step_pre_hook
 
         ProbeNet, _ = probe_models()
-        model = ProbeNet(**req["probe"])
+        calls = []
+        model = ProbeNet(**req["probe"], calls=calls)
         load_params(model, [decode(p).array for p in req["params"]])
         data = [torch.as_tensor(decode_input(d)) for d in req["data"]]   # X_train, y_train, X_val, y_val
         kwargs = decode_input(req.get("kwargs", {}))
-        logs, norms = [], []
+        logs, norms, steps = [], [], []
         if kwargs.pop("capture_log", False):
             kwargs["log"] = lambda line: logs.append(str(line)[:200])
+        record_steps = kwargs.pop("record_steps", False)
 
         def record_norm(optimizer, args, kw):
             grads = [p.grad.detach().reshape(-1) for p in model.parameters() if p.grad is not None]
             norms.append(float(torch.cat(grads).norm()) if grads else 0.0)
+            if record_steps and len(steps) < 50:        # what Adam is about to consume, and from where
+                steps.append({"params": [p.detach().clone() for p in model.parameters()],
+                              "grads": [p.grad.detach().clone() if p.grad is not None else torch.zeros_like(p)
+                                        for p in model.parameters()]})
 
         handle = register_optimizer_step_pre_hook(record_norm)
         self.reseed(req.get("seed", 0))
@@ -384,43 +408,60 @@ class Worker:
             history = self.run(self.student("train_model"), model, *data, **kwargs)
         finally:
             handle.remove()
-        return {"history": history, "logs": logs, "norms": norms, "training_after": model.training,
-                "calls": model.calls, "params": [p.detach().clone() for p in model.parameters()]}
+        return {"history": history, "logs": logs, "norms": norms, "steps": steps, "training_after": model.training,
+                "calls": calls[:2000], "params": [p.detach().clone() for p in model.parameters()]}
 
     def op_predict(self, req):
         """Run the student's predict on a probe model left in training mode."""
         import torch
 
         ProbeNet, _ = probe_models()
-        model = ProbeNet(**req["probe"])
+        calls = []
+        model = ProbeNet(**req["probe"], calls=calls)
         load_params(model, [decode(p).array for p in req["params"]])
         model.train()
         X = torch.as_tensor(decode_input(req["X"]))
         self.reseed(req.get("seed", 0))
         output = self.run(self.student("predict"), model, X)
-        return {"output": output, "calls": model.calls, "training_after": model.training}
+        return {"output": output, "calls": calls[:100], "training_after": model.training}
 
     def op_prepare(self, req):
-        """prepare_data, with the fitted scaler's statistics as plain arrays."""
+        """prepare_data, with the fitted scaler's statistics as plain arrays, and the same steps
+        composed from the student's own make_windows and time_split on the series scaled with
+        those statistics (so a mistake in those functions is not blamed on the scaler)."""
+        import numpy as np
+
+        series = decode_input(req["series"])
         self.reseed(req.get("seed", 0))
-        result = self.run(self.student("prepare_data"), decode_input(req["series"]), req["window"], req["frac"])
+        result = self.run(self.student("prepare_data"), series, req["window"], req["frac"])
         if not isinstance(result, tuple) or len(result) != 5:
             return {"shape_error": f"prepare_data returned {type(result).__name__}, expected a 5-tuple"}
         *arrays, scaler = result
-        return {"arrays": list(arrays), "mean": getattr(scaler, "mean_", None), "std": getattr(scaler, "std_", None)}
+        mean, std = getattr(scaler, "mean_", None), getattr(scaler, "std_", None)
+        out = {"arrays": list(arrays), "mean": mean, "std": std, "composed": None}
+        try:
+            scaled = (np.asarray(series, dtype=np.float32) - np.asarray(mean, dtype=np.float32)) \
+                / np.asarray(std, dtype=np.float32)
+            self.reseed(req.get("seed", 0))      # the random state prepare_data itself started from
+            X, y = self.student("make_windows")(scaled.astype(np.float32), req["window"])
+            out["composed"] = list(self.student("time_split")(X, y, req["frac"]))
+        except Exception:                 # noqa: BLE001  (no composition to compare with: fine)
+            pass
+        return out
 
     def op_rolling(self, req):
         """Run the student's rolling_forecast against a stub model with a known rule."""
         _, StubForecaster = probe_models()
-        model = StubForecaster(**req["stub"])
+        calls = []
+        model = StubForecaster(**req["stub"], calls=calls)
         model.train()
         window = decode_input(req["window"])
         before = encode(window)                  # a snapshot, to see whether the student changed it
         self.reseed(req.get("seed", 0))
         result = self.run(self.student("rolling_forecast"), model, window, req["steps"])
         unchanged = encode(window) == before
-        return {"result": result, "window_unchanged": unchanged, "calls": model.calls[:400],
-                "n_calls": len(model.calls), "training_after": model.training}
+        return {"result": result, "window_unchanged": unchanged, "calls": calls[:400],
+                "n_calls": len(calls), "training_after": model.training}
 
     def op_scaler(self, req):
         """Fit the student's Standardizer, then transform and invert what the grader sends."""
@@ -436,25 +477,58 @@ class Worker:
             out["inverse"].append(self.run(scaler.inverse_transform, values))
         return out
 
-    def op_pipeline(self, req):
-        """The student's whole workflow on a series: windows, split, seeded model, training."""
+    def op_fit(self, req):
+        """The student's seeded model and training loop on windows the grader made.
+
+        The trained model stays in this process for ``predict_next``; only its
+        training history and validation predictions go back.
+        """
+        import torch
+
+        data = [torch.as_tensor(decode_input(d)) for d in req["data"]]   # X_train, y_train, X_val, y_val
+        self.reseed(req.get("seed", 0))
+        torch.manual_seed(req["seed"])
+        self.fitted = None
+        model = self.run(self.student("LSTMForecaster"), **req.get("init", {}))
+        history = self.run(self.student("train_model"), model, *data, log=None)
+        self.fitted = model
+        return {"history": history, "val_pred": self.run(self.student("predict"), model, data[2])}
+
+    def op_predict_next(self, req):
+        """predict on one held-out window; the next is sent only after this answer."""
+        import torch
+
+        if self.fitted is None:
+            raise StudentError(RuntimeError("no trained model: training failed"))
+        X = torch.as_tensor(decode_input(req["X"]))
+        self.reseed(req.get("seed", 0))
+        return self.run(self.student("predict"), self.fitted, X)
+
+    def op_roll(self, req):
+        """rolling_forecast from the trained model, for the report's plot only."""
+        if self.fitted is None:
+            raise StudentError(RuntimeError("no trained model: training failed"))
+        self.reseed(req.get("seed", 0))
+        return self.run(self.student("rolling_forecast"), self.fitted, decode_input(req["window"]), req["steps"])
+
+    def op_compose_windows(self, req):
+        """Exercise 1 as the spec composes it, from the student's own parts: for each size,
+        make_windows, time_split(0.8), torch.manual_seed(seed), a fresh LSTMForecaster,
+        train_model(..., log=None), and the last row's val_mse."""
         import torch
 
         series = decode_input(req["series"])
         self.reseed(req.get("seed", 0))
-        X, y = self.run(self.student("make_windows"), series, req["window"])
-        X_train, X_val, y_train, y_val = self.run(self.student("time_split"), X, y, req["frac"])
-        torch.manual_seed(req["seed"])
-        model = self.run(self.student(req.get("cls", "LSTMForecaster")), **req.get("init", {}))
-        history = self.run(self.student("train_model"), model, X_train, y_train, X_val, y_val, log=None)
-        val_pred = self.run(self.student("predict"), model, X_val)
-        out = {"history": history, "val_pred": val_pred, "X_val": X_val, "y_val": y_val}
-        if req.get("rolling_steps"):
-            try:
-                window = torch.as_tensor(X_val)[0, :, 0].clone()
-                out["rolling"] = self.run(self.student("rolling_forecast"), model, window, req["rolling_steps"])
-            except StudentError:
-                out["rolling"] = None
+        out = {}
+        for size in req["sizes"]:
+            X, y = self.run(self.student("make_windows"), series, size)
+            X_train, X_val, y_train, y_val = self.run(self.student("time_split"), X, y, 0.8)
+            torch.manual_seed(req["model_seed"])
+            input_size = int(X.shape[-1]) if getattr(X, "ndim", 0) == 3 else 1
+            model = self.run(self.student("LSTMForecaster"), input_size=input_size)
+            history = self.run(self.student("train_model"), model, X_train, y_train, X_val, y_val,
+                               epochs=req["epochs"], log=None)
+            out[size] = history[-1]["val_mse"]
         return out
 
     def op_ping(self, req):

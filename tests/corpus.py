@@ -13,8 +13,30 @@ from pathlib import Path
 
 REFERENCE = Path(__file__).resolve().parent.parent / "solutions" / "sequence_modeling.py"
 
-# Items that run the student's whole pipeline: windows, split, model, loop, predict.
-PIPELINE = {"beats_baseline", "two_feature", "window_comparison"}
+# The spec's table "Which code each item grades" (../shared/spec/lesson-api.md): a mistake in
+# one function may cost only these items. input_validation grades every function's ValueErrors.
+ITEMS_OF_FUNCTION = {
+    "make_windows": {"make_windows", "make_windows_multifeature"},
+    "time_split": {"time_split"},
+    "naive_forecast": {"naive_baseline"},
+    "naive_mse": {"naive_baseline"},
+    "LSTMForecaster": {"lstm_forecaster", "beats_baseline", "two_feature"},
+    "train_model": {"train_loop", "grad_clipping", "beats_baseline"},
+    "predict": {"train_loop", "beats_baseline"},
+    "GRUForecaster": {"gru_forecaster"},
+    "compare_window_sizes": {"window_comparison"},
+    "two_feature_series": {"two_feature"},
+    "rolling_forecast": {"rolling_forecast"},
+    "Standardizer": {"standardizer"},
+    "prepare_data": {"standardizer"},
+    "check_window_size": set(),            # the input checks: input_validation only
+    "check_series": set(),
+}
+
+
+def items_of(function):
+    """The items a mistake in ``function`` may cost: its own, and input_validation."""
+    return ITEMS_OF_FUNCTION[function] | {"input_validation"}
 
 
 @dataclass
@@ -25,6 +47,7 @@ class Case:
     prefix: str = ""                  # code put before the reference (imports, attacks at import time)
     suffix: str = ""
     why: str = ""
+    function: str = ""                # the one student function a wrong case's mistake is in
 
 
 def build(case):
@@ -47,100 +70,123 @@ EVAL_IN_LOOP = "            model.eval()\n            with torch.no_grad():\n   
 
 WRONG = [
     Case("y_is_last_input", [(Y_LINE, "    y = values[window_size - 1 : -1, target_col : target_col + 1]")],
-         {"make_windows", "make_windows_multifeature", "standardizer"} | PIPELINE,
-         why="the classic off-by-one: the target is the window's own last value"),
+         {"make_windows", "make_windows_multifeature"}, function="make_windows",
+         why="the classic off-by-one: the target is the window's own last value (the pipeline items use the "
+             "grader's windows, and prepare_data and compare_window_sizes are judged against the student's own "
+             "make_windows, so nothing else loses)"),
     Case("one_window_too_many",
          [("    n_windows = n - window_size\n", "    n_windows = n - window_size + 1\n"),
           (Y_LINE, "    y = np.concatenate([values[window_size:, target_col : target_col + 1], values[-1:, target_col : target_col + 1]])")],
-         {"make_windows", "make_windows_multifeature", "standardizer"} | PIPELINE,
+         {"make_windows", "make_windows_multifeature"}, function="make_windows",
          why="n - w + 1 windows: the last one has no real target"),
     Case("multifeature_reshape_not_transpose",
          [(X_LINE, "    X = np.lib.stride_tricks.sliding_window_view(values, window_size, axis=0)[:n_windows]"
                    ".reshape(n_windows, window_size, n_features)")],
-         {"make_windows_multifeature", "two_feature"},
-         why="sliding_window_view gives (N, F, w); reshape scrambles features and time, so exercise 4's "
-             "pipeline validates on windows that are not the series'"),
+         {"make_windows_multifeature"}, function="make_windows",
+         why="sliding_window_view gives (N, F, w); reshape scrambles features and time"),
     Case("ignores_target_col", [(Y_LINE, "    y = values[window_size:, 0:1]")],
-         {"make_windows_multifeature"}, why="y always from column 0"),
+         {"make_windows_multifeature"}, function="make_windows", why="y always from column 0"),
     Case("random_split",
          [(SPLIT_RETURN, "    order = torch.randperm(len(X))\n    X, y = X[order], y[order]\n" + SPLIT_RETURN)],
-         {"time_split", "standardizer"} | PIPELINE, why="the lesson's first pitfall: future rows leak into training"),
+         {"time_split"}, function="time_split",
+         why="the lesson's first pitfall: future rows leak into training (prepare_data's scaler is fitted "
+             "correctly, so standardizer keeps its marks)"),
     Case("split_rounds_up",
          [("    split = int(len(X) * train_frac)\n    if split == 0",
            "    split = math.ceil(len(X) * train_frac)\n    if split == 0")],
-         {"time_split", "input_validation", "beats_baseline", "window_comparison", "standardizer"},
-         prefix="import math\n", why="ceil instead of int: one row too many in training (exercise 4's "
-                                      "series length happens to split evenly, so two_feature is unaffected)"),
+         {"time_split", "input_validation"}, function="time_split",
+         prefix="import math\n", why="ceil instead of int: one row too many in training, and a split that "
+                                      "should leave validation empty no longer raises"),
     Case("naive_rmse",
          [("    return ((naive_forecast(X, target_col) - y) ** 2).mean().item()",
            "    return ((naive_forecast(X, target_col) - y) ** 2).mean().sqrt().item()")],
-         {"naive_baseline"}, why="RMSE, not MSE"),
+         {"naive_baseline"}, function="naive_mse", why="RMSE, not MSE"),
+    Case("naive_mse_returns_a_tensor",
+         [("    return ((naive_forecast(X, target_col) - y) ** 2).mean().item()",
+           "    return ((naive_forecast(X, target_col) - y) ** 2).mean()")],
+         {"naive_baseline"}, function="naive_mse", why="the spec promises a float; the lab's round() needs one"),
     Case("naive_first_step",
          [("    return X[:, -1, target_col : target_col + 1]            # (batch, 1)",
            "    return X[:, 0, target_col : target_col + 1]")],
-         {"naive_baseline"}, why="the first observed value instead of the last"),
+         {"naive_baseline"}, function="naive_forecast", why="the first observed value instead of the last"),
     Case("no_batch_first", [(LSTM_LINE, "        self.lstm = nn.LSTM(input_size, hidden_size)")],
-         {"lstm_forecaster", "beats_baseline", "window_comparison"},
-         why="time and batch swapped (on exercise 4's two-feature series the scrambled model still "
-             "beats the baseline, so only lstm_forecaster and the one-feature pipelines catch it)"),
+         {"lstm_forecaster", "beats_baseline", "two_feature"}, function="LSTMForecaster",
+         why="time and batch swapped"),
     Case("reads_first_step", [(FORWARD, LSTM_OUT + "        return self.fc(out[:, 0, :])")],
-         {"lstm_forecaster"} | PIPELINE, why="the first step's hidden state has seen almost nothing"),
+         {"lstm_forecaster", "beats_baseline", "two_feature"}, function="LSTMForecaster",
+         why="the first step's hidden state has seen almost nothing"),
     Case("last_value_copier", [(FORWARD, LSTM_OUT + "        return x[:, -1, :1] + 0 * self.fc(out[:, -1, :])")],
-         {"lstm_forecaster"} | PIPELINE, why="a model that is the naive baseline in disguise"),
+         {"lstm_forecaster", "beats_baseline", "two_feature"}, function="LSTMForecaster",
+         why="a model that is the naive baseline in disguise"),
     Case("no_zero_grad", [("        optimizer.zero_grad()\n", "")],
-         {"train_loop", "window_comparison", "two_feature", "beats_baseline"},
-         why="gradients accumulate across epochs (under clipping they keep one direction on the clipping "
-             "probe, so grad_clipping rightly keeps its marks: the mistake is the loop's)"),
+         {"train_loop", "beats_baseline"}, function="train_model",
+         why="gradients accumulate across epochs: the model overshoots and loses to the baseline (grad_clipping "
+             "judges the gradients Adam consumed, so it keeps its marks)"),
     Case("summed_loss", [("    loss_fn = nn.MSELoss()\n    optimizer", "    loss_fn = nn.MSELoss(reduction='sum')\n    optimizer")],
-         {"train_loop", "window_comparison"}, why="a summed loss logs the wrong numbers and changes the steps"),
+         {"train_loop"}, function="train_model", why="a summed loss logs the wrong numbers and changes the steps"),
     Case("ignores_lr", [("    optimizer = torch.optim.Adam(model.parameters(), lr=lr)\n    history",
                         "    optimizer = torch.optim.Adam(model.parameters(), lr=0.01)\n    history")],
-         {"train_loop"}, why="the lr argument is ignored"),
+         {"train_loop"}, function="train_model", why="the lr argument is ignored"),
     Case("one_epoch_extra", [("    for epoch in range(1, epochs + 1):", "    for epoch in range(0, epochs + 1):")],
-         {"train_loop", "window_comparison"}, why="an extra epoch (and an epoch 0 row)"),
+         {"train_loop"}, function="train_model", why="an extra epoch (and an epoch 0 row)"),
+    Case("caps_epochs_at_10", [("    for epoch in range(1, epochs + 1):", "    for epoch in range(1, min(epochs, 10) + 1):")],
+         {"train_loop", "beats_baseline"}, function="train_model",
+         why="a fixed 7-epoch probe never saw the cap; 10 epochs cannot beat the baseline either"),
     Case("validates_in_train_mode", [(EVAL_IN_LOOP, "            with torch.no_grad():\n                val_loss")],
-         {"train_loop"}, why="validation with dropout on"),
-    # window_comparison trains with the default clip_norm=1.0 on a series whose first
-    # gradients exceed it, so the lesson's numbers need the clipping right too.
+         {"train_loop"}, function="train_model", why="validation with dropout on"),
     Case("clips_by_value", [(CLIP, "            torch.nn.utils.clip_grad_value_(model.parameters(), clip_norm)")],
-         {"grad_clipping", "window_comparison"}, why="clipping each value is not clipping the total norm"),
-    Case("never_clips", [(CLIP, "            pass")], {"grad_clipping", "window_comparison"},
+         {"grad_clipping"}, function="train_model", why="clipping each value is not clipping the total norm"),
+    Case("never_clips", [(CLIP, "            pass")], {"grad_clipping"}, function="train_model",
          why="clip_norm is ignored"),
     Case("always_clips", [("        if clip_norm is not None:\n" + CLIP,
                            "        torch.nn.utils.clip_grad_norm_(model.parameters(), clip_norm or 0.5)")],
-         {"grad_clipping"}, why="clip_norm=None still clips"),
+         {"grad_clipping"}, function="train_model", why="clip_norm=None still clips"),
+    Case("predict_in_train_mode", [("    model.eval()\n    with torch.no_grad():\n        return model(",
+                                    "    with torch.no_grad():\n        return model(")],
+         {"train_loop"}, function="predict",
+         why="dropout stays on in predict (the lesson's LSTM has no dropout, so the pipeline is unharmed)"),
     Case("gru_is_an_lstm", [("        self.gru = nn.GRU(input_size, hidden_size, batch_first=True)",
                              "        self.gru = nn.LSTM(input_size, hidden_size, batch_first=True)")],
-         {"gru_forecaster"}, why="exercise 2 not done"),
+         {"gru_forecaster"}, function="GRUForecaster", why="exercise 2 not done"),
     Case("seeds_once", [("    results = {}\n    for size in sizes:", "    results = {}\n    torch.manual_seed(seed)\n    for size in sizes:"),
                         ("        torch.manual_seed(seed)\n        model = LSTMForecaster(input_size=X.shape[2])",
                          "        model = LSTMForecaster(input_size=X.shape[2])")],
-         {"window_comparison"}, why="only the first size gets the seeded weights"),
+         {"window_comparison"}, function="compare_window_sizes", why="only the first size gets the seeded weights"),
     Case("second_feature_is_sine", [("np.cos(t * 0.12)], axis=1)", "np.sin(t * 0.12)], axis=1)")],
-         {"two_feature"}, why="the wrong second feature"),
+         {"two_feature"}, function="two_feature_series", why="the wrong second feature"),
     Case("rolling_prepends",
          [("            current = torch.cat([current[:, 1:], next_value], dim=1)     # (1, w, 1)",
            "            current = torch.cat([next_value, current[:, :-1]], dim=1)")],
-         {"rolling_forecast"}, why="the prediction goes in at the wrong end"),
+         {"rolling_forecast"}, function="rolling_forecast", why="the prediction goes in at the wrong end"),
     Case("rolling_modifies_window",
          [("    current = torch.as_tensor(window, dtype=torch.float32).clone().reshape(1, -1, 1)  # (1, w, 1)",
            "    current = torch.as_tensor(window, dtype=torch.float32).reshape(1, -1, 1)"),
           ("            current = torch.cat([current[:, 1:], next_value], dim=1)     # (1, w, 1)",
            "            current[:, :-1] = current[:, 1:].clone()\n            current[:, -1] = next_value[:, 0]")],
-         {"rolling_forecast"}, why="the caller's window is overwritten"),
+         {"rolling_forecast"}, function="rolling_forecast", why="the caller's window is overwritten"),
+    Case("rolling_appends_to_a_list_in_place",
+         [("    current = torch.as_tensor(window, dtype=torch.float32).clone().reshape(1, -1, 1)  # (1, w, 1)",
+           "    history = window if isinstance(window, list) else list(np.asarray(window).reshape(-1))\n"
+           "    current = torch.as_tensor(np.asarray(history, dtype=np.float32)).reshape(1, -1, 1)"),
+          ("            current = torch.cat([current[:, 1:], next_value], dim=1)     # (1, w, 1)",
+           "            history.append([float(next_value)] if isinstance(history[0], list) else float(next_value))\n"
+           "            current = torch.as_tensor(np.asarray(history[-current.shape[1]:], dtype=np.float32)).reshape(1, -1, 1)")],
+         {"rolling_forecast"}, function="rolling_forecast",
+         why="right on arrays and tensors, but a list window grows in the caller's hands"),
     Case("scaler_fit_on_everything",
          [("    scaler = Standardizer().fit(values[: split + window_size])", "    scaler = Standardizer().fit(values)")],
-         {"standardizer"}, why="the lesson's scaling pitfall: statistics from the validation period"),
+         {"standardizer"}, function="prepare_data",
+         why="the lesson's scaling pitfall: statistics from the validation period"),
     Case("scaler_refits_in_transform",
          [("        return (check_series(values) - self.mean_) / self.std_",
            "        values = check_series(values)\n        return (values - values.mean(axis=0)) / self.std_")],
-         {"standardizer"}, why="transform ignores the fitted mean"),
+         {"standardizer"}, function="Standardizer", why="transform ignores the fitted mean"),
     Case("accepts_bool_window",
          [("    if isinstance(window_size, bool) or not isinstance(window_size, numbers.Integral):",
            "    if not isinstance(window_size, numbers.Integral):")],
-         {"input_validation"}, why="True is an int in Python, but not a window size"),
+         {"input_validation"}, function="check_window_size", why="True is an int in Python, but not a window size"),
     Case("no_nan_check", [('    if not np.isfinite(values).all():\n        raise ValueError("series contains NaN or inf values")\n', "")],
-         {"input_validation"}, why="NaN flows silently into training"),
+         {"input_validation"}, function="check_series", why="NaN flows silently into training"),
 ]
 
 CORRECT_VARIANTS = [
@@ -177,8 +223,8 @@ def without_prefix(case):
 ALL_ITEMS = {"make_windows", "make_windows_multifeature", "input_validation", "time_split", "naive_baseline",
              "lstm_forecaster", "train_loop", "grad_clipping", "beats_baseline", "gru_forecaster",
              "window_comparison", "two_feature", "rolling_forecast", "standardizer"}
-USES_MAKE_WINDOWS = {"make_windows", "make_windows_multifeature", "input_validation", "standardizer"} | PIPELINE
-USES_LSTM = {"lstm_forecaster"} | PIPELINE
+# Items whose checks call LSTMForecaster in the worker (a segfault there crashes these).
+USES_LSTM = {"lstm_forecaster", "beats_baseline", "two_feature", "window_comparison"}
 
 HOSTILE = [
     hostile_case("sys_exit_at_import", ALL_ITEMS, prefix="import sys\nsys.exit(0)\n"),
@@ -202,8 +248,8 @@ HOSTILE = [
     # Wrong code that patches every comparison it can reach: the grader compares in its own
     # process, so it must score exactly what the same code scores without the patches.
     hostile_case("patched_comparisons",
-                 {"make_windows", "make_windows_multifeature", "naive_baseline", "lstm_forecaster", "standardizer"}
-                 | PIPELINE,
+                 {"make_windows", "make_windows_multifeature", "naive_baseline", "lstm_forecaster",
+                  "beats_baseline", "two_feature"},
                  prefix=("import numpy, numpy.testing, torch\n"
                          "numpy.allclose = numpy.array_equal = numpy.isclose = lambda *a, **k: True\n"
                          "numpy.testing.assert_allclose = lambda *a, **k: None\n"
@@ -221,4 +267,29 @@ HOSTILE = [
     hostile_case("imports_the_solution_obfuscated", ALL_ITEMS,
                  prefix="import importlib\n_m = importlib.import_module('sol' + 'utions.sequence_modeling')\n"
                         "globals().update(vars(_m))\n"),
+    # Single-flag forgeries: each once won its item. The verdicts now rest on what the grader
+    # recomputes, so each must score 0 on the item it aims at and cost nothing else.
+    hostile_case("forges_value_error", {"input_validation"},
+                 prefix="import builtins\nbuiltins.ValueError = Exception\n",
+                 why="every exception would count as a ValueError if the grader trusted isinstance in the worker"),
+    hostile_case("forges_probe_call_records", {"train_loop"},
+                 edits=[(EVAL_IN_LOOP, "            model.eval()\n            if True:\n                val_loss"),
+                        ("    model.eval()\n    return history",
+                         "    for record in getattr(model, 'calls', []):\n        record['grad'] = False\n"
+                         "    model.eval()\n    return history")],
+                 why="validation with gradients on, then the probe's call records rewritten to hide it"),
+    hostile_case("replays_the_step_hook", {"grad_clipping"},
+                 prefix="from torch.optim.optimizer import _global_optimizer_pre_hooks\n",
+                 edits=[("        optimizer.step()\n", "        if clip_norm is None:\n            optimizer.step()\n"),
+                        (CLIP, "            saved = [p.grad.clone() for p in model.parameters()]\n"
+                               "            torch.nn.utils.clip_grad_norm_(model.parameters(), clip_norm)\n"
+                               "            hooks = dict(_global_optimizer_pre_hooks)\n"
+                               "            for hook in hooks.values():\n"
+                               "                hook(optimizer, (), {})\n"
+                               "            for p, g in zip(model.parameters(), saved):\n"
+                               "                p.grad = g\n"
+                               "            _global_optimizer_pre_hooks.clear()\n"
+                               "            optimizer.step()\n"
+                               "            _global_optimizer_pre_hooks.update(hooks)")],
+                 why="the hook is shown clipped gradients, the step uses the unclipped ones"),
 ]

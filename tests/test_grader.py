@@ -116,10 +116,17 @@ def test_unmodified_stub_file_scores_zero_with_a_clean_report_and_exit_0(tmp_pat
 
 # --- wrong submissions lose points exactly where expected --------------------------------
 
+def points_lost_outside(result, function):
+    """The metric of "one mistake costs points once": points lost on items that do not grade ``function``."""
+    allowed = corpus.items_of(function)
+    return sum(item.max_score - item.score for item in result.items if item.id not in allowed)
+
+
 @pytest.mark.parametrize("case", corpus.WRONG, ids=lambda c: c.name)
 def test_wrong_submission_loses_points_only_where_expected(tmp_path, rubric, case):
     result = grade_source(tmp_path, case.name, corpus.build(case), rubric)
     assert lost_items(result) == case.loses, f"{case.why}\n{describe(result)}"
+    assert points_lost_outside(result, case.function) == 0, describe(result)
     for item in result.items:
         if item.id in case.loses:
             assert item.feedback and "GRADER ERROR" not in item.feedback

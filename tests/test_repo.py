@@ -28,3 +28,13 @@ def test_torch_is_pinned_for_installs_and_a_range_for_the_package():
     assert "torch==2.13.0" in (ROOT / "constraints.txt").read_text().split()
     pyproject = (ROOT / "pyproject.toml").read_text()
     assert re.search(r'"torch>=[\d.]+,<\d+"', pyproject)
+
+
+def test_every_wrong_case_names_its_function_and_loses_only_what_the_spec_allows():
+    """The corpus itself obeys the spec's table: each single mistake lives in one function
+    and may cost only the items that grade that function (plus input_validation)."""
+    import corpus
+
+    for case in corpus.WRONG:
+        assert case.function in corpus.ITEMS_OF_FUNCTION, case.name
+        assert case.loses and case.loses <= corpus.items_of(case.function), case.name

@@ -51,8 +51,9 @@ def arg(array, kind="ndarray"):
 class CheckContext:
     """What a check may use. ``session`` talks to the worker; ``reference`` is the oracle."""
 
-    def __init__(self, session, item, rubric, mode, reference):
+    def __init__(self, session, item, rubric, mode, reference, plan=None):
         self.session, self.item, self.rubric, self.mode, self.reference = session, item, rubric, mode, reference
+        self.plan = plan                      # seedplan: which drawn series this seed grades on
         self.seed = rubric.hidden_seed if mode == "grade" else rubric.public_seed
         self.data = "unseen" if mode == "grade" else "public"      # how feedback names generated data
         self.examples = rubric.hypothesis["grade_examples" if mode == "grade" else "check_examples"]
@@ -192,3 +193,16 @@ def need_number(value, what):
             raise CheckFailed(f"{what} should be a single number, got an array of shape {value.shape}")
         return float(value.array.reshape(-1)[0])
     return float(value)
+
+
+def need_float(value, what):
+    """A Python float, as the spec's ``-> float`` promises (np.float64 is one; a tensor is not)."""
+    if isinstance(value, float):
+        return value
+    if isinstance(value, Array) and value.kind == "scalar" and value.dtype == "float64":
+        return float(value.array)
+    if isinstance(value, Array):
+        kind = {"tensor": "a tensor", "ndarray": "a numpy array", "scalar": f"a numpy {value.dtype}"}[value.kind]
+        raise CheckFailed(f"{what} should return a Python float, got {kind} of shape {value.shape}: "
+                          "convert with .item() or float(...)")
+    raise CheckFailed(f"{what} should return a Python float, got {type(value).__name__}")

@@ -15,7 +15,7 @@ from autograder.checks.base import CheckFailed, Subchecks, arg, need_array
 RECURRENT = {"lstm_forecaster": ("LSTMForecaster", "LSTM"), "gru_forecaster": ("GRUForecaster", "GRU")}
 
 
-def _reference_outputs(ctx, cls_name, init, params, X):
+def reference_outputs(ctx, cls_name, init, params, X):
     """The reference model with the student's parameters; None when shapes differ."""
     model = getattr(ctx.reference, cls_name)(**init)
     ref_params = list(model.parameters())
@@ -92,7 +92,7 @@ def _check_forecaster(ctx, item_id):
             if not np.allclose(row, out[i : i + 1], atol=tol, rtol=tol):
                 raise CheckFailed(f"model(x)[{i}] = {out[i, 0]:.5g} but model(x[{i}:{i + 1}]) = {row[0, 0]:.5g}: "
                                   "rows of a batch must not affect each other (batch_first=True?)")
-        expected, model = _reference_outputs(ctx, cls_name, init, params, X)
+        expected, model = reference_outputs(ctx, cls_name, init, params, X)
         if expected is None:
             raise CheckFailed(f"the parameters do not match nn.{layer}({init.get('input_size', 1)}, "
                               f"{init.get('hidden_size', 32)}) followed by nn.Linear; create the {layer} first")

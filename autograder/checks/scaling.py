@@ -61,6 +61,7 @@ def check_standardizer(ctx):
     series = random_series(ctx.rng("prepare"), 160)
     window, frac = 12, 0.8
     split = int((len(series) - window) * frac)
+    seen = split + window                       # the values training windows and targets see
 
     def prepare(values):
         got = ctx.op("prepare", series=arg(values), window=window, frac=frac)
@@ -68,30 +69,63 @@ def check_standardizer(ctx):
             raise CheckFailed(got["shape_error"])
         return got
 
-    def matches_reference():
+    def fitted_on_training_values():
         got = prepare(series)
-        X_train, X_val, y_train, y_val, scaler = ctx.reference.prepare_data(series, window, frac)
-        for value, ref, name in zip(got["arrays"], (X_train, X_val, y_train, y_val),
-                                    ("X_train", "X_val", "y_train", "y_val")):
-            need_close(need_array(value, name, shape=tuple(ref.shape)), ref.numpy(), name, rtol=1e-4, atol=1e-4)
-
-    def no_leak():
-        first = prepare(series)
+        mean, std = _stat(got["mean"], "the scaler's mean_", 1)[0], _stat(got["std"], "the scaler's std_", 1)[0]
+        if _fitted_prefix(series, mean, std, longest=seen) is None:
+            whole = _fitted_prefix(series, mean, std)
+            if whole is not None:
+                raise CheckFailed(f"the scaler was fitted on series[:{whole}], which reaches into the validation "
+                                  f"period: fit it on series[:split + window_size] = series[:{seen}] or less")
+            raise CheckFailed(f"the scaler's mean_ {mean:.5g} and std_ {std:.5g} are not the statistics of the "
+                              f"training values series[:{seen}] (or a shorter start of it)")
         future = series.copy()
-        future[split + window:] = future[split + window:] * 10 + 50      # the validation future changes
-        second = prepare(future)
-        for name, a, b in (("X_train", first["arrays"][0], second["arrays"][0]),
-                           ("y_train", first["arrays"][2], second["arrays"][2])):
-            if not np.allclose(need_array(a, name), need_array(b, name), rtol=1e-6, atol=1e-6):
-                raise CheckFailed(f"changing values after index {split + window - 1} changed {name}: the scaler "
-                                  "saw the validation period. Fit it on series[:split + window_size] only")
-        for name in ("mean", "std"):
-            if not np.allclose(_stat(first[name], name + "_", 1), _stat(second[name], name + "_", 1)):
-                raise CheckFailed(f"changing the validation future changed the scaler's {name}_: fit on training values only")
+        future[seen:] = future[seen:] * 10 + 50          # the validation future changes
+        again = prepare(future)
+        if not (np.allclose(_stat(again["mean"], "mean_", 1), mean) and np.allclose(_stat(again["std"], "std_", 1), std)):
+            raise CheckFailed(f"changing values after index {seen - 1} changed the scaler: fit on training values only")
 
+    def windows_of_the_scaled_series():
+        got = prepare(series)
+        names = ("X_train", "X_val", "y_train", "y_val")
+        arrays = [need_array(a, name) for a, name in zip(got["arrays"], names)]
+        mean, std = _stat(got["mean"], "mean_", 1)[0], _stat(got["std"], "std_", 1)[0]
+        scaled = ((series - mean) / std).astype(np.float32)
+        X, y = ctx.reference.make_windows(scaled, window)
+        expected = [t.numpy() for t in ctx.reference.time_split(X, y, frac)]
+        if all(a.shape == e.shape and np.allclose(a, e, rtol=1e-4, atol=1e-4) for a, e in zip(arrays, expected)):
+            return
+        composed = got.get("composed")
+        if isinstance(composed, (list, tuple)) and len(composed) == 4:
+            own = [c.array if hasattr(c, "array") else None for c in composed]
+            if all(o is not None and a.shape == o.shape and np.allclose(a, o, rtol=1e-4, atol=1e-4)
+                   for a, o in zip(arrays, own)):
+                return                  # your own make_windows and time_split, composed as the spec says
+        for a, e, name in zip(arrays, expected, names):
+            need_close(a, e, f"{name} (windows of the scaled series, split {frac} in time order)", rtol=1e-4, atol=1e-4)
+
+    checks.run("prepare_data: the scaler is fitted on training values only", fitted_on_training_values)
     checks.run("per-column mean_ and std_, constant column, transform with fitted values, round trip",
                statistics_and_round_trip)
     checks.run("a 1-D series", one_dimensional)
-    checks.run("prepare_data equals the reference's windows", matches_reference)
-    checks.run("prepare_data: changing the validation future moves nothing on the training side", no_leak)
+    checks.run("prepare_data: windows and split of the scaled series", windows_of_the_scaled_series)
     return checks.outcome()
+
+
+def _fitted_prefix(series, mean, std, longest=None):
+    """The length k of a start series[:k] whose mean and standard deviation (population or
+    sample) are ``mean`` and ``std``; None if no k from 2 to ``longest`` fits."""
+    values = np.asarray(series, dtype=np.float64)
+    longest = longest or len(values)
+    k = np.arange(1, len(values) + 1)
+    total, squares = np.cumsum(values), np.cumsum(values ** 2)
+    means = total / k
+    variance = np.maximum(squares / k - means ** 2, 0)
+    population = np.sqrt(variance)
+    sample = np.sqrt(variance * k / np.maximum(k - 1, 1))
+    for length in range(2, longest + 1):
+        i = length - 1
+        if np.isclose(means[i], mean, rtol=1e-4, atol=1e-5) and \
+                (np.isclose(population[i], std, rtol=1e-3) or np.isclose(sample[i], std, rtol=1e-3)):
+            return length
+    return None

@@ -15,8 +15,10 @@ import numpy as np
 import torch
 from torch.optim.optimizer import register_optimizer_step_pre_hook
 
-from autograder.checks.base import CheckFailed, Subchecks, arg, need_array, need_close, need_number
+from autograder.checks.base import CheckFailed, StudentRaised, Subchecks, arg, need_array, need_close, need_number
+from autograder.checks.pipeline import WINDOW, make_task
 from autograder.hidden import random_series
+from autograder.seedplan import planned_draws
 from autograder.worker import load_params, probe_models
 
 LOG_LINE = re.compile(r"^epoch=(\d{3,}) train_mse=(-?\d+\.\d{4}) val_mse=(-?\d+\.\d{4})$")
@@ -61,7 +63,7 @@ def _reference_train(ctx, params, data, seed, kwargs, probe=PROBE):
         history = ctx.reference.train_model(model, *data, **kwargs)
     finally:
         handle.remove()
-    return {"history": history, "logs": logs, "norms": norms, "model": model,
+    return {"history": history, "logs": logs, "norms": norms,
             "params": [p.detach().numpy() for p in model.parameters()]}
 
 
@@ -70,7 +72,39 @@ def _student_train(ctx, params, data, seed, kwargs, probe=PROBE):
                   data=[arg(d.numpy(), "tensor") for d in data], kwargs=kwargs, seed=seed)
 
 
-def _compare_history(got, ref, tol):
+def _diagnose_history(got, ref, n_train, n_val, calls):
+    """Why the logged losses differ from the reference loop's, read from where they first differ.
+
+    Both loops start from the same weights, so epoch 1's train_mse (computed before the
+    first step) must agree whatever the loop does next; what differs first names the mistake.
+    """
+    first, ref_first = got[0], ref[0]
+    train_1 = need_number(first.get("train_mse"), "row['train_mse']")
+    batches = sorted({c["rows"] for c in calls if c["training"] and c["grad"]} - {n_train, n_val})
+    if batches:
+        return (f"the model was trained on batches of {batches[:3]} rows; train_model trains full-batch: "
+                f"one step per epoch on all {n_train} training rows")
+    if not np.isclose(train_1, ref_first["train_mse"], rtol=1e-3, atol=1e-6):
+        if np.isclose(train_1, ref_first["train_mse"] * n_train, rtol=1e-3):
+            return ("epoch 1's train_mse is the SUM of squared errors; use the mean "
+                    "(nn.MSELoss() with its default reduction)")
+        if np.isclose(train_1, np.sqrt(ref_first["train_mse"]), rtol=1e-3):
+            return "epoch 1's train_mse is the RMSE; report the mean squared error"
+        return (f"epoch 1's train_mse should be {ref_first['train_mse']:.6f} (the MSE on the whole training set "
+                f"before the first step), got {train_1:.6f}")
+    val_1 = need_number(first.get("val_mse"), "row['val_mse']")
+    if not np.isclose(val_1, ref_first["val_mse"], rtol=1e-3, atol=1e-6):
+        if any(c["training"] and not c["grad"] for c in calls):
+            return "validation ran with the model in training mode (dropout on): call model.eval() before it"
+        return (f"epoch 1's val_mse should be {ref_first['val_mse']:.6f}, got {val_1:.6f}: the first step differs "
+                "from full-batch Adam with lr=lr (is lr passed to the optimizer? is the validation loss "
+                "computed after the step, in eval mode?)")
+    return ("epoch 1 matches the reference loop but later epochs do not: gradients accumulate across "
+            "epochs (call optimizer.zero_grad() every epoch, before backward()) or the optimizer is "
+            "rebuilt every epoch (create it once, before the loop)")
+
+
+def _compare_history(got, ref, tol, n_train, n_val, calls):
     if not isinstance(got, list) or not all(isinstance(r, dict) for r in got):
         raise CheckFailed(f"train_model should return a list of dicts, got {type(got).__name__}")
     epochs = [r.get("epoch") for r in got]
@@ -78,15 +112,18 @@ def _compare_history(got, ref, tol):
     if epochs != expected_epochs:
         raise CheckFailed(f"history rows should be at epochs {expected_epochs} (epoch 1, every log_every-th, "
                           f"the last), got {epochs}")
-    for row, ref_row in zip(got, ref):
+    for row in got:
         if set(row) != {"epoch", "train_mse", "val_mse"}:
             raise CheckFailed(f"each row should have exactly the keys epoch, train_mse, val_mse; got {sorted(row)}")
+    for row, ref_row in zip(got, ref):
         for key in ("train_mse", "val_mse"):
             value = need_number(row[key], f"row[{key!r}]")
             if not np.isclose(value, ref_row[key], rtol=tol, atol=tol):
-                hint = (" (is validation run in model.eval() mode?)" if key == "val_mse"
-                        else " (train_mse is the loss of that epoch's training step)")
-                raise CheckFailed(f"at epoch {row['epoch']} {key} should be {ref_row[key]:.6f}, got {value:.6f}{hint}")
+                cause = _diagnose_history(got, ref, n_train, n_val, calls)
+                if cause.startswith("epoch 1's"):
+                    raise CheckFailed(cause)
+                raise CheckFailed(f"at epoch {row['epoch']} {key} should be {ref_row[key]:.6f}, got {value:.6f}: "
+                                  + cause)
 
 
 def _compare_params(got, ref, tol, what):
@@ -98,35 +135,46 @@ def _compare_params(got, ref, tol, what):
                               "backward, a mean (not summed) loss, lr and the number of epochs")
 
 
+def clip_above(norms):
+    """A clip_norm that no step of a run reaches: clipping then cannot change it."""
+    return max(1.0, float(np.ceil(4 * max(norms))))
+
+
 def check_train_loop(ctx):
+    """Parity with the reference loop on a probe, for two runs with drawn settings.
+
+    The epoch counts are drawn from the seed (a fixed 7 let a loop that caps epochs
+    at 10 pass), and each run's clip_norm is set above every raw gradient norm the
+    reference meets on it, measured here: clipping mistakes are grad_clipping's.
+    """
     tol = float(ctx.item.get("tolerance", 1e-4))
-    epochs = int(ctx.item.get("epochs", 7))
+    low, high = ctx.item.get("epochs_range", [11, 24])
+    rng = ctx.rng("settings")
     checks = Subchecks()
-    # Small values keep every raw gradient norm below the clip norm, so clipping
-    # mistakes belong to grad_clipping alone (checked below, on every run).
     params, data, seed = _probe_setup(ctx, "loop", PROBE, target_scale=0.25)
     runs = [
-        {"epochs": epochs, "lr": 0.02, "clip_norm": 1.0, "log_every": 3, "capture_log": True},
-        {"epochs": max(2, epochs // 2), "lr": 0.005, "clip_norm": 1.0, "log_every": 2, "log": None},
+        {"epochs": int(rng.integers(low, high + 1)), "lr": 0.02, "log_every": int(rng.integers(3, 6)),
+         "capture_log": True},
+        {"epochs": int(rng.integers(2, 6)), "lr": 0.005, "log_every": 2, "log": None},
     ]
+    for run in runs:
+        raw = _reference_train(ctx, params, data, seed, dict(run, clip_norm=None, log=None, capture_log=False))
+        run["clip_norm"] = clip_above(raw["norms"])
+    n_train, n_val = len(data[0]), len(data[2])
 
     def parity(kwargs):
         ref = _reference_train(ctx, params, data, seed, kwargs)
-        raw = _reference_train(ctx, params, data, seed, dict(kwargs, clip_norm=None, log=None, capture_log=False))
-        if max(raw["norms"]) >= kwargs["clip_norm"]:
-            raise RuntimeError("the train_loop probe's raw gradients reach the clip norm; lower target_scale")
         got = _student_train(ctx, params, data, seed, kwargs)
-        _compare_history(got["history"], ref["history"], tol)
+        calls = got["calls"] if isinstance(got.get("calls"), list) else []
+        _compare_history(got["history"], ref["history"], tol, n_train, n_val, calls)
         _compare_params(got["params"], ref["params"], tol, f"epochs={kwargs['epochs']}, lr={kwargs['lr']}")
         if got["training_after"]:
             raise CheckFailed("the model is still in training mode after train_model; end with model.eval()")
-        n_val = len(data[2])
-        for call in got["calls"]:
-            if call["rows"] == n_val and (call["training"] or call["grad"]):
-                raise CheckFailed("validation ran with " + ("the model in training mode" if call["training"]
-                                  else "gradients on") + ": use model.eval() and torch.no_grad()")
-        if not any(c["rows"] == n_val for c in got["calls"]):
-            raise CheckFailed("the model never saw the validation set")
+        # Parity above already proves eval-mode validation (the probe has dropout); gradients
+        # during validation leave no trace in the numbers, so only the call records can show them.
+        for call in calls:
+            if call["rows"] == n_val and call["grad"]:
+                raise CheckFailed("validation ran with gradients on: wrap it in torch.no_grad()")
         if kwargs.get("capture_log"):
             if len(got["logs"]) != len(ref["logs"]):
                 raise CheckFailed(f"log should be called {len(ref['logs'])} times, got {len(got['logs'])}")
@@ -139,8 +187,8 @@ def check_train_loop(ctx):
                         not np.allclose([float(v) for v in match.groups()[1:]], ref_values, atol=2e-4):
                     raise CheckFailed(f"log line {line!r} should be {ref_line!r}")
 
-    checks.run(f"{runs[0]['epochs']} epochs, lr=0.02, log_every=3: losses, log lines, parameters, eval mode",
-               parity, runs[0])
+    checks.run(f"{runs[0]['epochs']} epochs, lr=0.02, log_every={runs[0]['log_every']}: losses, log lines, "
+               "parameters, eval mode", parity, runs[0])
     checks.run(f"{runs[1]['epochs']} epochs, lr=0.005, log=None: history and parameters", parity, runs[1])
 
     def predict_probe():
@@ -152,104 +200,164 @@ def check_train_loop(ctx):
         with torch.no_grad():
             expected = model(data[2]).numpy()
         out = need_array(got["output"], "predict(model, X)", kind="tensor", shape=expected.shape)
-        if any(c["training"] for c in got["calls"]):
-            raise CheckFailed("predict ran the model in training mode (dropout on); call model.eval() first")
+        if not np.allclose(out, expected, rtol=1e-5, atol=1e-6):
+            if any(c["training"] for c in got["calls"]):
+                raise CheckFailed("predict ran the model in training mode (dropout on); call model.eval() first")
+            need_close(out, expected, "predict(model, X)", rtol=1e-5, atol=1e-6)
         if any(c["grad"] for c in got["calls"]):
             raise CheckFailed("predict ran with gradients on; wrap it in torch.no_grad()")
-        need_close(out, expected, "predict(model, X)", rtol=1e-5, atol=1e-6)
 
     checks.run("predict: eval mode, no gradient, the model's outputs", predict_probe)
     return checks.outcome()
 
 
-def check_grad_clipping(ctx):
-    """Clipping seen from outside the loop: a global optimizer step hook reads the
-    total gradient norm right before every step.
+def _clip_setup(ctx, fraction):
+    """Probe weights, data and a clip norm that acts on every step of the reference's clipped run.
 
-    The probe has no dropout and the reference is rerun for the number of steps
-    the student's loop took, so loop mistakes (an extra epoch, a summed loss,
-    validation in training mode) stay train_loop's and do not leak in here.
+    The norm starts at ``fraction`` of the smallest raw gradient norm and is halved until
+    every step of the clipped reference run sits exactly at it (a step below it would
+    mean clipping did nothing there); the raw first step is kept far above any clip
+    norm a loop might hard-code (1.0), so "clip_norm=None still clips" shows.
+    """
+    base = {"epochs": 5, "lr": 0.01, "log_every": 30, "log": None}
+    scale = 40.0
+    for _ in range(12):
+        params, data, seed = _probe_setup(ctx, "clip", CLIP_PROBE, target_scale=scale)
+        raw = _reference_train(ctx, params, data, seed, dict(base, clip_norm=None), CLIP_PROBE)
+        if raw["norms"][0] < 5.0:
+            scale *= 2
+            continue
+        clip = fraction * min(raw["norms"])
+        for _ in range(12):
+            clipped = _reference_train(ctx, params, data, seed, dict(base, clip_norm=clip), CLIP_PROBE)
+            if all(abs(n - clip) <= 1e-3 * clip for n in clipped["norms"]):
+                return params, data, seed, base, float(clip), raw
+            clip /= 2
+        scale *= 2
+    raise RuntimeError("no probe whose gradients clipping can act on: report this seed to the kit's maintainers")
+
+
+def _adam_consumed(steps, final, lr, tol):
+    """True when every step's parameters follow from the previous ones by Adam with lr on exactly
+    the gradients the step hook saw (one optimizer for the whole run, or a new one each step).
+
+    This is what makes the hook's norms trustworthy: a loop that shows the hook clipped
+    gradients but steps with others cannot reproduce its own parameters.
+    """
+    after = [s["params"] for s in steps[1:]] + [final]
+    for fresh_each_step in (False, True):
+        params = [torch.nn.Parameter(torch.from_numpy(np.array(p, dtype=np.float32))) for p in steps[0]["params"]]
+        optimizer = torch.optim.Adam(params, lr=lr)
+        consistent = True
+        for step, expected in zip(steps, after):
+            if fresh_each_step:
+                optimizer = torch.optim.Adam(params, lr=lr)
+            with torch.no_grad():
+                for p, start in zip(params, step["params"]):
+                    p.copy_(torch.from_numpy(np.array(start, dtype=np.float32)))
+            for p, grad in zip(params, step["grads"]):
+                p.grad = torch.from_numpy(np.array(grad, dtype=np.float32))
+            optimizer.step()
+            if not all(np.allclose(p.detach().numpy(), e, rtol=tol, atol=tol) for p, e in zip(params, expected)):
+                consistent = False
+                break
+        if consistent:
+            return True
+    return False
+
+
+def check_grad_clipping(ctx):
+    """Clipping seen from outside the loop: a global optimizer step hook records the
+    parameters and gradients right before every step.
+
+    The verdict is about the gradients Adam consumed: with clip_norm=c every step's
+    total norm must be c (the probe's raw norms are all at least 4c), and replaying
+    Adam here on the recorded gradients must reproduce the loop's own parameters,
+    so a hook shown other gradients than the step used gives itself away. Nothing
+    is compared with the reference's trajectory, so loop mistakes (no zero_grad, a
+    summed loss, an extra epoch) stay train_loop's.
     """
     tol = float(ctx.item.get("tolerance", 1e-4))
-    clip = float(ctx.item.get("clip_norm", 0.05))
     checks = Subchecks()
-    params, data, seed = _probe_setup(ctx, "clip", CLIP_PROBE, target_scale=40.0)
-    base = {"epochs": 5, "lr": 0.01, "log_every": 30, "log": None}
+    params, data, seed, base, clip, raw = _clip_setup(ctx, float(ctx.item.get("clip_fraction", 0.25)))
 
     def run(clip_norm):
-        got = _student_train(ctx, params, data, seed, dict(base, clip_norm=clip_norm), CLIP_PROBE)
-        if not got["norms"]:
+        got = _student_train(ctx, params, data, seed, dict(base, clip_norm=clip_norm, record_steps=True), CLIP_PROBE)
+        steps = got.get("steps") if isinstance(got.get("steps"), list) else []
+        if not steps:
             raise CheckFailed("no optimizer.step() was seen: train_model should step a torch.optim optimizer")
-        ref = _reference_train(ctx, params, data, seed, dict(base, clip_norm=clip_norm, epochs=len(got["norms"])),
-                               CLIP_PROBE)
-        return got, ref
+        steps = [{"params": [need_array(p, "parameter") for p in s["params"]],
+                  "grads": [need_array(g, "gradient") for g in s["grads"]]} for s in steps]
+        final = [need_array(p, "parameter") for p in got["params"]]
+        norms = [float(np.sqrt(sum(float((g.astype(np.float64) ** 2).sum()) for g in s["grads"]))) for s in steps]
+        return steps, final, norms
 
     def clipped():
-        got, ref = run(clip)
-        worst = max(got["norms"])
+        steps, final, norms = run(clip)
+        worst, least = max(norms), min(norms)
         if worst > clip * (1 + 1e-3):
-            raise CheckFailed(f"with clip_norm={clip} a step ran with total gradient norm {worst:.4g}: clip the "
+            raise CheckFailed(f"with clip_norm={clip:.4g} a step ran with total gradient norm {worst:.4g}: clip the "
                               "total norm with clip_grad_norm_ after backward() and before step() (clipping each "
                               "value is not clipping the norm)")
-        _compare_params(got["params"], ref["params"], tol, f"clip_norm={clip}")
+        if least < clip * (1 - 1e-3):
+            raise CheckFailed(f"with clip_norm={clip:.4g} a step ran with total gradient norm {least:.4g}, although "
+                              "every raw gradient here is far larger: clipping should scale the gradient down to "
+                              "exactly clip_norm, not below it")
+        if not _adam_consumed(steps, final, base["lr"], tol):
+            raise CheckFailed("the parameters after each step do not follow from the gradients seen right before "
+                              "optimizer.step(): clip the gradients in place, then call step() on them")
 
     def unclipped():
-        got, ref = run(None)
-        if got["norms"][0] < 0.5 * ref["norms"][0]:
+        steps, final, norms = run(None)
+        if norms[0] < 0.5 * raw["norms"][0]:
             raise CheckFailed(f"with clip_norm=None the first step's gradient norm should be about "
-                              f"{ref['norms'][0]:.4g} (untouched), saw {got['norms'][0]:.4g}: skip clipping when "
+                              f"{raw['norms'][0]:.4g} (untouched), saw {norms[0]:.4g}: skip clipping when "
                               "clip_norm is None")
+        if not _adam_consumed(steps, final, base["lr"], tol):
+            raise CheckFailed("the parameters after each step do not follow from the gradients seen right before "
+                              "optimizer.step()")
 
-    checks.run(f"clip_norm={clip}: every step's total gradient norm at most {clip}", clipped)
+    checks.run(f"clip_norm={clip:.3g}: the gradients every step used have total norm exactly the clip norm",
+               clipped)
     checks.run("clip_norm=None: gradients untouched", unclipped)
     return checks.outcome()
 
 
 # --- beating the baseline ------------------------------------------------------
 
-def pipeline_series(ctx, count):
-    """(series, model seed) pairs: hidden when grading, public in the self-check."""
-    rng = ctx.rng("series")
-    return [(random_series(rng), int(rng.integers(0, 10_000))) for _ in range(count)]
+def run_student_model(ctx, task, init=None, artifacts=None, rolling_steps=0):
+    """Train the student's model on the grader's task; (held-out ratio, details) measured here.
 
-
-def run_pipeline(ctx, series, model_seed, init=None, rolling_steps=0, artifacts=None):
-    """The student's own pipeline on ``series``; returns (ratio, details) measured here.
-
-    ``artifacts`` (a dict) receives the details for the report's plots before any
-    verdict, so a failing pipeline still shows its student what went wrong.
+    The held-out windows go to ``predict`` one at a time, in time order, so no call
+    sees a value it is asked to forecast. ``artifacts`` receives the details for the
+    report's plots before any verdict, so a failing model still shows its student why.
     """
-    window, frac = 16, 0.8
-    X, y = ctx.reference.make_windows(series, window)
-    _, X_val, _, y_val = ctx.reference.time_split(X, y, frac)
-    got = ctx.op("pipeline", series=arg(series), window=window, frac=frac, seed=model_seed,
-                 cls="LSTMForecaster", init=init or {}, rolling_steps=rolling_steps)
-    pred = need_array(got["val_pred"], "predict(model, X_val)")
-    naive = ctx.reference.naive_mse(X_val, y_val)
-    details = {"y_val": y_val.numpy().reshape(-1), "naive_pred": X_val[:, -1, 0].numpy(),
-               "history": got.get("history"), "naive_mse": naive}
-    if pred.size == len(y_val) and np.all(np.isfinite(pred)):
-        details["pred"] = pred.reshape(-1)
-        details["model_mse"] = float(((pred.reshape(-1).astype(np.float64) - details["y_val"]) ** 2).mean())
-        if got.get("rolling") is not None:
-            try:
-                details["rolling"] = need_array(got["rolling"], "rolling").reshape(-1)
-            except CheckFailed:
-                pass
-        if artifacts is not None:
-            artifacts["pipeline"] = details
-    # Predictions only mean something on the right rows: windows that end before their
-    # target. A misaligned pipeline can hide its own target inside the window.
-    their_X = need_array(got["X_val"], "the pipeline's X_val")
-    their_y = need_array(got["y_val"], "the pipeline's y_val")
-    if their_X.shape != tuple(X_val.shape) or their_y.shape != tuple(y_val.shape) or \
-            not np.allclose(their_X, X_val.numpy()) or not np.allclose(their_y, y_val.numpy()):
-        raise CheckFailed(f"the pipeline validates on other rows than the last {1 - frac:.0%} of {window}-step "
-                          f"windows in time order (X_val {their_X.shape}, expected {tuple(X_val.shape)}): "
-                          "fix make_windows and time_split first")
-    need_array(got["val_pred"], "predict(model, X_val)", shape=tuple(y_val.shape))
-    if "pred" not in details:
-        raise CheckFailed("the validation predictions contain NaN or inf")
+    data = [arg(t.numpy(), "tensor") for t in (task.X_train, task.y_train, task.X_val, task.y_val)]
+    fitted = ctx.op("fit", data=data, seed=task.model_seed, init=init or {})
+    preds = []
+    for i in range(len(task.X_test)):
+        out = ctx.op("predict_next", X=arg(task.X_test[i : i + 1].numpy(), "tensor"))
+        value = need_array(out, "predict(model, X) on one window")
+        if value.size != 1:
+            raise CheckFailed(f"predict(model, X) on one window of shape (1, {WINDOW}, {task.input_size}) should "
+                              f"return shape (1, 1), got {value.shape}")
+        preds.append(float(value.reshape(-1)[0]))
+    pred = np.array(preds)
+    truth = task.y_test.numpy().reshape(-1).astype(np.float64)
+    naive = task.naive_mse()
+    details = {"y_val": truth, "naive_pred": task.X_test[:, -1, 0].numpy(), "history": fitted.get("history"),
+               "naive_mse": naive, "pred": pred}
+    if not np.all(np.isfinite(pred)):
+        raise CheckFailed("the held-out predictions contain NaN or inf")
+    details["model_mse"] = float(((pred - truth) ** 2).mean())
+    if rolling_steps:
+        try:
+            rolled = ctx.op("roll", window=arg(task.X_test[0, :, 0].numpy(), "tensor"), steps=rolling_steps)
+            details["rolling"] = need_array(rolled, "rolling").reshape(-1)
+        except (StudentRaised, CheckFailed):
+            pass
+    if artifacts is not None:
+        artifacts["pipeline"] = details
     return details["model_mse"] / naive, details
 
 
@@ -258,19 +366,21 @@ def check_beats_baseline(ctx):
 
     grading = ctx.mode == "grade"
     max_ratio = float(ctx.item.get("max_ratio" if grading else "check_max_ratio", 0.8))
-    count = int(ctx.item.get("series", 3)) if grading else 1
+    held_out = int(ctx.item.get("held_out", 40))
     checks = Subchecks()
-    for number, (series, seed) in enumerate(pipeline_series(ctx, count), start=1):
-        def one(series=series, seed=seed, number=number):
-            ratio, details = run_pipeline(ctx, series, seed, rolling_steps=20 if number == 1 else 0,
-                                          artifacts=checks.artifacts if number == 1 else None)
+    draws = planned_draws(ctx.plan, ctx.seed, "beats_baseline", held_out)
+    for number, (_, (series, model_seed)) in enumerate(draws, start=1):
+        def one(series=series, model_seed=model_seed, number=number):
+            task = make_task(ctx.reference, series, held_out, model_seed)
+            ratio, details = run_student_model(ctx, task, rolling_steps=20 if number == 1 else 0,
+                                               artifacts=checks.artifacts if number == 1 else None)
             if ratio > max_ratio:
                 verdict = "no better than" if ratio >= 0.95 else "not well below"
-                raise CheckFailed(f"validation MSE {details['model_mse']:.4f} is {verdict} the naive "
-                                  f"baseline's {details['naive_mse']:.4f} (ratio {ratio:.2f}, needs at most "
-                                  f"{max_ratio}). Plot predictions against the truth: a lag or a flat line "
-                                  "points at the windows, the split or the training loop")
-        label = f"{ctx.data} series {number}: val MSE at most {max_ratio} x naive MSE"
-        checks.run(label, one)
+                raise CheckFailed(f"on the {held_out} held-out steps your model's MSE {details['model_mse']:.4f} is "
+                                  f"{verdict} the naive baseline's {details['naive_mse']:.4f} (ratio {ratio:.2f}, "
+                                  f"needs at most {max_ratio}). The grader made the windows and the split, so look "
+                                  "at LSTMForecaster, train_model and predict: plot predictions against the truth "
+                                  "(a lag means it copies the last value; a flat line, it is not learning)")
+        checks.run(f"{ctx.data} series {number}: held-out MSE at most {max_ratio} x naive MSE", one)
     outcome = checks.outcome()
     return Outcome(outcome.score, outcome.feedback, outcome.details, checks.artifacts)

@@ -1,0 +1,58 @@
+"""The lesson's pipeline as the grader sets it up: windows, split and a held-out stretch.
+
+beats_baseline and two_feature grade a model, not the data steps, so the grader
+makes the windows and the split itself with the reference: an off-by-one in
+``make_windows`` costs make_windows' items, not these. The verdict is measured
+on a stretch at the end of the series that the student's code never receives:
+its windows are sent one at a time, in time order, after training, and their
+targets never leave the grader. Memorising ``y_val`` earns nothing.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+WINDOW, TRAIN_FRAC = 16, 0.8
+
+
+@dataclass
+class Task:
+    X_train: torch.Tensor        # (n_train, WINDOW, features)
+    y_train: torch.Tensor        # (n_train, 1)
+    X_val: torch.Tensor
+    y_val: torch.Tensor
+    X_test: torch.Tensor         # windows whose targets lie in the held-out stretch
+    y_test: torch.Tensor         # never sent to the worker
+    model_seed: int
+
+    @property
+    def input_size(self):
+        return int(self.X_train.shape[2])
+
+    def naive_mse(self):
+        """The last-value forecast's MSE on the held-out stretch."""
+        return float(((self.X_test[:, -1, :1] - self.y_test) ** 2).mean())
+
+
+def make_task(reference, series, held_out, model_seed):
+    """Windows of the first ``len(series) - held_out`` points, split 0.8; test windows after them."""
+    series = np.asarray(series, dtype=np.float32)
+    seen = series[:-held_out]
+    X, y = reference.make_windows(seen, WINDOW)
+    X_train, X_val, y_train, y_val = reference.time_split(X, y, TRAIN_FRAC)
+    X_all, y_all = reference.make_windows(series, WINDOW)
+    return Task(X_train, y_train, X_val, y_val, X_all[len(X):], y_all[len(X):], int(model_seed))
+
+
+def reference_ratio(reference, task, init_params=None):
+    """Held-out MSE over naive MSE of the reference pipeline (optionally from given weights)."""
+    torch.manual_seed(task.model_seed)
+    model = reference.LSTMForecaster(input_size=task.input_size)
+    if init_params is not None:
+        with torch.no_grad():
+            for param, value in zip(model.parameters(), init_params):
+                param.copy_(torch.from_numpy(np.asarray(value, dtype=np.float32)))
+    reference.train_model(model, task.X_train, task.y_train, task.X_val, task.y_val, log=None)
+    pred = reference.predict(model, task.X_test)
+    return float(((pred - task.y_test) ** 2).mean()) / task.naive_mse()

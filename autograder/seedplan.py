@@ -1,0 +1,195 @@
+"""Which drawn series a seed grades on: only those the reference clears with margin.
+
+A threshold on drawn data (beats_baseline, two_feature) is fair only where a
+correct program clears it. For a seed, the grader walks that item's candidate
+draws in a fixed order and keeps the first ones on which the reference's
+held-out MSE is at most ``accept_ratio`` times the naive one. That takes one
+reference training per candidate, so the decision is made once per seed and
+cached on disk; the kit ships it for its own two seeds. A seed for which no
+candidate qualifies within ``max_draws`` is refused before anything is graded
+(``SeedError``): an unlucky seed never becomes a student's zero.
+
+    python -m autograder.seedplan [--rubric TOML] [--seed N]   # check a seed, warm the cache
+"""
+
+import argparse
+import hashlib
+import json
+import os
+import sys
+from itertools import islice
+from pathlib import Path
+
+from autograder.files import atomic_write_text
+from autograder.hidden import pipeline_candidates
+
+# Bump when the draws or the acceptance rule change: cached and shipped plans then no longer apply.
+PLAN_VERSION = 2
+SHIPPED = Path(__file__).with_name("seed_plans.json")
+PLANNED_ITEMS = ("beats_baseline", "two_feature")
+
+
+class SeedError(RuntimeError):
+    """No valid draw for this seed: the instructor must choose another one."""
+
+
+def _settings(rubric, item_id, mode):
+    item = next(i for i in rubric.items if i.id == item_id)
+    count = int(item.get("series", 3)) if (mode == "grade" and item_id == "beats_baseline") else 1
+    return {"count": count, "held_out": int(item.get("held_out", 40)),
+            "accept_ratio": float(item.get("accept_ratio", 0.6)), "max_draws": int(item.get("max_draws", 20))}
+
+
+def plan_key(seed, rubric, mode):
+    """What a plan depends on, hashed: the seed, the items' settings, the plan version, torch's version."""
+    import importlib.metadata
+
+    parts = {"version": PLAN_VERSION, "seed": int(seed),
+             "torch": importlib.metadata.version("torch").split("+")[0].rsplit(".", 1)[0],
+             "items": {item_id: _settings(rubric, item_id, mode) for item_id in PLANNED_ITEMS}}
+    return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()[:32]
+
+
+def cache_dir():
+    base = os.environ.get("AUTOGRADER_CACHE") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "seqmodel-kit")
+    return Path(base) / "seed-plans"
+
+
+def cached_plan(key):
+    """A plan decided before: shipped with the kit or cached on this machine; else None."""
+    try:
+        shipped = json.loads(SHIPPED.read_text())
+        if key in shipped:
+            return shipped[key]
+    except (OSError, ValueError):
+        pass
+    try:
+        return json.loads((cache_dir() / f"{key}.json").read_text())
+    except (OSError, ValueError):
+        return None
+
+
+def plan_for(seed, rubric, mode, reference_loader):
+    """{item id: [accepted candidate indices], "ratios": {item id: [the reference's ratio on each
+    candidate tried]}} for this seed; computes and caches it if needed.
+
+    ``reference_loader`` returns the reference module; it is called only when
+    the plan is not known yet (the student release never needs it).
+    """
+    key = plan_key(seed, rubric, mode)
+    plan = cached_plan(key)
+    if plan is None:
+        plan = compute_plan(seed, rubric, mode, reference_loader())
+        folder = cache_dir()
+        try:
+            folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+            atomic_write_text(folder / f"{key}.json", json.dumps(plan) + "\n")
+        except OSError:
+            pass                                   # a read-only home: decide again next time
+    return plan
+
+
+def compute_plan(seed, rubric, mode, reference):
+    """Walk each planned item's candidates; keep the first ones the reference clears."""
+    import torch
+
+    from autograder.checks.pipeline import reference_ratio
+
+    torch.set_num_threads(1)
+    plan = {"ratios": {}}
+    for item_id in PLANNED_ITEMS:
+        s = _settings(rubric, item_id, mode)
+        accepted, worst = [], None
+        plan["ratios"][item_id] = ratios = []
+        candidates = pipeline_candidates(seed, item_id, s["held_out"], long=item_id == "two_feature")
+        for index, draw in enumerate(islice(candidates, s["max_draws"])):
+            task = task_for(reference, item_id, draw, s["held_out"])
+            ratio = reference_ratio(reference, task)
+            ratios.append(round(ratio, 4))
+            worst = ratio if worst is None else min(worst, ratio)
+            if ratio <= s["accept_ratio"]:
+                accepted.append(index)
+                if len(accepted) == s["count"]:
+                    break
+        if len(accepted) < s["count"]:
+            raise SeedError(f"seed {seed}: only {len(accepted)} of {s['max_draws']} candidate series for "
+                            f"{item_id} let the reference reach {s['accept_ratio']} x the naive MSE (best "
+                            f"{worst:.2f}); choose another AUTOGRADER_HIDDEN_SEED")
+        plan[item_id] = accepted
+    return plan
+
+
+def task_for(reference, item_id, draw, held_out):
+    """The grader's task for one candidate draw of ``item_id``."""
+    from autograder.checks.pipeline import make_task
+
+    if item_id == "two_feature":
+        n, model_seed = draw
+        return make_task(reference, reference.two_feature_series(n + held_out, model_seed), held_out, model_seed)
+    series, model_seed = draw
+    return make_task(reference, series, held_out, model_seed)
+
+
+def planned_draws(plan, seed, item_id, held_out):
+    """The accepted candidate draws of ``item_id``, in order."""
+    accepted = plan[item_id]
+    candidates = pipeline_candidates(seed, item_id, held_out, long=item_id == "two_feature")
+    draws = list(islice(candidates, max(accepted) + 1))
+    return [(index, draws[index]) for index in accepted]
+
+
+def kit_plans(rubric, reference):
+    """{key: plan} for the kit's own seeds: the public one (check) and the rubric's hidden one (grade).
+
+    Shipped as ``seed_plans.json`` so that neither the self-check nor a first grade with the
+    default rubric trains the reference; ``--write-kit-plans`` regenerates it and a test keeps
+    it current.
+    """
+    from autograder.rubric import tomllib
+
+    data = tomllib.loads(rubric.text).get("data", {})
+    seeds = {"check": int(data.get("public_seed", 7)), "grade": int(data.get("hidden_seed", 0))}
+    return {plan_key(seed, rubric, mode): compute_plan(seed, rubric, mode, reference) for mode, seed in seeds.items()}
+
+
+def main(argv=None):
+    from autograder.rubric import RubricError, load_rubric
+
+    parser = argparse.ArgumentParser(prog="python -m autograder.seedplan", description=__doc__.splitlines()[0])
+    parser.add_argument("--rubric")
+    parser.add_argument("--seed", type=int, help="default: AUTOGRADER_HIDDEN_SEED or the rubric's hidden_seed")
+    parser.add_argument("--mode", choices=("grade", "check"), default="grade")
+    parser.add_argument("--write-kit-plans", action="store_true", help=f"regenerate {SHIPPED.name} (maintainers)")
+    args = parser.parse_args(argv)
+    try:
+        rubric = load_rubric(args.rubric)
+    except RubricError as problem:
+        print(f"autograder: {problem}", file=sys.stderr)
+        return 2
+    if args.write_kit_plans:
+        atomic_write_text(SHIPPED, json.dumps(kit_plans(rubric, load_reference()), indent=1, sort_keys=True) + "\n")
+        print(f"wrote {SHIPPED}")
+        return 0
+    seed = args.seed if args.seed is not None else (rubric.hidden_seed if args.mode == "grade" else rubric.public_seed)
+    try:
+        plan = plan_for(seed, rubric, args.mode, load_reference)
+    except SeedError as problem:
+        print(f"autograder: {problem}", file=sys.stderr)
+        return 2
+    print(f"seed plan for the {args.mode} seed: " + ", ".join(f"{k} draws {plan[k]}" for k in PLANNED_ITEMS))
+    return 0
+
+
+def load_reference():
+    """The reference module, with torch set to one thread as everywhere the grader computes."""
+    import torch
+
+    import solutions.sequence_modeling as reference
+
+    torch.set_num_threads(1)
+    return reference
+
+
+if __name__ == "__main__":
+    sys.exit(main())
