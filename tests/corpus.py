@@ -132,6 +132,16 @@ WRONG = [
     Case("caps_epochs_at_10", [("    for epoch in range(1, epochs + 1):", "    for epoch in range(1, min(epochs, 10) + 1):")],
          {"train_loop", "beats_baseline"}, function="train_model",
          why="a fixed 7-epoch probe never saw the cap; 10 epochs cannot beat the baseline either"),
+    Case("mini_batches",
+         [("        model.train()\n        loss = loss_fn(model(X_train), y_train)\n        optimizer.zero_grad()\n"
+           "        loss.backward()\n        if clip_norm is not None:\n" + CLIP + "\n        optimizer.step()\n",
+           "        model.train()\n        for start in range(0, len(X_train), 8):\n"
+           "            loss = loss_fn(model(X_train[start:start + 8]), y_train[start:start + 8])\n"
+           "            optimizer.zero_grad()\n            loss.backward()\n            if clip_norm is not None:\n"
+           "    " + CLIP + "\n            optimizer.step()\n")],
+         {"train_loop"}, function="train_model",
+         why="batches of 8 rows: the lesson trains full-batch, one step per epoch (the model still learns, and "
+             "each clipped batch step is still clipping done right)"),
     Case("validates_in_train_mode", [(EVAL_IN_LOOP, "            with torch.no_grad():\n                val_loss")],
          {"train_loop"}, function="train_model", why="validation with dropout on"),
     Case("clips_by_value", [(CLIP, "            torch.nn.utils.clip_grad_value_(model.parameters(), clip_norm)")],
