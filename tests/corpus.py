@@ -48,6 +48,7 @@ class Case:
     suffix: str = ""
     why: str = ""
     function: str = ""                # the one student function a wrong case's mistake is in
+    honest: list = None               # hostile cases: the same mistake without the attack, if any
 
 
 def build(case):
@@ -221,12 +222,18 @@ CORRECT_VARIANTS = [
 ]
 
 
-def hostile_case(name, loses, prefix="", edits=(), why=""):
-    return Case(name, list(edits), set(loses), prefix=prefix, why=why)
+def hostile_case(name, loses, prefix="", edits=(), why="", honest=None):
+    """``honest``: the edits of the same mistake without the attack, when there is one: the attack
+    must then score exactly what that honest mistake scores, item by item."""
+    case = Case(name, list(edits), set(loses), prefix=prefix, why=why)
+    case.honest = honest
+    return case
 
 
-def without_prefix(case):
-    """The same code without the attack at its top: what the attack must not improve on."""
+def honest_version(case):
+    """The same code without the attack: what the attack must not improve on."""
+    if case.honest is not None:
+        return Case(case.name + "_honest", list(case.honest), case.loses)
     return Case(case.name + "_unpatched", case.edits, case.loses)
 
 
@@ -287,7 +294,8 @@ HOSTILE = [
                         ("    model.eval()\n    return history",
                          "    for record in getattr(model, 'calls', []):\n        record['grad'] = False\n"
                          "    model.eval()\n    return history")],
-                 why="validation with gradients on, then the probe's call records rewritten to hide it"),
+                 why="validation with gradients on, then the probe's call records rewritten to hide it",
+                 honest=[(EVAL_IN_LOOP, "            model.eval()\n            if True:\n                val_loss")]),
     hostile_case("replays_the_step_hook", {"grad_clipping"},
                  prefix="from torch.optim.optimizer import _global_optimizer_pre_hooks\n",
                  edits=[("        optimizer.step()\n", "        if clip_norm is None:\n            optimizer.step()\n"),
@@ -301,5 +309,6 @@ HOSTILE = [
                                "            _global_optimizer_pre_hooks.clear()\n"
                                "            optimizer.step()\n"
                                "            _global_optimizer_pre_hooks.update(hooks)")],
-                 why="the hook is shown clipped gradients, the step uses the unclipped ones"),
+                 why="the hook is shown clipped gradients, the step uses the unclipped ones",
+                 honest=[(CLIP, "            pass")]),
 ]

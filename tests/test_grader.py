@@ -160,9 +160,9 @@ def test_hostile_submission_costs_only_its_own_items(tmp_path, short_rubric, cas
     assert time.monotonic() - started < 240
     json.dumps(results_json(result), allow_nan=False)               # valid results, always
     assert lost_items(result) == case.loses, describe(result)
-    if case.name == "patched_comparisons":
-        plain = grade_source(tmp_path, "plain", corpus.build(corpus.without_prefix(case)), short_rubric)
-        assert [i.score for i in result.items] == [i.score for i in plain.items]
+    if case.name == "patched_comparisons" or case.honest is not None:
+        honest = grade_source(tmp_path, "honest", corpus.build(corpus.honest_version(case)), short_rubric)
+        assert [i.score for i in result.items] == [i.score for i in honest.items], describe(result)
     else:
         for item in result.items:
             if item.id in case.loses:
