@@ -76,7 +76,7 @@ def check_two_feature(ctx):
     weights, trained here by the reference loop on windows the grader made, must beat the
     baseline on the held-out stretch. A wrong train_model or make_windows costs nothing here.
     """
-    from autograder.checks.models import reference_outputs
+    from autograder.checks.models import diagnose_forecaster, reference_outputs
     from autograder.checks.pipeline import reference_ratio
     from autograder.seedplan import planned_draws, task_for
 
@@ -99,11 +99,15 @@ def check_two_feature(ctx):
         params = [need_array(p[1], "parameter") for p in answer["params"]]
         X = task.X_val.numpy()
         out = need_array(answer["outputs"][0], "LSTMForecaster(input_size=2)(x)", shape=(len(X), 1))
-        expected, _ = reference_outputs(ctx, "LSTMForecaster", {"input_size": 2}, params, X)
+        expected, model = reference_outputs(ctx, "LSTMForecaster", {"input_size": 2}, params, X)
         if expected is None:
             raise CheckFailed("LSTMForecaster(input_size=2) should hold nn.LSTM(2, 32) then nn.Linear(32, 1): "
                               "pass input_size on to the LSTM")
-        need_close(out, expected, "LSTMForecaster(input_size=2) on two-feature windows", rtol=1e-5, atol=1e-5)
+        if not np.allclose(out, expected, rtol=1e-5, atol=1e-5):
+            mistake = diagnose_forecaster(model, X, out, "LSTM")
+            raise CheckFailed(f"with two features, LSTMForecaster's output {mistake}" if mistake else
+                              f"LSTMForecaster(input_size=2) should give {expected[0, 0]:.5g} for the first window "
+                              f"with its own weights, got {out[0, 0]:.5g} (lstm_forecaster's feedback says more)")
         torch.manual_seed(seed)
         lesson_init = [p.detach().numpy() for p in ctx.reference.LSTMForecaster(input_size=2).parameters()]
         if all(np.array_equal(a, b) for a, b in zip(params, lesson_init)):

@@ -29,7 +29,7 @@ def reference_outputs(ctx, cls_name, init, params, X):
         return model(torch.from_numpy(X)).numpy(), model
 
 
-def _diagnose(model, X, got, layer_name):
+def diagnose_forecaster(model, X, got, layer_name):
     """Name the classic mistake whose output matches the student's."""
     rnn = getattr(model, layer_name.lower())
     with torch.no_grad():
@@ -97,7 +97,7 @@ def _check_forecaster(ctx, item_id):
             raise CheckFailed(f"the parameters do not match nn.{layer}({init.get('input_size', 1)}, "
                               f"{init.get('hidden_size', 32)}) followed by nn.Linear; create the {layer} first")
         if not np.allclose(out, expected, atol=tol, rtol=tol):
-            mistake = _diagnose(model, X, out, layer)
+            mistake = diagnose_forecaster(model, X, out, layer)
             if mistake:
                 raise CheckFailed(f"the output {mistake}")
             raise CheckFailed(f"with the same weights the output should be {expected[0, 0]:.5g} for row 0, "
