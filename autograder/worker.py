@@ -196,8 +196,11 @@ def _torch_modules():
         def __init__(self, input_size=1, hidden_size=6, dropout=0.25, calls=None):
             super().__init__()
             self.lstm = nn.LSTM(input_size, hidden_size, batch_first=True)
-            self.drop = nn.Dropout(dropout)
             self.fc = nn.Linear(hidden_size, 1)
+            # Dropout masks come from the model's own generator, not the global one: a loop that
+            # draws random numbers of its own (a DataLoader does, even unshuffled) stays comparable.
+            self.dropout = dropout
+            self.masks = torch.Generator().manual_seed(6_4_4)
             record = calls.append if calls is not None else (lambda _: None)
             self._record = lambda x: record({"training": self.training, "grad": torch.is_grad_enabled(),
                                              "rows": int(x.shape[0])})
@@ -205,7 +208,11 @@ def _torch_modules():
         def forward(self, x):
             self._record(x)
             out, _ = self.lstm(x)                             # (batch, seq_len, hidden)
-            return self.fc(self.drop(out[:, -1, :]))          # (batch, 1)
+            last = out[:, -1, :]                              # (batch, hidden)
+            if self.training and self.dropout > 0:
+                keep = torch.rand(last.shape, generator=self.masks) >= self.dropout
+                last = last * keep / (1 - self.dropout)
+            return self.fc(last)                              # (batch, 1)
 
     class StubForecaster(nn.Module):
         """A model with a closed-form rule, for checking rolling forecasts.

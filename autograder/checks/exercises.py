@@ -89,8 +89,9 @@ def check_two_feature(ctx):
         got = need_array(ctx.call("two_feature_series", n, seed), "two_feature_series(n, seed)",
                          dtype="float32", shape=(n, 2))
         expected = ctx.reference.two_feature_series(n, seed)
-        need_close(got[:, 0], expected[:, 0], "column 0 (make_series(n, seed))", rtol=1e-6, atol=1e-6)
-        need_close(got[:, 1], expected[:, 1], "column 1 (cos(0.12 t))", rtol=1e-6, atol=1e-6)
+        # float32 holds cos(0.12 t) for t near 300 to about 4e-6: cos computed in float32 is right too.
+        need_close(got[:, 0], expected[:, 0], "column 0 (make_series(n, seed))", rtol=1e-5, atol=1e-5)
+        need_close(got[:, 1], expected[:, 1], "column 1 (cos(0.12 t))", rtol=1e-5, atol=1e-5)
 
     def trains():
         task = task_for(ctx.reference, "two_feature", (n, seed), held_out)
