@@ -107,7 +107,8 @@ def test_the_notebooks_are_what_make_notebooks_writes():
     spec = importlib.util.spec_from_file_location("make_notebooks", HELDOUT / "make_notebooks.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    for name, cells in (("nb01_kaggle_style.ipynb", module.KAGGLE), ("nb02_colab_style.ipynb", module.COLAB)):
+    assert sorted(module.NOTEBOOKS) == sorted(p.name for p in CORRECT if p.suffix == ".ipynb")
+    for name, cells in module.NOTEBOOKS.items():
         committed = nbformat.read(HELDOUT / "correct" / name, as_version=4)
         assert [(c.cell_type, c.source) for c in committed.cells] == \
             [("markdown" if kind == "md" else "code", source) for kind, source in cells]

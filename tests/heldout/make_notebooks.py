@@ -1,4 +1,7 @@
-"""Writes the two held-out notebook submissions (correct/nb*.ipynb) with nbformat.
+"""Writes the held-out notebook submissions (correct/nb*.ipynb) with nbformat.
+
+nb01 and nb02 are two students' notebooks; nb03 and nb04 are nb01 with one cell
+more that Jupyter runs and plain Python does not (`display(...)`, `nn.LSTM?`).
 
 The notebooks are committed; this script is how they were made, so a reviewer can
 read their cells as plain text here and regenerate them: `python tests/heldout/make_notebooks.py`.
@@ -377,14 +380,28 @@ plt.show()"""),
 ]
 
 
+# Jupyter runs these two; plain Python does not know display() or the `?` help syntax.
+WITH_DISPLAY = KAGGLE[:6] + [("code", 'display({"X": tuple(X.shape), "y": tuple(y.shape)})')] + KAGGLE[6:]
+WITH_HELP = KAGGLE[:9] + [("md", "What does nn.LSTM take?"), ("code", "nn.LSTM?")] + KAGGLE[9:]
+
+NOTEBOOKS = {
+    "nb01_kaggle_style.ipynb": KAGGLE,
+    "nb02_colab_style.ipynb": COLAB,
+    "nb03_display_call.ipynb": WITH_DISPLAY,
+    "nb04_help_syntax.ipynb": WITH_HELP,
+}
+
+
 def build(cells):
     notebook = new_notebook()
     notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     notebook.cells = [new_markdown_cell(src) if kind == "md" else new_code_cell(src) for kind, src in cells]
+    for number, cell in enumerate(notebook.cells):
+        cell.id = f"cell-{number:02d}"              # fixed ids: regenerating changes nothing
     return notebook
 
 
 if __name__ == "__main__":
-    for name, cells in (("nb01_kaggle_style.ipynb", KAGGLE), ("nb02_colab_style.ipynb", COLAB)):
+    for name, cells in NOTEBOOKS.items():
         nbformat.write(build(cells), HERE / "correct" / name)
         print("wrote", name)
