@@ -147,6 +147,7 @@ def grade(path, mode="grade", rubric=None, only=None, zygote=None):
     submission = path if isinstance(path, Submission) else load_submission(path)
     items = [item for item in rubric.items if (mode == "grade" or item.check) and (only is None or item.id in only)]
     sandbox.become_subreaper()
+    sandbox.close_grader_to_workers()
     result = GradeResult(str(submission.path), mode, [])
     if submission.forbidden:
         reason = (f"the submission imports {', '.join(submission.forbidden)}: the reference and the grader are "
