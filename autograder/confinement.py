@@ -316,6 +316,9 @@ def _drop_root(libc, uid):
     os.setgroups([])
     os.setresgid(uid, uid, uid)
     os.setresuid(uid, uid, uid)               # from uid 0 to non-zero: permitted and effective sets cleared
+    # Changing uid made the process non-dumpable, which hands its /proc/self files to root:
+    # /dev/stdout (/proc/self/fd/1) would fail. Only this worker's own processes share its uid.
+    libc.prctl(PR_SET_DUMPABLE, 1, 0, 0, 0)
 
 
 # --- what holds with or without root --------------------------------------------------------

@@ -251,11 +251,20 @@ def seed_hunt():
 
 
 def assert_seed_not_found(printed):
-    line = [l for l in printed.splitlines() if l.startswith("SEEDHUNT ")]
+    line = [l.strip() for l in printed.splitlines() if l.strip().startswith("SEEDHUNT ")]
     assert line, f"the attack did not run: {printed[:2000]!r}"
     assert str(SEED) not in printed, line[-1]
     assert "hits=[]" in line[-1] and "mounted=False" in line[-1], line[-1]
     assert int(re.search(r"scanned=(\d+)", line[-1]).group(1)) > 10 * 2**20, line[-1]   # it really scanned
+
+
+def test_3_the_seed_hunt_finds_a_seed_that_is_there(tmp_path):
+    """The attack's detector works: unconfined, with the seed in its environment, it finds it."""
+    env = dict(os.environ, **{HIDDEN_SEED_VARIABLE: str(SEED)})
+    done = subprocess.run([sys.executable, "-c", seed_hunt()], cwd=tmp_path, env=env, capture_output=True,
+                          text=True, timeout=300)
+    assert f"os.environ:{SEED}" in done.stdout and f"/proc/self/environ:{SEED}" in done.stdout, done.stderr[-2000:]
+    assert "mem:" + str(SEED)[:12] in done.stdout
 
 
 def test_3_a_fresh_worker_never_holds_the_hidden_seed(tmp_path, rubric, monkeypatch):
