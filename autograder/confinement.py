@@ -94,11 +94,13 @@ def confine(config, keep_fds):
     resource.setrlimit(resource.RLIMIT_FSIZE, (config["file_bytes"], config["file_bytes"]))
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
     applied.append("rlimits")
-    was_root = os.geteuid() == 0
-    if was_root:
+    if os.geteuid() == 0:
         applied += _jail(config, keep_fds)
-    applied += lock_down(was_root)
-    return applied
+        return applied + lock_down(was_root=True)
+    try:                                   # without root nothing is lent: best effort (macOS has no prctl)
+        return applied + lock_down(was_root=False)
+    except (ConfinementError, OSError, AttributeError):
+        return applied
 
 
 # --- the private root file system ---------------------------------------------------------
@@ -158,13 +160,25 @@ def plan_binds(config):
         python += [_normal(path), os.path.realpath(path)]
     readonly = _outermost([_normal(p) for p in readonly] + python)
     hidden = [_normal(p) for p in config.get("hide", [])]
-    for site in config.get("site_dirs", []):
-        hidden += kit_copies(site) + kit_copies(os.path.realpath(site))
+    for site in site_folders(config.get("site_dirs", [])):
+        hidden += kit_copies(site)
     # A hidden path matters only inside something bound; an ancestor of a bind is simply not there.
     hidden = _outermost([h for h in hidden if any(_inside(h, b) and h != b for b in readonly)])
     # Python's own folders inside a hidden one (a venv inside a kit that lies under /usr) come back.
     rebind = _outermost([p for p in python if any(_inside(p, h) for h in hidden)])
     return readonly, hidden, rebind
+
+
+def site_folders(site_dirs):
+    """Every folder where an installed copy of the kit could sit: the given ones, and the
+    site-packages and dist-packages of the venv, the base interpreter, /usr and /usr/local."""
+    import glob
+
+    folders = [p for d in site_dirs for p in (_normal(d), os.path.realpath(d))]
+    for prefix in {sys.prefix, sys.base_prefix, sys.exec_prefix, "/usr", "/usr/local"}:
+        for pattern in ("lib*/python3*/site-packages", "lib*/python3*/dist-packages", "lib/python3/dist-packages"):
+            folders += [os.path.realpath(p) for p in glob.glob(os.path.join(prefix, pattern))]
+    return sorted(set(folders))
 
 
 def _make_path(root, path, mode=0o755):
@@ -264,7 +278,7 @@ def _jail(config, keep_fds):
     _mount(libc, "proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, what="/proc of the new PID namespace")
     os.chown(workdir, uid, uid)
     os.chmod(workdir, 0o700)
-    _drop_root(libc, uid)
+    _drop_root(libc, uid, int(config.get("max_processes", 256)))
     return applied + [f"uid:{uid}", "caps-dropped"]
 
 
@@ -306,13 +320,15 @@ def _close_other_fds(keep):
             os.closerange(low + 1, high)
 
 
-def _drop_root(libc, uid):
+def _drop_root(libc, uid, max_processes):
     """No capability in any set, no supplementary group, a uid nobody else has."""
     with open("/proc/sys/kernel/cap_last_cap") as f:
         last_cap = int(f.read())
     for cap in range(last_cap + 1):
         _check(libc.prctl(PR_CAPBSET_DROP, cap, 0, 0, 0), f"dropping capability {cap} from the bounding set")
     libc.prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0)
+    # Per uid, and this uid is the worker's alone: a fork bomb stops at this many processes.
+    resource.setrlimit(resource.RLIMIT_NPROC, (max_processes, max_processes))
     os.setgroups([])
     os.setresgid(uid, uid, uid)
     os.setresuid(uid, uid, uid)               # from uid 0 to non-zero: permitted and effective sets cleared

@@ -288,6 +288,7 @@ class Worker:
                    "tmp_bytes": int(self.limits.get("tmp_mb", 64)) * 2**20,
                    "shm_bytes": int(self.limits.get("shm_mb", 64)) * 2**20,
                    "uid_base": int(self.limits.get("worker_uid_base", 200000)),
+                   "max_processes": int(self.limits.get("max_processes", 256)),
                    "hide": self.hide, "site_dirs": site_dirs()}
         env = _worker_env(self.workdir)
         env.update(self.env_extra)

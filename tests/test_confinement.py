@@ -325,7 +325,7 @@ report = []
 def attempt(name, call):
     try:
         value = call()
-    except OSError as exc:
+    except (OSError, ValueError) as exc:
         value = type(exc).__name__
     report.append(f"{{name}}={{value}}")
 
@@ -359,6 +359,9 @@ def clone_user():
 
 attempt("clone_newuser_then_mount", clone_user)
 attempt("mount_tmpfs", lambda: libc.mount(b"tmpfs", b"/tmp", b"tmpfs", 0, None))
+import resource
+attempt("raise_nproc", lambda: resource.setrlimit(resource.RLIMIT_NPROC, (resource.RLIM_INFINITY,) * 2) or 0)
+report.append("nproc=%d" % resource.getrlimit(resource.RLIMIT_NPROC)[1])
 status = dict(line.split(":", 1) for line in open("/proc/self/status").read().splitlines() if ":" in line)
 for key in ("Uid", "CapEff", "CapPrm", "CapBnd", "CapAmb", "NoNewPrivs", "Seccomp"):
     report.append(key + "=" + status[key].split()[0])
@@ -368,8 +371,8 @@ print("PRIVILEGES " + " ".join(report))
 
 def test_5_no_privilege_is_left_to_gain(tmp_path, rubric):
     """ptrace and process_vm_readv of the parent, PID 1 and the grader, setuid(0), unshare and
-    clone into a user namespace then mount, setns, mount: all fail; no capability, no_new_privs,
-    seccomp in filter mode, a uid other than 0."""
+    clone into a user namespace then mount, setns, mount, lifting the process cap: all fail; no
+    capability, no_new_privs, seccomp in filter mode, a uid other than 0."""
     attack = PRIVILEGES.format(grader_pid=os.getpid())
     result = graded(tmp_path, "privileges", reference_with(attack), rubric, only=FEW_ITEMS)
     fields = dict(part.split("=", 1) for part in reported(result, "PRIVILEGES").split()[1:])
@@ -377,8 +380,10 @@ def test_5_no_privilege_is_left_to_gain(tmp_path, rubric):
     for name, value in fields.items():
         if name.startswith(("ptrace", "vm_readv", "unshare", "setns", "clone", "mount")):
             assert value == "-1", f"{name} succeeded: {fields}"
-        if name.startswith("setuid") or name.startswith("setresuid"):
+        if name.startswith(("setuid", "setresuid")):
             assert value == "PermissionError", f"{name}: {fields}"
+    assert fields["raise_nproc"] in ("PermissionError", "ValueError"), fields
+    assert int(fields["nproc"]) == rubric.limits["max_processes"], fields
     assert fields["Uid"] != "0" and int(fields["Uid"]) >= rubric.limits["worker_uid_base"]
     assert int(fields["CapEff"], 16) == int(fields["CapPrm"], 16) == int(fields["CapBnd"], 16) == 0, fields
     assert fields["NoNewPrivs"] == "1" and fields["Seccomp"] == "2", fields
