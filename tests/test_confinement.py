@@ -251,7 +251,7 @@ def seed_hunt():
 
 
 def assert_seed_not_found(printed):
-    line = [l.strip() for l in printed.splitlines() if l.strip().startswith("SEEDHUNT ")]
+    line = [text.strip() for text in printed.splitlines() if text.strip().startswith("SEEDHUNT ")]
     assert line, f"the attack did not run: {printed[:2000]!r}"
     assert str(SEED) not in printed, line[-1]
     assert "hits=[]" in line[-1] and "mounted=False" in line[-1], line[-1]
@@ -426,7 +426,6 @@ def test_6_classmates_in_a_batch_cannot_touch_each_other(tmp_path):
     """Graded concurrently (--jobs 2), one student tries to read, change and delete another's
     submission and worker folder, and leaves files in /dev/shm and /tmp: nothing is read or
     changed, and every other student sees an empty /dev/shm and /tmp."""
-    reference = corpus.REFERENCE.read_text()
     victim_path = tmp_path / "submissions" / "victim.py"
     students = {"intruder": reference_with(INTRUDER.format(victim=str(victim_path))),
                 "victim": reference_with(OBSERVER), "zz_next": reference_with(OBSERVER)}
