@@ -278,7 +278,8 @@ def _jail(config, keep_fds):
     os.chown(workdir, uid, uid)
     os.chmod(workdir, 0o700)
     _drop_root(libc, uid, int(config.get("max_processes", 256)))
-    return applied + [f"uid:{uid}", "caps-dropped"]
+    # Named by its rule, not its number: the same submission must give the same results.json.
+    return applied + [f"uid:{config.get('uid_base', 200000)}+pid", "caps-dropped"]
 
 
 def _cover(libc, new_root, path, keep_searchable=False):
