@@ -5,9 +5,9 @@ Why a process and not a thread: a submission can hang, segfault, call
 of those must cost one item, never the grader. So the worker gets its own
 session and process group, an address-space cap, a copy of its code outside the
 kit, and (when the grader runs as root) a private root file system without the
-kit, a uid of its own, no capabilities and a seccomp filter (confinement.py). The grader is made a
-child subreaper, so anything the submission forks, even after ``setsid``,
-becomes our child and is killed when the worker is.
+kit, a uid of its own, no capabilities and a seccomp filter (confinement.py).
+The grader is made a child subreaper, so anything the submission forks, even
+after ``setsid``, becomes our child and is killed when the worker is.
 """
 
 import ctypes
