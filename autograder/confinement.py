@@ -37,6 +37,8 @@ NAMESPACE_FLAGS = CLONE_NEWNS | CLONE_NEWCGROUP | CLONE_NEWUTS | CLONE_NEWIPC | 
     | CLONE_NEWNET | CLONE_NEWTIME
 MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC = 0x1, 0x2, 0x4, 0x8
 MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = 0x20, 0x1000, 0x4000, 0x40000
+MS_NOATIME, MS_NODIRATIME, MS_RELATIME = 0x400, 0x800, 0x200000
+ST_NOEXEC, ST_NOATIME, ST_NODIRATIME, ST_RELATIME = 8, 1024, 2048, 4096
 MNT_DETACH = 2
 PR_SET_DUMPABLE, PR_CAPBSET_DROP, PR_SET_NO_NEW_PRIVS, PR_SET_SECCOMP = 4, 24, 38, 22
 PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL = 47, 4
@@ -63,6 +65,10 @@ X32_SYSCALL_BIT = 0x40000000
 
 class ConfinementError(RuntimeError):
     """Confinement could not be established: the worker must not run student code."""
+
+
+class UserNamespaceUnavailable(Exception):
+    """Without root, the system refused a user namespace (or a mount in it): nothing was changed."""
 
 
 def _libc():
@@ -94,10 +100,18 @@ def confine(config, keep_fds):
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
     applied.append("rlimits")
     if os.geteuid() == 0:
-        applied += _jail(config, keep_fds)
-        return applied + lock_down(was_root=True)
-    try:                                   # without root nothing is lent: best effort (macOS has no prctl)
-        return applied + lock_down(was_root=False)
+        applied += _jail(config, keep_fds, userns=False)
+        return applied + lock_down(jailed=True)
+    # Without root nothing can be lent to student code: a user namespace gives the same private
+    # root where the system allows one; elsewhere (macOS, a locked-down kernel) what remains.
+    if config.get("userns", True) and sys.platform.startswith("linux"):
+        try:
+            applied += _jail(config, keep_fds, userns=True)
+            return applied + lock_down(jailed=True)
+        except UserNamespaceUnavailable:
+            applied.append("no-userns")
+    try:
+        return applied + lock_down(jailed=False)
     except (ConfinementError, OSError, AttributeError):
         return applied
 
@@ -190,8 +204,12 @@ def _make_path(root, path, mode=0o755):
     return current
 
 
-def _bind(libc, fd, target, readonly):
-    """Bind the host object open as ``fd`` onto ``target`` (created first), read-only if asked."""
+def _bind(libc, fd, target, readonly, recursive=False):
+    """Bind the host object open as ``fd`` onto ``target`` (created first), read-only if asked.
+
+    In a user namespace a folder holding other mounts must be bound with them (MS_REC), and a
+    remount must keep the flags the source has (nosuid, noexec, atime), which it may not drop.
+    """
     source = f"/proc/self/fd/{fd}"
     if os.path.isdir(source):
         os.makedirs(target, 0o755, exist_ok=True)
@@ -199,87 +217,178 @@ def _bind(libc, fd, target, readonly):
         os.makedirs(os.path.dirname(target), 0o755, exist_ok=True)
         if not os.path.lexists(target):
             os.close(os.open(target, os.O_CREAT | os.O_WRONLY, 0o644))
-    _mount(libc, source, target, None, MS_BIND, what=f"bind {target}")
+    _mount(libc, source, target, None, MS_BIND | (MS_REC if recursive else 0), what=f"bind {target}")
     if readonly:
-        _mount(libc, None, target, None, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV,
-               what=f"read-only {target}")
+        kept = os.statvfs(source).f_flag
+        flags = MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV
+        for statvfs_flag, mount_flag in ((ST_NOEXEC, MS_NOEXEC), (ST_NOATIME, MS_NOATIME),
+                                         (ST_NODIRATIME, MS_NODIRATIME), (ST_RELATIME, MS_RELATIME)):
+            if kept & statvfs_flag:
+                flags |= mount_flag
+        _mount(libc, None, target, None, flags, what=f"read-only {target}")
 
 
-def _jail(config, keep_fds):
-    """Enter mount, PID, IPC and network namespaces inside a private root; fork PID 1; drop root."""
-    import signal
+def _jail(config, keep_fds, userns):
+    """New mount, PID, IPC and network namespaces; PID 1 there builds the private root, pivots
+    into it and gives up every privilege. This process waits for it and dies the same way.
 
-    libc = _libc()
+    As root the worker's own process enters the namespaces and any failure refuses grading.
+    Without root a child tries a user namespace first, so that if the system refuses it, this
+    process is untouched and carries on with what remains (UserNamespaceUnavailable).
+    """
     workdir = os.getcwd()
     readonly, hidden, rebind = plan_binds(config)
-    flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWNET
-    _check(libc.unshare(flags), "unshare(mount, pid, ipc, net namespaces)")
-    _mount(libc, None, "/", None, MS_REC | MS_PRIVATE, what="making / private")
-
-    # Open every source before covering anything: /tmp, the new root's mount point, may hold the workdir.
-    opened = {}
-    for path in [*readonly, *rebind, *(f"/dev/{name}" for name in DEVICES), workdir]:
-        if not (path in SYSTEM_DIRS and os.path.islink(path)):
-            opened[path] = os.open(path, os.O_PATH | os.O_CLOEXEC)
-    new_root = "/tmp"
-    try:
-        _mount(libc, "tmpfs", new_root, "tmpfs", MS_NOSUID | MS_NODEV, "size=1m,mode=755", what="the new root")
-        for path in readonly:
-            if path in opened:
-                _bind(libc, opened[path], new_root + path, True)
-            else:                                  # /lib -> usr/lib on merged-/usr systems
-                os.symlink(os.readlink(path), new_root + path)
-        for path in hidden:                        # the kit's copies inside what is bound
-            _cover(libc, new_root, path, keep_searchable=any(_inside(p, path) for p in rebind))
-        for path in rebind:
-            _bind(libc, opened[path], new_root + path, True)
-        for path in hidden:
-            if any(_inside(p, path) for p in rebind):
-                _mount(libc, None, new_root + path, None, MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV,
-                       "mode=755", what=f"read-only cover of {path}")
-        _make_path(new_root, "/dev")
-        _mount(libc, "tmpfs", new_root + "/dev", "tmpfs", MS_NOSUID | MS_NOEXEC, "size=64k,mode=755", what="/dev")
-        for name in DEVICES:
-            _bind(libc, opened[f"/dev/{name}"], f"{new_root}/dev/{name}", False)
-        for name, target in (("fd", "/proc/self/fd"), ("stdin", "/proc/self/fd/0"), ("stdout", "/proc/self/fd/1"),
-                             ("stderr", "/proc/self/fd/2")):
-            os.symlink(target, f"{new_root}/dev/{name}")
-        os.mkdir(new_root + "/dev/shm")
-        _mount(libc, "tmpfs", new_root + "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,
-               f"size={config['shm_bytes']},mode=1777", what="private /dev/shm")
-        _make_path(new_root, "/tmp")
-        _mount(libc, "tmpfs", new_root + "/tmp", "tmpfs", MS_NOSUID | MS_NODEV,
-               f"size={config['tmp_bytes']},mode=1777", what="private /tmp")
-        _bind(libc, opened[workdir], new_root + workdir, False)
-        _make_path(new_root, "/proc")
-        _mount(libc, None, new_root, None, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV,
-               what="read-only new root")
-    finally:
-        for fd in opened.values():
-            os.close(fd)
-    _pivot(libc, new_root)
-    os.chdir(workdir)
-    applied = ["namespaces:mnt,pid,ipc,net", "private-root", "kit-hidden", "private-tmp", "private-shm"]
-
-    uid = int(config.get("uid_base", 200000)) + os.getpid()     # the host pid: unique among live workers
+    uid = int(config.get("uid_base", 200000)) + os.getpid() if not userns else os.getuid()
     _close_other_fds(keep_fds)
-    child = os.fork()                               # the child is PID 1 of the new namespace
-    if child:
-        for fd in keep_fds:
-            os.close(fd)
-        _, status = os.waitpid(child, 0)
-        if os.WIFSIGNALED(status):                  # die the same way, so the grader can say why
-            sig = os.WTERMSIG(status)
-            signal.signal(sig, signal.SIG_DFL)
-            os.kill(os.getpid(), sig)
-        os._exit(os.WEXITSTATUS(status) if os.WIFEXITED(status) else 1)
-    libc.prctl(1, int(signal.SIGKILL), 0, 0, 0)     # PR_SET_PDEATHSIG, reset by fork
-    _mount(libc, "proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, what="/proc of the new PID namespace")
+    if userns:
+        _enter_user_namespace(keep_fds)           # returns in the child only
+    else:
+        libc = _libc()
+        _check(libc.unshare(CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWNET),
+               "unshare(mount, pid, ipc, net namespaces)")
+    _become_pid_1(keep_fds)
+    libc = _libc()
+    _build_root(libc, config, workdir, readonly, hidden, rebind, userns)
+    if userns:
+        os.write(_USERNS_READY[0], b"1")           # the point of no return: failures now refuse
+        os.close(_USERNS_READY[0])
+    _pivot(libc, NEW_ROOT)
+    os.chdir(workdir)
+    applied = ["namespaces:" + ("user," if userns else "") + "mnt,pid,ipc,net", "private-root", "kit-hidden",
+               "private-tmp", "private-shm"]
+    if userns:
+        _drop_capabilities(libc)
+        return applied + ["userns", "caps-dropped"]
     os.chown(workdir, uid, uid)
     os.chmod(workdir, 0o700)
     _drop_root(libc, uid, int(config.get("max_processes", 256)))
     # Named by its rule, not its number: the same submission must give the same results.json.
     return applied + [f"uid:{config.get('uid_base', 200000)}+pid", "caps-dropped"]
+
+
+NEW_ROOT = "/tmp"                  # where the new root is assembled (a tmpfs over it, in our namespace only)
+_USERNS_READY = []
+
+
+def _enter_user_namespace(keep_fds):
+    """Fork a child that unshares a user namespace (mapping this uid to itself) with the others.
+    The child returns; this process waits: if the child never says it is jailed, it raises."""
+    import signal
+
+    ready_r, ready_w = os.pipe()
+    uid, gid = os.getuid(), os.getgid()
+    child = os.fork()
+    if child == 0:
+        os.close(ready_r)
+        _USERNS_READY[:] = [ready_w]
+        libc = _libc()
+        libc.prctl(1, int(signal.SIGKILL), 0, 0, 0)           # PR_SET_PDEATHSIG
+        flags = CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWNET
+        if libc.unshare(flags) != 0:
+            os._exit(0)
+        try:
+            for name, text in (("setgroups", "deny"), ("uid_map", f"{uid} {uid} 1"), ("gid_map", f"{gid} {gid} 1")):
+                with open(f"/proc/self/{name}", "w") as f:
+                    f.write(text)
+        except OSError:
+            os._exit(0)
+        return
+    os.close(ready_w)
+    jailed = os.read(ready_r, 1) == b"1"
+    os.close(ready_r)
+    if not jailed:
+        os.waitpid(child, 0)
+        raise UserNamespaceUnavailable()
+    _wait_and_mirror(child, keep_fds)
+
+
+def _become_pid_1(keep_fds):
+    """Fork: the child, PID 1 of the new PID namespace, returns; this process waits for it."""
+    import signal
+
+    child = os.fork()
+    if child:
+        _wait_and_mirror(child, keep_fds)
+    _libc().prctl(1, int(signal.SIGKILL), 0, 0, 0)          # PR_SET_PDEATHSIG, reset by fork
+
+
+def _wait_and_mirror(child, keep_fds):
+    """Wait for ``child`` and end the same way, so the grader can say why the worker died."""
+    import signal
+
+    for fd in keep_fds:
+        os.close(fd)
+    for fd in _USERNS_READY:
+        try:
+            os.close(fd)
+        except OSError:
+            pass
+    _, status = os.waitpid(child, 0)
+    if os.WIFSIGNALED(status):
+        sig = os.WTERMSIG(status)
+        signal.signal(sig, signal.SIG_DFL)
+        os.kill(os.getpid(), sig)
+    os._exit(os.WEXITSTATUS(status) if os.WIFEXITED(status) else 1)
+
+
+def _build_root(libc, config, workdir, readonly, hidden, rebind, userns):
+    """Assemble the private root at NEW_ROOT (in PID 1, while the host's /proc is still there)."""
+    def fail_softly(exc):
+        if userns:                                  # nothing is lent without root: fall back
+            os._exit(0)
+        raise exc
+
+    try:
+        _mount(libc, None, "/", None, MS_REC | MS_PRIVATE, what="making / private")
+    except ConfinementError as exc:
+        fail_softly(exc)
+    # Open every source before covering anything: /tmp, the new root's mount point, may hold the workdir.
+    opened = {}
+    for path in [*readonly, *rebind, *(f"/dev/{name}" for name in DEVICES), workdir]:
+        if not (path in SYSTEM_DIRS and os.path.islink(path)):
+            opened[path] = os.open(path, os.O_PATH | os.O_CLOEXEC)
+    try:
+        _mount(libc, "tmpfs", NEW_ROOT, "tmpfs", MS_NOSUID | MS_NODEV, "size=1m,mode=755", what="the new root")
+    except ConfinementError as exc:
+        fail_softly(exc)
+    try:
+        for path in readonly:
+            if path in opened:
+                _bind(libc, opened[path], NEW_ROOT + path, True, recursive=userns)
+            else:                                  # /lib -> usr/lib on merged-/usr systems
+                os.symlink(os.readlink(path), NEW_ROOT + path)
+        for path in hidden:                        # the kit's copies inside what is bound
+            _cover(libc, NEW_ROOT, path, keep_searchable=any(_inside(p, path) for p in rebind))
+        for path in rebind:
+            _bind(libc, opened[path], NEW_ROOT + path, True, recursive=userns)
+        for path in hidden:
+            if any(_inside(p, path) for p in rebind):
+                _mount(libc, None, NEW_ROOT + path, None, MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV,
+                       "mode=755", what=f"read-only cover of {path}")
+        _make_path(NEW_ROOT, "/dev")
+        _mount(libc, "tmpfs", NEW_ROOT + "/dev", "tmpfs", MS_NOSUID | MS_NOEXEC, "size=64k,mode=755", what="/dev")
+        for name in DEVICES:
+            _bind(libc, opened[f"/dev/{name}"], f"{NEW_ROOT}/dev/{name}", False)
+        for name, target in (("fd", "/proc/self/fd"), ("stdin", "/proc/self/fd/0"), ("stdout", "/proc/self/fd/1"),
+                             ("stderr", "/proc/self/fd/2")):
+            os.symlink(target, f"{NEW_ROOT}/dev/{name}")
+        os.mkdir(NEW_ROOT + "/dev/shm")
+        _mount(libc, "tmpfs", NEW_ROOT + "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,
+               f"size={config['shm_bytes']},mode=1777", what="private /dev/shm")
+        _make_path(NEW_ROOT, "/tmp")
+        _mount(libc, "tmpfs", NEW_ROOT + "/tmp", "tmpfs", MS_NOSUID | MS_NODEV,
+               f"size={config['tmp_bytes']},mode=1777", what="private /tmp")
+        _bind(libc, opened[workdir], NEW_ROOT + workdir, False)
+        _make_path(NEW_ROOT, "/proc")
+        _mount(libc, "proc", NEW_ROOT + "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC,
+               what="/proc of the new PID namespace")
+        _mount(libc, None, NEW_ROOT, None, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV,
+               what="read-only new root")
+    except (ConfinementError, OSError) as exc:
+        fail_softly(exc)
+    finally:
+        for fd in opened.values():
+            os.close(fd)
 
 
 def _cover(libc, new_root, path, keep_searchable=False):
@@ -318,6 +427,27 @@ def _close_other_fds(keep):
     for low, high in zip(keep, keep[1:] + [os.sysconf("SC_OPEN_MAX")]):
         if high > low + 1:
             os.closerange(low + 1, high)
+
+
+class _CapHeader(ctypes.Structure):
+    _fields_ = [("version", ctypes.c_uint32), ("pid", ctypes.c_int)]
+
+
+class _CapData(ctypes.Structure):
+    _fields_ = [("effective", ctypes.c_uint32), ("permitted", ctypes.c_uint32), ("inheritable", ctypes.c_uint32)]
+
+
+def _drop_capabilities(libc):
+    """Empty the bounding, ambient, effective, permitted and inheritable sets (a user namespace's
+    creator holds every capability inside it, whatever its uid)."""
+    with open("/proc/sys/kernel/cap_last_cap") as f:
+        last_cap = int(f.read())
+    for cap in range(last_cap + 1):
+        _check(libc.prctl(PR_CAPBSET_DROP, cap, 0, 0, 0), f"dropping capability {cap} from the bounding set")
+    libc.prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0)
+    header = _CapHeader(0x20080522, 0)                       # _LINUX_CAPABILITY_VERSION_3
+    data = (_CapData * 2)()
+    _check(libc.capset(ctypes.byref(header), data), "capset (clearing every capability)")
 
 
 def _drop_root(libc, uid, max_processes):
@@ -374,9 +504,9 @@ class _SockFprog(ctypes.Structure):
     _fields_ = [("len", ctypes.c_uint16), ("filter", ctypes.POINTER(_SockFilter))]
 
 
-def lock_down(was_root):
-    """no_new_privs and the seccomp filter, then proof from /proc/self/status: as root
-    is left, no capability may remain in any set."""
+def lock_down(jailed):
+    """no_new_privs and the seccomp filter, then proof from /proc/self/status; in a jail, also
+    that no capability remains in any set and the uid is not 0."""
     libc = _libc()
     _check(libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "prctl(PR_SET_NO_NEW_PRIVS)")
     program = seccomp_program()
@@ -387,8 +517,8 @@ def lock_down(was_root):
     status = read_status()
     if status.get("NoNewPrivs") != "1" or status.get("Seccomp") != "2":
         raise ConfinementError("no_new_privs or seccomp is not in force")
-    if was_root:
-        if "0" in status.get("Uid", "0").split() or "0" in status.get("Gid", "0").split():
+    if jailed:
+        if os.getuid() == 0 or "0" in status.get("Uid", "0").split() or "0" in status.get("Gid", "0").split():
             raise ConfinementError("still uid or gid 0 after dropping root")
         for name in ("CapEff", "CapPrm", "CapBnd", "CapAmb", "CapInh"):
             if int(status.get(name, "1"), 16) != 0:
