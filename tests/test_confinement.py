@@ -17,6 +17,7 @@ import subprocess
 import sys
 import tempfile
 import uuid
+from pathlib import Path
 
 import pytest
 
@@ -365,8 +366,15 @@ report.append("nproc=%d" % resource.getrlimit(resource.RLIMIT_NPROC)[1])
 status = dict(line.split(":", 1) for line in open("/proc/self/status").read().splitlines() if ":" in line)
 for key in ("Uid", "CapEff", "CapPrm", "CapBnd", "CapAmb", "NoNewPrivs", "Seccomp"):
     report.append(key + "=" + status[key].split()[0])
-print("PRIVILEGES " + " ".join(report))
+for start in range(0, len(report), 6):        # short lines: a report keeps 160 characters of each
+    print("PRIVILEGES " + " ".join(report[start:start + 6]))
 '''
+
+
+def privilege_fields(printed):
+    """name -> value from every PRIVILEGES line."""
+    lines = [line.strip() for line in printed.splitlines() if line.strip().startswith("PRIVILEGES ")]
+    return dict(part.split("=", 1) for line in lines for part in line.split()[1:])
 
 
 def test_5_no_privilege_is_left_to_gain(tmp_path, rubric):
@@ -375,7 +383,8 @@ def test_5_no_privilege_is_left_to_gain(tmp_path, rubric):
     capability, no_new_privs, seccomp in filter mode, a uid other than 0."""
     attack = PRIVILEGES.format(grader_pid=os.getpid())
     result = graded(tmp_path, "privileges", reference_with(attack), rubric, only=FEW_ITEMS)
-    fields = dict(part.split("=", 1) for part in reported(result, "PRIVILEGES").split()[1:])
+    reported(result, "PRIVILEGES")
+    fields = privilege_fields(result.printed)
     assert [i.score for i in result.items] == [i.max_score for i in result.items]
     for name, value in fields.items():
         if name.startswith(("ptrace", "vm_readv", "unshare", "setns", "clone", "mount")):
@@ -466,3 +475,91 @@ def test_grading_refuses_when_confinement_cannot_be_established(tmp_path, rubric
     with pytest.raises(sandbox.ConfinementFailed, match="refusing to run student code unconfined"):
         graded(tmp_path, "refused", source, rubric, only=FEW_ITEMS)
     assert not marker.exists()
+
+
+# --- without root: a user namespace gives the same private root ----------------------------------------------
+
+NOBODY = 65534
+
+
+def as_unprivileged(command, workspace):
+    """``command`` run as uid/gid 65534, in a mount namespace of its own where the Python under
+    an unreadable folder (pyenv in /root) is bound back readable: a grader without root."""
+    prefix = os.path.realpath(sys.base_prefix)
+    closed = next((str(p) for p in reversed(Path(prefix).parents) if str(p) != "/" and not os.stat(p).st_mode & 0o001),
+                  None)
+    stage = Path(workspace) / "python-stage"
+    stage.mkdir()
+    setup = []
+    if closed:
+        setup = [f"mount --bind {prefix} {stage}", f"mount -t tmpfs -o mode=755 tmpfs {closed}",
+                 f"mkdir -p {prefix}", f"mount --bind {stage} {prefix}"]
+    script = " && ".join(setup + ["exec setpriv --reuid=%d --regid=%d --clear-groups env -i PATH=/usr/bin:/bin "
+                                  "HOME=%s \"$@\"" % (NOBODY, NOBODY, workspace)])
+    return ["unshare", "-m", "--propagation", "private", "sh", "-c", script, "sh", *command]
+
+
+@pytest.fixture
+def open_workspace():
+    """A folder the unprivileged grader can write, outside the test's own (root-only) tmp_path."""
+    folder = tempfile.mkdtemp(prefix="confinement-nobody-", dir="/tmp")
+    os.chmod(folder, 0o777)
+    yield Path(folder)
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+def test_without_root_classmates_attacks_and_privileges_are_contained_by_a_user_namespace(open_workspace):
+    """An unprivileged batch (--jobs 2, every worker the same uid): the intruder sees no classmate,
+    the stealer reaches no reference, no capability is left, and the others see empty /tmp, /dev/shm."""
+    submissions, out = open_workspace / "submissions", open_workspace / "grades"
+    submissions.mkdir()
+    victim_path = submissions / "victim.py"
+    students = {"intruder": reference_with(INTRUDER.format(victim=str(victim_path))),
+                "stealer": assign.STUB_FILE.read_text() + STEAL.format(kit=KIT, git=GIT_COMMON_DIR),
+                "privileges": reference_with(PRIVILEGES.format(grader_pid=os.getpid())),
+                "victim": reference_with(OBSERVER), "zz_next": reference_with(OBSERVER)}
+    for name, source in students.items():
+        (submissions / f"{name}.py").write_text(source)
+    digest = hashlib.sha256(victim_path.read_bytes()).hexdigest()
+    command = [sys.executable, "-m", "autograder", "batch", str(submissions), "--out", str(out), "--jobs", "2"]
+    done = subprocess.run(as_unprivileged(command, open_workspace), cwd=ROOT, capture_output=True, text=True,
+                          timeout=900)
+    assert done.returncode == 0, done.stderr[-3000:]
+
+    def report(name):
+        return (out / "students" / name / "report.txt").read_text()
+
+    def results(name):
+        return json.loads((out / "students" / name / "results.json").read_text())
+
+    assert "userns" in results("victim")["extra_data"]["sandbox"], results("victim")["extra_data"]
+    assert hashlib.sha256(victim_path.read_bytes()).hexdigest() == digest
+    assert "INTRUDER nothing" in report("intruder"), report("intruder")
+    assert results("stealer")["score"] == 0 and ":READ" not in report("stealer"), report("stealer")
+    assert "STEAL " in report("stealer")
+    privileges = privilege_fields(report("privileges"))
+    assert "CapEff" in privileges and "clone_newuser_then_mount" in privileges, report("privileges")
+    for name, value in privileges.items():
+        if name.startswith(("ptrace", "vm_readv", "unshare", "setns", "clone", "mount")):
+            assert value == "-1", f"{name} succeeded: {privileges}"
+    assert int(privileges["CapEff"], 16) == int(privileges["CapPrm"], 16) == int(privileges["CapBnd"], 16) == 0
+    assert privileges["NoNewPrivs"] == "1" and privileges["Seccomp"] == "2" and privileges["Uid"] == str(NOBODY)
+    for name in ("victim", "zz_next"):
+        assert "OBSERVER shm=[] tmp=[]" in report(name), report(name)
+        assert results(name)["score"] == 100, report(name)
+
+
+def test_without_root_and_without_user_namespaces_grading_still_works(open_workspace):
+    """Where the system refuses user namespaces (here: a seccomp filter on the grader), the
+    worker says so and grades with rlimits, no_new_privs and seccomp."""
+    out_json = open_workspace / "results.json"
+    wrapper = ("import runpy, sys; sys.path.insert(0, %r); from autograder import confinement; "
+               "confinement.lock_down(jailed=False); sys.argv = ['autograder', 'grade', %r, '--json', %r]; "
+               "runpy.run_module('autograder', run_name='__main__')") % (KIT, str(corpus.REFERENCE), str(out_json))
+    done = subprocess.run(as_unprivileged([sys.executable, "-c", wrapper], open_workspace), cwd=ROOT,
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    data = json.loads(out_json.read_text())
+    assert data["score"] == 100
+    sandbox_applied = data["extra_data"]["sandbox"]
+    assert "no-userns" in sandbox_applied and "seccomp" in sandbox_applied and "private-root" not in sandbox_applied
