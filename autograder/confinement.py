@@ -10,8 +10,9 @@ every other folder do not exist there. Then it drops to a uid of its own, every
 capability, sets no_new_privs and a seccomp filter, so none of it can be undone.
 
 As root, any step that fails stops the worker (``ConfinementError``): grading
-is refused rather than run as root. Without root only rlimits, no_new_privs and
-the seccomp filter apply.
+is refused rather than run as root. Without root the same private root is
+built inside a user namespace (the uid stays the grader's); where the system
+refuses one, rlimits, no_new_privs and the seccomp filter remain.
 
 Imports only the standard library: a fresh worker loads this file by path.
 """
