@@ -363,6 +363,16 @@ attempt("mount_tmpfs", lambda: libc.mount(b"tmpfs", b"/tmp", b"tmpfs", 0, None))
 import resource
 attempt("raise_nproc", lambda: resource.setrlimit(resource.RLIMIT_NPROC, (resource.RLIM_INFINITY,) * 2) or 0)
 report.append("nproc=%d" % resource.getrlimit(resource.RLIMIT_NPROC)[1])
+sleepers = []
+try:                                          # a fork bomb's first steps: processes until refused
+    while len(sleepers) < 400:
+        sleepers.append(os.posix_spawn("/bin/sleep", ["sleep", "60"], {{}}))
+except OSError:
+    pass
+for pid in sleepers:
+    os.kill(pid, 9)
+    os.waitpid(pid, 0)
+report.append("spawned=%d" % len(sleepers))
 status = dict(line.split(":", 1) for line in open("/proc/self/status").read().splitlines() if ":" in line)
 for key in ("Uid", "CapEff", "CapPrm", "CapBnd", "CapAmb", "NoNewPrivs", "Seccomp"):
     report.append(key + "=" + status[key].split()[0])
@@ -393,6 +403,7 @@ def test_5_no_privilege_is_left_to_gain(tmp_path, rubric):
             assert value == "PermissionError", f"{name}: {fields}"
     assert fields["raise_nproc"] in ("PermissionError", "ValueError"), fields
     assert int(fields["nproc"]) == rubric.limits["max_processes"], fields
+    assert 10 < int(fields["spawned"]) < rubric.limits["max_processes"], fields
     assert fields["Uid"] != "0" and int(fields["Uid"]) >= rubric.limits["worker_uid_base"]
     assert int(fields["CapEff"], 16) == int(fields["CapPrm"], 16) == int(fields["CapBnd"], 16) == 0, fields
     assert fields["NoNewPrivs"] == "1" and fields["Seccomp"] == "2", fields
