@@ -25,7 +25,7 @@ from pathlib import Path
 
 from autograder import sandbox, seedplan
 from autograder.files import atomic_write_text
-from autograder.rubric import load_rubric
+from autograder.rubric import HIDDEN_SEED_VARIABLE, load_rubric
 from autograder.submission import MODULE_FILE
 
 STATUSES = ("graded", "import_failed", "timed_out", "ungradable", "grader_failed")
@@ -72,7 +72,10 @@ class GradingServer:
         self.proc = None
 
     def start(self):
-        env = dict(os.environ, OMP_NUM_THREADS="1")
+        # The hidden seed travels in each job, never in the environment: the server forks its
+        # zygote (and so every worker) from its own memory, which holds its initial environment.
+        env = {name: value for name, value in os.environ.items() if name != HIDDEN_SEED_VARIABLE}
+        env["OMP_NUM_THREADS"] = "1"
         self.proc = subprocess.Popen([sys.executable, "-m", "autograder.server"], stdin=subprocess.PIPE,
                                      stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env, text=True)
 
@@ -167,7 +170,7 @@ def run_batch(submissions, out, jobs=None, force=False, rubric_path=None, progre
         server = servers.get()
         try:
             answer = server.grade({"path": str(path), "out_dir": str(out / "students" / student),
-                                   "rubric": str(rubric.path)}, limit)
+                                   "rubric": str(rubric.path), "hidden_seed": rubric.hidden_seed}, limit)
         finally:
             servers.put(server)
             with lock:

@@ -11,13 +11,14 @@ import argparse
 import os
 import sys
 
-EXIT_OK, EXIT_UNGRADABLE = 0, 2
+EXIT_OK, EXIT_UNGRADABLE, EXIT_UNSAFE = 0, 2, 3
 
 
 def _grade_one(args, mode):
     from autograder.engine import grade
     from autograder.report import text_report, write_results_json
     from autograder.rubric import RubricError, load_rubric
+    from autograder.sandbox import ConfinementFailed
     from autograder.seedplan import SeedError
     from autograder.submission import UngradablePath
 
@@ -27,6 +28,9 @@ def _grade_one(args, mode):
     except (UngradablePath, RubricError, SeedError) as problem:
         print(f"autograder: {problem}", file=sys.stderr)
         return EXIT_UNGRADABLE
+    except ConfinementFailed as problem:
+        print(f"autograder: {problem}", file=sys.stderr)
+        return EXIT_UNSAFE
     sys.stdout.write(text_report(result))
     if args.json:
         write_results_json(result, args.json)

@@ -7,8 +7,6 @@ forbidden import) into that item's score and feedback. A lost worker is
 restarted for the next item, so one hang costs one item.
 """
 
-import os
-import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -70,9 +68,9 @@ class ImportFailed(Exception):
 class Session:
     """The submission's worker for one grading run, with per-item deadlines."""
 
-    def __init__(self, code_path, rubric, run_as=None, zygote=None):
+    def __init__(self, code_path, rubric, zygote=None):
         self.rubric = rubric
-        self.worker = sandbox.Worker(rubric.limits, code_path, run_as=run_as, zygote=zygote)
+        self.worker = sandbox.Worker(rubric.limits, code_path, zygote=zygote)
         self.deadline = None
         self.lost = None
         self.confinement = []
@@ -139,40 +137,6 @@ def _reference():
     return reference
 
 
-def _world_readable(path):
-    """True when any user can reach and read ``path`` (every parent searchable)."""
-    path = Path(path).resolve()
-    for part in [path, *path.parents]:
-        try:
-            mode = part.stat().st_mode
-        except OSError:
-            return False
-        if not mode & 0o001 or (part == path and not mode & 0o004):
-            return False
-    return True
-
-
-def _run_as():
-    """An unprivileged uid for student code when the grader runs as root, else None.
-
-    Only when that user can read Python itself: an interpreter installed under
-    /root (pyenv) would leave the worker without its standard library.
-    """
-    if os.geteuid() != 0 or os.environ.get("AUTOGRADER_RUN_AS") == "same":
-        return None
-    import pwd
-    import sysconfig
-
-    try:
-        user = pwd.getpwnam(os.environ.get("AUTOGRADER_RUN_AS", "nobody"))
-    except KeyError:
-        return None
-    needed = [sysconfig.get_paths()["stdlib"], sys.executable, *sandbox.site_dirs()]
-    if not all(_world_readable(p) for p in needed):
-        return None
-    return (user.pw_uid, user.pw_gid)
-
-
 def grade(path, mode="grade", rubric=None, only=None, zygote=None):
     """Grade the submission at ``path``. Raises UngradablePath for a path that cannot be graded.
 
@@ -183,6 +147,7 @@ def grade(path, mode="grade", rubric=None, only=None, zygote=None):
     submission = path if isinstance(path, Submission) else load_submission(path)
     items = [item for item in rubric.items if (mode == "grade" or item.check) and (only is None or item.id in only)]
     sandbox.become_subreaper()
+    sandbox.close_grader_to_workers()
     result = GradeResult(str(submission.path), mode, [])
     if submission.forbidden:
         reason = (f"the submission imports {', '.join(submission.forbidden)}: the reference and the grader are "
@@ -195,7 +160,7 @@ def grade(path, mode="grade", rubric=None, only=None, zygote=None):
     with tempfile.TemporaryDirectory(prefix="autograder-") as tmp:
         code_path = Path(tmp) / "submission.py"
         code_path.write_text(submission.code)
-        session = Session(code_path, rubric, run_as=_run_as(), zygote=zygote)
+        session = Session(code_path, rubric, zygote=zygote)
         try:
             try:
                 session.begin(wait=False)
@@ -248,6 +213,8 @@ def _grade_item(session, item, rubric, mode, reference, plan):
                      "crashed")
     except StudentRaised as raised:
         return _zero(item, student_error_text(raised))
+    except sandbox.ConfinementFailed:
+        raise                     # never graded unconfined: the whole run stops, loudly
     except Exception as bug:  # noqa: BLE001  (a grader bug costs nobody else's items; report it loudly)
         return _zero(item, f"GRADER ERROR (not your fault, tell your instructor): {type(bug).__name__}: {bug}")
     score = round(item.points * outcome.score, 2)

@@ -20,6 +20,7 @@ ITEM_IDS = (
     "naive_baseline", "lstm_forecaster", "train_loop", "grad_clipping", "beats_baseline",
     "gru_forecaster", "window_comparison", "two_feature", "rolling_forecast", "standardizer",
 )
+HIDDEN_SEED_VARIABLE = "AUTOGRADER_HIDDEN_SEED"
 VISIBILITIES = ("visible", "hidden", "after_due_date", "after_published")
 
 
@@ -56,7 +57,10 @@ class Rubric:
         return sum(item.points for item in self.items)
 
 
-def load_rubric(path=None):
+def load_rubric(path=None, hidden_seed=None):
+    """The rubric at ``path`` (the kit's own by default). The hidden seed is, first found:
+    ``hidden_seed`` (a batch passes it in each job, so its servers never hold it in their
+    environment), AUTOGRADER_HIDDEN_SEED, the file's [data] hidden_seed."""
     path = Path(path) if path else DEFAULT_RUBRIC
     try:
         text = path.read_text()
@@ -66,12 +70,18 @@ def load_rubric(path=None):
     except tomllib.TOMLDecodeError as exc:
         raise RubricError(f"rubric {path} is not valid TOML: {exc}") from None
 
-    limits = {"item_seconds": 60, "import_seconds": 60, "memory_mb": 4096, "file_mb": 64, "output_kb": 64}
+    limits = {"item_seconds": 60, "import_seconds": 60, "memory_mb": 4096, "file_mb": 64, "output_kb": 64,
+              "tmp_mb": 64, "shm_mb": 64, "worker_uid_base": 200000, "max_processes": 256}
     limits.update(raw.get("limits", {}))
     hypothesis = {"grade_examples": 40, "check_examples": 15}
     hypothesis.update(raw.get("hypothesis", {}))
     data = raw.get("data", {})
-    hidden_seed = int(os.environ.get("AUTOGRADER_HIDDEN_SEED", data.get("hidden_seed", 0)))
+    if hidden_seed is None:
+        hidden_seed = os.environ.get(HIDDEN_SEED_VARIABLE, data.get("hidden_seed", 0))
+    try:
+        hidden_seed = int(hidden_seed)
+    except (TypeError, ValueError):
+        raise RubricError(f"the hidden seed must be an integer, not {hidden_seed!r}") from None
 
     items, seen = [], set()
     for entry in raw.get("items", []):

@@ -4,10 +4,10 @@ Why a process and not a thread: a submission can hang, segfault, call
 ``os._exit``, ignore SIGTERM, eat memory or fork helpers that outlive it. Each
 of those must cost one item, never the grader. So the worker gets its own
 session and process group, an address-space cap, a copy of its code outside the
-kit, and (when the grader runs as root) a private mount namespace in which the
-reference solution is hidden, and an unprivileged uid. The grader is made a
-child subreaper, so anything the submission forks, even after ``setsid``,
-becomes our child and is killed when the worker is.
+kit, and (when the grader runs as root) a private root file system without the
+kit, a uid of its own, no capabilities and a seccomp filter (confinement.py).
+The grader is made a child subreaper, so anything the submission forks, even
+after ``setsid``, becomes our child and is killed when the worker is.
 """
 
 import ctypes
@@ -26,6 +26,7 @@ from pathlib import Path
 from autograder import worker as _worker_module
 
 WORKER_SOURCE = Path(__file__).with_name("worker.py")
+CONFINEMENT_SOURCE = Path(__file__).with_name("confinement.py")
 PR_SET_CHILD_SUBREAPER = 36
 MAX_RESPONSE_BYTES = 64 * 2**20
 
@@ -46,6 +47,10 @@ class WorkerDied(WorkerLost):
     pass
 
 
+class ConfinementFailed(RuntimeError):
+    """The worker could not confine itself, so it ran no student code: grading is refused."""
+
+
 def become_subreaper():
     """Orphans of the worker get re-parented to us rather than to init (Linux only)."""
     try:
@@ -53,6 +58,18 @@ def become_subreaper():
         return libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0
     except (OSError, AttributeError):
         return False
+
+
+def close_grader_to_workers():
+    """Without root, workers share the grader's uid: a non-dumpable grader keeps its /proc
+    memory, maps and environment (the hidden seed) closed to them. As root they live in
+    their own PID namespace under their own uid and cannot reach the grader anyway."""
+    if os.geteuid() == 0:
+        return
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(4, 0, 0, 0, 0)       # PR_SET_DUMPABLE
+    except (OSError, AttributeError):
+        pass
 
 
 # One implementation, shared with the zygote (worker.py must stay free of the kit).
@@ -75,11 +92,15 @@ def site_dirs():
     return dirs
 
 
-def kit_dirs_to_hide():
-    """Folders of the reference and the grader, hidden from the worker where possible."""
-    root = Path(__file__).resolve().parent.parent
-    dirs = [root / "solutions", root / "autograder", root / "tests"]
-    return [str(d) for d in dirs if d.is_dir()]
+def kit_paths_to_hide():
+    """The kit's root folder (the reference, the grader, .git, bench, README...).
+
+    The worker's root file system holds only what it needs, so the kit is absent
+    anyway; listing its root also hides it where it lies inside a bound folder
+    (a kit unpacked under /usr). An installed copy inside site-packages is found
+    by name in the worker (confinement.kit_copies).
+    """
+    return [str(Path(__file__).resolve().parent.parent)]
 
 
 class Zygote:
@@ -235,11 +256,10 @@ def _worker_env(workdir):
 class Worker:
     """One worker process; restarted on demand after it is lost."""
 
-    def __init__(self, limits, source_path, *, hide=None, run_as=None, env_extra=None, zygote=None):
+    def __init__(self, limits, source_path, *, hide=None, env_extra=None, zygote=None):
         self.limits = limits
         self.source_path = Path(source_path)
-        self.hide = kit_dirs_to_hide() if hide is None else hide
-        self.run_as = run_as
+        self.hide = kit_paths_to_hide() if hide is None else hide
         self.env_extra = env_extra or {}
         self.zygote = zygote
         self.proc = None
@@ -261,15 +281,15 @@ class Worker:
         """Start the worker process without waiting for it (it imports torch meanwhile)."""
         self.workdir = tempfile.mkdtemp(prefix="autograder-worker-")
         shutil.copyfile(self.source_path, Path(self.workdir) / "submission.py")
-        if self.run_as is not None:
-            uid, gid = self.run_as
-            for path in (self.workdir, Path(self.workdir) / "submission.py"):
-                os.chown(path, uid, gid)
         request_r, request_w = os.pipe()
         response_r, response_w = os.pipe()
         confine = {"memory_bytes": int(self.limits["memory_mb"]) * 2**20,
                    "file_bytes": int(self.limits.get("file_mb", 64)) * 2**20,
-                   "hide": self.hide, "run_as": self.run_as}
+                   "tmp_bytes": int(self.limits.get("tmp_mb", 64)) * 2**20,
+                   "shm_bytes": int(self.limits.get("shm_mb", 64)) * 2**20,
+                   "uid_base": int(self.limits.get("worker_uid_base", 200000)),
+                   "max_processes": int(self.limits.get("max_processes", 256)),
+                   "hide": self.hide, "site_dirs": site_dirs()}
         env = _worker_env(self.workdir)
         env.update(self.env_extra)
         if self.zygote is not None and self.zygote.alive:
@@ -280,8 +300,7 @@ class Worker:
         else:                                   # a fresh interpreter runs a copy outside the kit
             worker_copy = Path(self.workdir) / "_grading_worker.py"
             shutil.copyfile(WORKER_SOURCE, worker_copy)
-            if self.run_as is not None:
-                os.chown(worker_copy, *self.run_as)
+            shutil.copyfile(CONFINEMENT_SOURCE, Path(self.workdir) / "_grading_confinement.py")
             command = [sys.executable, "-I", "-S", str(worker_copy), str(request_r), str(response_w),
                        json.dumps(site_dirs()), json.dumps(confine)]
             self.proc = subprocess.Popen(
@@ -298,6 +317,9 @@ class Worker:
 
     def wait_ready(self, timeout):
         ready = self._read_response(None, time.monotonic() + timeout)
+        if ready.get("refused"):
+            raise ConfinementFailed(f"the worker could not be confined ({ready['refused']}); "
+                                    "refusing to run student code unconfined")
         if not ready.get("ok"):
             raise WorkerDied("the worker did not start")
         self.confined = list(ready.get("confined", []))

@@ -6,7 +6,7 @@ in the batch process itself: a grader that dies (it should not, but a batch
 of hundreds must not bet on it) takes only its current student with it; the
 batch starts a new server and moves on.
 
-A job is {"path", "out_dir", "rubric"}; the server writes results.json,
+A job is {"path", "out_dir", "rubric", "hidden_seed"}; the server writes results.json,
 report.txt and report.html into out_dir and answers with a short summary.
 """
 
@@ -27,7 +27,8 @@ def grade_job(job, zygote=None):
     out = Path(job["out_dir"])
     out.mkdir(parents=True, exist_ok=True)
     try:
-        result = grade(job["path"], rubric=load_rubric(job.get("rubric")), zygote=zygote)
+        rubric = load_rubric(job.get("rubric"), hidden_seed=job.get("hidden_seed"))
+        result = grade(job["path"], rubric=rubric, zygote=zygote)
     except UngradablePath as problem:
         return {"status": "ungradable", "reason": str(problem)}
     write_results_json(result, out / "results.json")
@@ -43,9 +44,16 @@ def main():
 
     from autograder.sandbox import Zygote
 
+    from autograder.rubric import HIDDEN_SEED_VARIABLE
+
     answers = sys.stdout
     sys.stdout = sys.stderr
-    zygote = Zygote.fork_here()       # before the reference is loaded: it must never hold it
+    if HIDDEN_SEED_VARIABLE in os.environ:
+        # Started with the seed in its environment (not by the batch, which sends it in each
+        # job): the seed is in this process's memory for good, so no worker may be forked from it.
+        zygote = Zygote()
+    else:
+        zygote = Zygote.fork_here()   # before the reference is loaded: it must never hold it
     for line in sys.stdin:
         job = json.loads(line)
         if not zygote.alive:

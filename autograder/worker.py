@@ -553,67 +553,36 @@ class Worker:
             return {"ok": False, "error": describe_exception(exc)}
 
 
+def confinement():
+    """The confinement module (autograder/confinement.py), loaded by path: a fresh worker runs
+    without the kit on sys.path, from a copy named ``_grading_worker.py`` beside ``_grading_confinement.py``."""
+    import importlib.util
+
+    for name in ("autograder.confinement", "_grading_confinement"):
+        if name in sys.modules:
+            return sys.modules[name]
+    here = os.path.dirname(os.path.abspath(__file__))
+    for file in ("confinement.py", "_grading_confinement.py"):
+        path = os.path.join(here, file)
+        if os.path.exists(path):
+            spec = importlib.util.spec_from_file_location("_grading_confinement", path)
+            module = importlib.util.module_from_spec(spec)
+            spec.loader.exec_module(module)
+            sys.modules["_grading_confinement"] = module
+            return module
+    raise ImportError("the worker's confinement module is missing")
+
+
 def confine(config, keep_fds):
-    """Limits the submission cannot lift: applied before any student code runs.
-
-    Address space and file size are capped; core dumps are off. As root, the
-    worker moves into its own mount and PID namespaces: the kit's folders (the
-    reference, the grader) lie under an empty read-only tmpfs, the root file
-    system is read-only except the worker's own folder, /proc shows only the
-    worker's processes, and when the worker (PID 1 there) dies, everything it
-    started dies with it. Then the uid drops, where configured. None of it can
-    be undone from inside. Returns what was applied.
-    """
-    import resource
-
-    applied = []
-    resource.setrlimit(resource.RLIMIT_AS, (config["memory_bytes"], config["memory_bytes"]))
-    resource.setrlimit(resource.RLIMIT_FSIZE, (config["file_bytes"], config["file_bytes"]))
-    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-    applied.append("rlimits")
-    if os.geteuid() == 0 and config.get("namespaces", True):
-        applied += _enter_namespaces(config, keep_fds)
-    if os.geteuid() == 0 and config.get("run_as"):
-        uid, gid = config["run_as"]
-        os.setgroups([])
-        os.setgid(gid)
-        os.setuid(uid)
-        applied.append(f"uid:{uid}")
-    return applied
-
-
-def _enter_namespaces(config, keep_fds):
-    import ctypes
-    import signal
-
-    libc = ctypes.CDLL(None, use_errno=True)
-    CLONE_NEWNS, CLONE_NEWPID = 0x00020000, 0x20000000
-    MS_RDONLY, MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = 0x1, 0x20, 0x1000, 0x4000, 0x40000
-    if libc.unshare(CLONE_NEWNS | CLONE_NEWPID) != 0:
-        return []                                   # not permitted here: rlimits only
-    applied = ["namespaces"]
-    libc.mount(b"none", b"/", None, MS_REC | MS_PRIVATE, None)
-    workdir = os.getcwd().encode()
-    libc.mount(workdir, workdir, None, MS_BIND, None)        # stays writable below
-    for folder in config.get("hide", []):
-        if libc.mount(b"tmpfs", folder.encode(), b"tmpfs", MS_RDONLY, b"size=4k") == 0:
-            applied.append("hidden:" + folder)
-    if libc.mount(b"none", b"/", None, MS_REMOUNT | MS_BIND | MS_RDONLY, None) == 0:
-        applied.append("read-only root")
-
-    child = os.fork()                               # the child is PID 1 of the new namespace
-    if child:
-        for fd in keep_fds:
-            os.close(fd)
-        _, status = os.waitpid(child, 0)
-        if os.WIFSIGNALED(status):                  # die the same way, so the grader can say why
-            sig = os.WTERMSIG(status)
-            signal.signal(sig, signal.SIG_DFL)
-            os.kill(os.getpid(), sig)
-        os._exit(os.WEXITSTATUS(status) if os.WIFEXITED(status) else 1)
-    die_with_parent()                               # reset by fork: PID 1 here dies with its parent
-    libc.mount(b"proc", b"/proc", b"proc", 0, None)
-    return applied
+    """Every limit the submission cannot lift, applied before any student code runs (see
+    confinement.py). Returns what was applied, or None after telling the grader why
+    confinement failed: student code must then not run at all."""
+    try:
+        return confinement().confine(config, keep_fds)
+    except Exception as exc:          # noqa: BLE001  (any failure here means: refuse, never run unconfined)
+        message = f"{type(exc).__name__}: {exc}"
+        os.write(keep_fds[1], json.dumps({"ok": False, "refused": message}).encode() + b"\n")
+        os._exit(70)
 
 
 def die_with_parent():
@@ -705,6 +674,7 @@ def zygote_loop(control):
     except (OSError, AttributeError):
         pass
     preload()
+    confinement()                         # loaded once here, while the kit is still visible
     live = set()
     while True:
         message, fds, _, _ = socket.recv_fds(control, 1 << 16, 3)
