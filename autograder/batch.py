@@ -55,9 +55,12 @@ def submission_file(path):
     return path
 
 
-def content_hash(path, rubric_text):
+def content_hash(path, rubric_text, hidden_seed=None):
+    """What a student's grade depends on: the submission, the rubric and the hidden seed (hashed
+    with the rest, so meta.json never holds the seed itself). Unchanged means nothing to regrade."""
     digest = hashlib.sha256()
     digest.update(rubric_text.encode())
+    digest.update(f"seed:{hidden_seed}".encode())
     try:
         digest.update(submission_file(path).read_bytes())
     except OSError:
@@ -148,7 +151,7 @@ def run_batch(submissions, out, jobs=None, force=False, rubric_path=None, progre
 
     rows, todo = {}, []
     for student, path in students:
-        digest = content_hash(path, rubric.text)
+        digest = content_hash(path, rubric.text, rubric.hidden_seed)
         meta = load_meta(out / "students" / student / "meta.json")
         if not force and meta and meta.get("hash") == digest and meta.get("status") in STATUSES:
             rows[student] = meta

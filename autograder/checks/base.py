@@ -78,7 +78,13 @@ class CheckContext:
                               "was the grading worker tampered with?") from None
 
     def call(self, fn, *args, **kwargs):
-        return self.op("call", fn=fn, args=list(args), kwargs=kwargs, seed=self.seed % 10_000)
+        return self.op("call", fn=fn, args=list(args), kwargs=kwargs, seed=self.worker_seed)
+
+    @property
+    def worker_seed(self):
+        """The seed the worker reseeds its RNGs with before a call: drawn from the item's generator,
+        so it says nothing about the hidden seed (``seed % 10_000`` gave away its last digits)."""
+        return int(self.rng("worker").integers(0, 10_000))
 
     def hypothesis(self, examples=None):
         return settings(max_examples=examples or self.examples, derandomize=True, database=None,
