@@ -19,12 +19,13 @@ def _grade_one(args, mode):
     from autograder.report import text_report, write_results_json
     from autograder.rubric import RubricError, load_rubric
     from autograder.submission import UngradablePath
+    from autograder.text import one_line
 
     try:
         rubric = load_rubric(args.rubric)
         result = grade(args.path, mode=mode, rubric=rubric)
     except (UngradablePath, RubricError) as problem:
-        print(f"autograder: {problem}", file=sys.stderr)
+        print(f"autograder: {one_line(problem)}", file=sys.stderr)
         return EXIT_UNGRADABLE
     sys.stdout.write(text_report(result))
     if args.json:
