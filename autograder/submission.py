@@ -48,17 +48,24 @@ class UngradablePath(Exception):
 
 
 class LineMap:
-    """Where each line of the joined notebook code came from, for errors a student can find.
+    """Where each line of the code the worker imports came from, for errors a student can find.
 
-    Cells are numbered as a reader counts them from the top of the notebook:
-    the Nth cell, 1-based, markdown cells included. Lines inside a cell are 1-based.
+    The worker runs the code as ``<its temporary folder>/submission.py``. For a .py
+    file, errors name the student's own file instead (the same text on every run);
+    for a notebook, a cell and a line of it. Cells are numbered as a reader counts
+    them from the top of the notebook: the Nth cell, 1-based, markdown cells included.
+    Lines inside a cell are 1-based.
     """
 
-    def __init__(self, origins=None):
+    _TRACEBACK = re.compile(r'File "(?:[^"\n]*/)?submission\.py", line (\d+)')
+    _MESSAGE = re.compile(r"(?<![\w.])(?:/[^\s(),'\"]*/)?submission\.py, line (\d+)")
+
+    def __init__(self, origins=None, filename=WORKER_FILE):
         self.origins = origins            # None for a .py file; else [(cell, line) or None] per code line
+        self.filename = filename          # the name a .py file's errors are reported under
 
     def where(self, line):
-        """'notebook cell C, line L' for a line of the joined code (1-based)."""
+        """'notebook cell C, line L' for a line of the joined notebook code (1-based), else None."""
         if self.origins is None or not 1 <= line <= len(self.origins):
             return None
         origin = self.origins[line - 1]
@@ -68,20 +75,19 @@ class LineMap:
         return f"notebook cell {origin[0]}, line {origin[1]}"
 
     def translate(self, text):
-        """Rewrite the worker's 'File "submission.py", line N' and '(submission.py, line N)' by notebook cell."""
-        if self.origins is None or not text:
+        """Rewrite the worker's 'File ".../submission.py", line N' and '(.../submission.py, line N)'."""
+        if not text:
             return text
 
         def in_traceback(match):
-            where = self.where(int(match.group(1)))
-            return where if where else match.group(0)
+            line = int(match.group(1))
+            return self.where(line) or f'File "{self.filename}", line {line}'
 
         def in_message(match):
-            where = self.where(int(match.group(1)))
-            return where if where else match.group(0)
+            line = int(match.group(1))
+            return self.where(line) or f"{self.filename}, line {line}"
 
-        text = re.sub(r'File "(?:[^"\n]*/)?submission\.py", line (\d+)', in_traceback, text)
-        return re.sub(r"(?<![\w/])submission\.py, line (\d+)", in_message, text)
+        return self._MESSAGE.sub(in_message, self._TRACEBACK.sub(in_traceback, text))
 
 
 @dataclass
@@ -238,7 +244,7 @@ def load_submission(path):
     except UnicodeDecodeError:
         raise UngradablePath(f"{graded}: not UTF-8 text") from None
     if graded.suffix == ".py":
-        return Submission(graded, "py", text, forbidden_imports(text))
+        return Submission(graded, "py", text, forbidden_imports(text), LineMap(filename=graded.name))
     code, line_map = notebook_source(text, graded)
     return Submission(graded, "ipynb", code, forbidden_imports(code), line_map)
 
