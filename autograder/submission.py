@@ -38,6 +38,10 @@ from autograder.worker import BLOCKED_PACKAGES
 MODULE_FILE = "sequence_modeling"
 SUFFIXES = (".py", ".ipynb")
 WORKER_FILE = "submission.py"       # the name the worker imports the code under (see engine.Session)
+# The shape of a submission folder we are willing to walk: far beyond any real one, and small enough
+# that a hostile archive (thousands of nested folders, millions of files) costs a clear refusal, not the grader.
+MAX_FOLDER_DEPTH = 32
+MAX_FOLDER_ENTRIES = 20_000             # counted without the skipped ones (.git, __MACOSX...)
 
 
 class UngradablePath(Exception):
@@ -125,20 +129,29 @@ def _raise_for(exc, name, dir_fd, shown, what):
     raise UngradablePath(f"{shown}: cannot read it ({exc.strerror})") from None
 
 
-def _walk(dir_fd, root, relative, found):
+def _walk(dir_fd, root, relative, found, seen=None):
     """Every .py/.ipynb below an open folder, as relative parts; any link on the way is refused.
 
     Hidden names and ``__MACOSX``/``__pycache__``-style folders are skipped: zips made on a Mac carry
     ``__MACOSX/._sequence_modeling.py`` copies that are not the student's code.
     """
+    seen = seen if seen is not None else [0]
+    if len(relative) > MAX_FOLDER_DEPTH:
+        raise UngradablePath(f"{root}: folders nested more than {MAX_FOLDER_DEPTH} deep")
     try:
-        with os.scandir(dir_fd) as entries:
-            entries = sorted(entries, key=lambda e: e.name)
+        with os.scandir(dir_fd) as listing:
+            entries = []
+            for entry in listing:
+                if entry.name.startswith((".", "__")):
+                    continue
+                seen[0] += 1
+                if seen[0] > MAX_FOLDER_ENTRIES:
+                    raise UngradablePath(f"{root}: more than {MAX_FOLDER_ENTRIES} files and folders")
+                entries.append(entry)
+            entries.sort(key=lambda e: e.name)
     except OSError as exc:
         raise UngradablePath(f"{root.joinpath(*relative)}: cannot read the folder ({exc.strerror})") from None
     for entry in entries:
-        if entry.name.startswith((".", "__")):
-            continue
         parts = relative + (entry.name,)
         if entry.is_symlink():
             if Path(entry.name).suffix in SUFFIXES:
@@ -147,7 +160,7 @@ def _walk(dir_fd, root, relative, found):
         if entry.is_dir(follow_symlinks=False):
             sub = _open_dir(entry.name, dir_fd, root.joinpath(*parts))
             try:
-                _walk(sub, root, parts, found)
+                _walk(sub, root, parts, found, seen)
             finally:
                 os.close(sub)
         elif Path(entry.name).suffix in SUFFIXES:

@@ -448,3 +448,14 @@ def test_an_unreadable_submissions_folder_is_one_line_and_exit_2(tmp_path):
         room.chmod(0o755)
     assert done.returncode == 2, done.stderr
     assert "cannot read the folder of submissions" in one_line_reason(done)
+
+
+def test_a_folder_nested_too_deep_is_refused_not_walked_forever(tmp_path):
+    """A hostile archive: 40 nested folders around the file; one clear reason, exit 2."""
+    deep = tmp_path / "work"
+    for _ in range(40):
+        deep = deep / "d"
+    deep.mkdir(parents=True)
+    (deep / "sequence_modeling.py").write_text(STUB)
+    done = autograder("grade", tmp_path / "work")
+    assert done.returncode == 2 and "nested more than" in one_line_reason(done)
