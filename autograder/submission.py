@@ -42,6 +42,7 @@ WORKER_FILE = "submission.py"       # the name the worker imports the code under
 # that a hostile archive (thousands of nested folders, millions of files) costs a clear refusal, not the grader.
 MAX_FOLDER_DEPTH = 32
 MAX_FOLDER_ENTRIES = 20_000             # counted without the skipped ones (.git, __MACOSX...)
+MAX_FILE_BYTES = 64 * 2**20             # a notebook with its output images fits; /dev/zero-sized files do not
 
 
 class UngradablePath(Exception):
@@ -233,7 +234,7 @@ def read_submission_file(path, parts=()):
             _raise_for(exc, name, dir_fd, shown, "file")
         if not stat.S_ISREG(os.fstat(fd).st_mode):
             raise UngradablePath(f"{shown}: not a regular file")
-        chunks = []
+        chunks, size = [], 0
         while True:
             try:
                 chunk = os.read(fd, 1 << 20)
@@ -241,6 +242,9 @@ def read_submission_file(path, parts=()):
                 raise UngradablePath(f"{shown}: cannot read it ({exc.strerror})") from None
             if not chunk:
                 return b"".join(chunks)
+            size += len(chunk)
+            if size > MAX_FILE_BYTES:
+                raise UngradablePath(f"{shown}: larger than {MAX_FILE_BYTES // 2**20} MB")
             chunks.append(chunk)
     finally:
         for open_fd in (fd, dir_fd):
