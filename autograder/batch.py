@@ -7,7 +7,16 @@ meta.json), and after every student it rewrites ``DIR/grades.csv``, so the
 CSV always exists and an interrupted batch keeps everything it finished.
 
 A student whose submission file and rubric are unchanged since the last run
-(same content hash) is not graded again unless ``--force`` is given.
+(same content hash) is not graded again unless ``--force`` is given. Every
+meta.json already in DIR is loaded first, so a row keeps its previous values
+until its student is graded again: an interrupted run, forced or not, never
+leaves grades.csv shorter than it was.
+
+Which file of a student's folder is graded is ``submission.find_submission_file``'s
+rule, the same as for ``grade`` and Gradescope. A file name that is not UTF-8
+(or holds control characters) is graded under an escaped id (``caf%E9``) with
+a warning; two entries with one id (``alice.py`` and ``alice.ipynb``) are an
+error for that student alone.
 """
 
 import csv
@@ -21,51 +30,112 @@ import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 
 from autograder import sandbox, seedplan
 from autograder.files import atomic_write_text
 from autograder.rubric import HIDDEN_SEED_VARIABLE, load_rubric
-from autograder.submission import MODULE_FILE
+from autograder.submission import SUFFIXES, UngradablePath, find_submission_file, read_submission_file
+from autograder.text import printable, spreadsheet_cell
 
 STATUSES = ("graded", "import_failed", "timed_out", "ungradable", "grader_failed")
 
 
+class SubmissionsUnreadable(Exception):
+    """The submissions folder itself cannot be listed; the message is the one-line reason (exit 2)."""
+
+
+@dataclass
+class Student:
+    id: str
+    path: Path
+    problem: str = ""        # a reason this student cannot be graded, found before grading (two entries, one id)
+
+
+def student_id(name):
+    """The id for a file or folder name: bytes that are not UTF-8, and control characters, as %XX.
+
+    Deterministic, so reruns find the same folder; readable, so a TA can match it to the file.
+    """
+    escaped = []
+    for char in name:
+        code = ord(char)
+        if 0xDC80 <= code <= 0xDCFF:             # os.fsdecode's stand-in for an undecodable byte
+            escaped.append(f"%{code - 0xDC00:02X}")
+        elif code < 0x20 or 0x7F <= code <= 0x9F or 0xD800 <= code <= 0xDFFF:
+            escaped.append(f"%{code:02X}" if code <= 0xFF else f"%u{code:04X}")
+        else:
+            escaped.append(char)
+    return "".join(escaped)
+
+
+def _entry_kind(entry):
+    """"file", "folder" or None (not a submission) for a directory entry; links count as what they claim."""
+    suffix = Path(entry.name).suffix
+    if entry.is_symlink():               # refused when graded; here only: is it meant as a student?
+        if suffix in SUFFIXES:
+            return "file"
+        try:
+            return "folder" if entry.is_dir(follow_symlinks=True) else None
+        except OSError:
+            return None
+    if entry.is_dir(follow_symlinks=False):
+        return "folder"
+    return "file" if suffix in SUFFIXES else None
+
+
 def discover(folder):
-    """[(student id, path)] in name order: .py/.ipynb files and sub-folders."""
+    """([Student] in id order, [warning]): .py/.ipynb files and sub-folders of ``folder``."""
     folder = Path(folder)
     if not folder.is_dir():
-        raise NotADirectoryError(f"{folder}: not a folder of submissions")
-    students = []
-    for entry in sorted(folder.iterdir()):
+        raise SubmissionsUnreadable(f"{printable(folder)}: not a folder of submissions")
+    try:
+        with os.scandir(folder) as listing:
+            entries = sorted(listing, key=lambda e: e.name)
+    except OSError as exc:
+        raise SubmissionsUnreadable(f"{printable(folder)}: cannot read the folder of submissions "
+                                    f"({exc.strerror})") from None
+    by_id, warnings = {}, []
+    for entry in entries:
         if entry.name.startswith((".", "_")):
             continue
-        if entry.is_dir() or entry.suffix in (".py", ".ipynb"):
-            students.append((entry.stem if entry.is_file() else entry.name, entry))
-    return students
+        kind = _entry_kind(entry)
+        if kind is None:
+            continue
+        name = Path(entry.name).stem if kind == "file" else entry.name
+        student = student_id(name)
+        if student != name:
+            warnings.append(f"{printable(entry.name)}: the name is not plain UTF-8 text; "
+                            f"graded as student id {student}")
+        by_id.setdefault(student, []).append(Path(entry.path))
+    students = []
+    for student, paths in sorted(by_id.items()):
+        problem = ""
+        if len(paths) > 1:
+            names = [printable(p.name) for p in paths]
+            problem = (f"two submissions for student {student}: {names[0]} and {names[1]}"
+                       f"{' (and more)' if len(names) > 2 else ''}; hand in one of them")
+        students.append(Student(student, paths[0], problem))
+    return students, warnings
 
 
-def submission_file(path):
-    """The file that will be graded for ``path`` (a folder resolves to its sequence_modeling file)."""
-    path = Path(path)
-    if path.is_dir():
-        for candidate in (path / f"{MODULE_FILE}.py", path / f"{MODULE_FILE}.ipynb"):
-            if candidate.is_file():
-                return candidate
-    return path
-
-
-def content_hash(path, rubric_text, hidden_seed=None):
-    """What a student's grade depends on: the submission, the rubric and the hidden seed (hashed
-    with the rest, so meta.json never holds the seed itself). Unchanged means nothing to regrade."""
+def content_hash(student, rubric_text, hidden_seed=None):
+    """(hash, reason): the hash of what is graded (the submission, the rubric and the hidden seed,
+    hashed with the rest so meta.json never holds the seed itself), and why it cannot be graded
+    ("" when it can). An unchanged hash means nothing to regrade."""
     digest = hashlib.sha256()
     digest.update(rubric_text.encode())
     digest.update(f"seed:{hidden_seed}".encode())
-    try:
-        digest.update(submission_file(path).read_bytes())
-    except OSError:
-        digest.update(b"<unreadable>")
-    return digest.hexdigest()
+    reason = student.problem
+    if not reason:
+        try:
+            digest.update(read_submission_file(*find_submission_file(student.path)))
+        except UngradablePath as problem:
+            reason = str(problem)
+    if reason:
+        digest.update(b"\0ungradable\0" + reason.encode("utf-8", "backslashreplace"))
+    return digest.hexdigest(), reason
 
 
 class GradingServer:
@@ -126,10 +196,32 @@ def student_limit(rubric):
 
 
 def load_meta(path):
+    """A student's meta.json, or None when it is missing or not what the batch writes."""
     try:
-        return json.loads(Path(path).read_text())
+        meta = json.loads(Path(path).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
+    if not (isinstance(meta, dict) and meta.get("status") in STATUSES
+            and isinstance(meta.get("score", 0.0), (int, float)) and isinstance(meta.get("items", {}), dict)):
+        return None
+    if not all(isinstance(v, (int, float)) for v in meta.get("items", {}).values()):
+        return None
+    return meta
+
+
+def load_all_meta(out):
+    """{student id: meta} for every student folder already in ``out``: the rows grades.csv had."""
+    rows = {}
+    try:
+        folders = sorted(os.scandir(out / "students"), key=lambda e: e.name)
+    except OSError:
+        return rows
+    for entry in folders:
+        if entry.is_dir(follow_symlinks=False) and entry.name == student_id(entry.name):
+            meta = load_meta(Path(entry.path) / "meta.json")
+            if meta is not None:
+                rows[entry.name] = meta
+    return rows
 
 
 def run_batch(submissions, out, jobs=None, force=False, rubric_path=None, progress=True):
@@ -139,24 +231,29 @@ def run_batch(submissions, out, jobs=None, force=False, rubric_path=None, progre
 
     rubric = load_rubric(rubric_path)
     try:
-        students = discover(submissions)
+        students, warnings = discover(submissions)
         seedplan.plan_for(rubric.hidden_seed, rubric, "grade", seedplan.load_reference)   # before any student
-    except (NotADirectoryError, seedplan.SeedError) as problem:
+    except (SubmissionsUnreadable, seedplan.SeedError) as problem:
         print(f"autograder: {problem}", file=sys.stderr)
         return 2
+    for warning in warnings:
+        print(f"autograder: warning: {warning}", file=sys.stderr)
     out = Path(out)
     (out / "students").mkdir(parents=True, exist_ok=True)
     jobs = max(1, jobs or os.cpu_count() or 1)
     sandbox.become_subreaper()
 
-    rows, todo = {}, []
-    for student, path in students:
-        digest = content_hash(path, rubric.text, rubric.hidden_seed)
-        meta = load_meta(out / "students" / student / "meta.json")
-        if not force and meta and meta.get("hash") == digest and meta.get("status") in STATUSES:
-            rows[student] = meta
+    rows = load_all_meta(out)               # every row keeps its values until its student is regraded
+    todo, refused = [], []
+    for student in students:
+        digest, reason = content_hash(student, rubric.text, rubric.hidden_seed)
+        meta = rows.get(student.id)
+        if not force and meta and meta.get("hash") == digest:
+            continue
+        if reason:
+            refused.append((student, digest, reason))
         else:
-            todo.append((student, path, digest))
+            todo.append((student, digest))
 
     lock = threading.Lock()
     servers = queue.Queue()
@@ -169,24 +266,31 @@ def run_batch(submissions, out, jobs=None, force=False, rubric_path=None, progre
     def write_csv():
         atomic_write_text(out / "grades.csv", grades_csv(rows, rubric))
 
-    def grade_one(student, path, digest):
+    def record(student, digest, answer):
+        meta = {"student": student.id, "hash": digest, "status": answer.get("status", "grader_failed"),
+                "score": answer.get("score", 0.0), "items": answer.get("items", {}),
+                "reason": printable(answer.get("reason", "")), "submission": printable(student.path)}
+        if meta["status"] not in STATUSES:
+            meta["status"] = "grader_failed"
+        if meta["status"] in ("ungradable", "grader_failed"):
+            write_zero_results(out / "students" / student.id, rubric, meta["reason"])
+            for stale in ("report.txt", "report.html"):      # an earlier run's reports would contradict it
+                (out / "students" / student.id / stale).unlink(missing_ok=True)
+        atomic_write_text(out / "students" / student.id / "meta.json", json.dumps(meta, indent=2) + "\n")
+        with lock:
+            rows[student.id] = meta
+            write_csv()
+
+    def grade_one(student, digest):
         server = servers.get()
         try:
-            answer = server.grade({"path": str(path), "out_dir": str(out / "students" / student),
+            answer = server.grade({"path": str(student.path), "out_dir": str(out / "students" / student.id),
                                    "rubric": str(rubric.path), "hidden_seed": rubric.hidden_seed}, limit)
         finally:
             servers.put(server)
             with lock:
                 sandbox.reap_orphans(keep=live_servers())
-        meta = {"student": student, "hash": digest, "status": answer.get("status", "grader_failed"),
-                "score": answer.get("score", 0.0), "items": answer.get("items", {}),
-                "reason": answer.get("reason", ""), "submission": str(path)}
-        if meta["status"] in ("ungradable", "grader_failed"):
-            write_zero_results(out / "students" / student, rubric, meta["reason"])
-        atomic_write_text(out / "students" / student / "meta.json", json.dumps(meta, indent=2) + "\n")
-        with lock:
-            rows[student] = meta
-            write_csv()
+        record(student, digest, answer)
 
     all_servers = list(servers.queue)
 
@@ -194,6 +298,8 @@ def run_batch(submissions, out, jobs=None, force=False, rubric_path=None, progre
         return {s.proc.pid for s in all_servers if s.proc is not None and s.proc.poll() is None}
 
     write_csv()
+    for student, digest, reason in refused:            # nothing to run: zeros and the reason, right away
+        record(student, digest, {"status": "ungradable", "reason": reason})
     if todo:
         import matplotlib  # noqa: F401  (for the class chart; loads now, while the servers start)
     started = time.monotonic()
@@ -215,8 +321,9 @@ def run_batch(submissions, out, jobs=None, force=False, rubric_path=None, progre
             write_csv()
     write_class_summary(rows, rubric, out)
     counts = {status: sum(1 for r in rows.values() if r["status"] == status) for status in STATUSES}
-    print(f"graded {len(todo)} of {len(students)} students in {time.monotonic() - started:.1f} s "
-          f"({len(students) - len(todo)} up to date, skipped)")
+    graded = len(todo) + len(refused)
+    print(f"graded {graded} of {len(students)} students in {time.monotonic() - started:.1f} s "
+          f"({len(students) - graded} up to date, skipped)")
     print(f"status: {counts['graded']} graded, {counts['import_failed']} failed to import, "
           f"{counts['timed_out']} timed out, {counts['ungradable']} ungradable, "
           f"{counts['grader_failed']} grader failures")
@@ -226,6 +333,7 @@ def run_batch(submissions, out, jobs=None, force=False, rubric_path=None, progre
 
 def write_zero_results(folder, rubric, reason):
     """A results.json for a student the grader could not finish: zeros, with the reason."""
+    reason = printable(reason)
     tests = [{"name": item.name, "number": str(i), "score": 0.0, "max_score": item.points, "status": "failed",
               "output": reason, "visibility": item.visibility, "tags": [item.id]}
              for i, item in enumerate(rubric.items, start=1)]
@@ -234,12 +342,15 @@ def write_zero_results(folder, rubric, reason):
 
 
 def grades_csv(rows, rubric):
+    """The class's grades; text cells go through ``spreadsheet_cell`` (an id like ``=HYPERLINK(..)`` stays text)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    writer.writerow(["student", "total"] + [item.id for item in rubric.items] + ["status"])
+    writer.writerow([spreadsheet_cell(cell) for cell in ["student", "total"] + [item.id for item in rubric.items]
+                     + ["status"]])
     for student in sorted(rows):
         meta = rows[student]
         items = meta.get("items", {})
-        writer.writerow([student, f"{meta.get('score', 0.0):.2f}"] +
-                        [f"{items.get(item.id, 0.0):.2f}" for item in rubric.items] + [meta["status"]])
+        writer.writerow([spreadsheet_cell(student), f"{meta.get('score', 0.0):.2f}"] +
+                        [f"{items.get(item.id, 0.0):.2f}" for item in rubric.items] +
+                        [spreadsheet_cell(meta["status"])])
     return buffer.getvalue()

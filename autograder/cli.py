@@ -21,12 +21,13 @@ def _grade_one(args, mode):
     from autograder.sandbox import ConfinementFailed
     from autograder.seedplan import SeedError
     from autograder.submission import UngradablePath
+    from autograder.text import one_line
 
     try:
         rubric = load_rubric(args.rubric)
         result = grade(args.path, mode=mode, rubric=rubric)
     except (UngradablePath, RubricError, SeedError) as problem:
-        print(f"autograder: {problem}", file=sys.stderr)
+        print(f"autograder: {one_line(problem)}", file=sys.stderr)
         return EXIT_UNGRADABLE
     except ConfinementFailed as problem:
         print(f"autograder: {problem}", file=sys.stderr)

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from autograder import sandbox, seedplan
 from autograder.rubric import load_rubric
-from autograder.submission import Submission, load_submission
+from autograder.submission import LineMap, Submission, load_submission
 
 
 @dataclass
@@ -68,8 +68,9 @@ class ImportFailed(Exception):
 class Session:
     """The submission's worker for one grading run, with per-item deadlines."""
 
-    def __init__(self, code_path, rubric, zygote=None):
+    def __init__(self, code_path, rubric, zygote=None, line_map=None):
         self.rubric = rubric
+        self.line_map = line_map or LineMap()      # the worker's "submission.py, line N" -> notebook cells
         self.worker = sandbox.Worker(rubric.limits, code_path, zygote=zygote)
         self.deadline = None
         self.lost = None
@@ -103,8 +104,9 @@ class Session:
             raise ImportFailed(f"the submission killed its process while being imported: {lost.reason}")
         if not answer.get("ok"):
             info = answer.get("error") or {}
-            raise ImportFailed(f"importing the submission raised {info.get('type')}: {info.get('message')}\n"
-                               f"{info.get('traceback', '')}".strip())
+            raise ImportFailed(self.line_map.translate(
+                f"importing the submission raised {info.get('type')}: {info.get('message')}\n"
+                f"{info.get('traceback', '')}".strip()))
         self.imported = True
 
     def start_item(self, seconds):
@@ -160,7 +162,7 @@ def grade(path, mode="grade", rubric=None, only=None, zygote=None):
     with tempfile.TemporaryDirectory(prefix="autograder-") as tmp:
         code_path = Path(tmp) / "submission.py"
         code_path.write_text(submission.code)
-        session = Session(code_path, rubric, zygote=zygote)
+        session = Session(code_path, rubric, zygote=zygote, line_map=submission.line_map)
         try:
             try:
                 session.begin(wait=False)

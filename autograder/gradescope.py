@@ -74,24 +74,15 @@ def build_zip(path, rubric_path=None):
     return path
 
 
-def find_submission(folder):
-    """The file to grade in Gradescope's submission folder."""
-    from autograder.submission import MODULE_FILE, UngradablePath
-
-    folder = Path(folder)
-    for name in (f"{MODULE_FILE}.py", f"{MODULE_FILE}.ipynb"):
-        matches = sorted(folder.rglob(name))
-        if matches:
-            return matches[0]
-    candidates = sorted(p for p in folder.rglob("*") if p.suffix in (".py", ".ipynb") and p.is_file())
-    if len(candidates) == 1:
-        return candidates[0]
-    raise UngradablePath(f"no {MODULE_FILE}.py or {MODULE_FILE}.ipynb in the submission "
-                         f"(found {len(candidates)} .py/.ipynb files)")
-
-
 def run(root):
-    """Grade ``root/submission`` and write ``root/results/results.json``; returns the exit status."""
+    """Grade ``root/submission`` and write ``root/results/results.json``; returns the exit status.
+
+    The file graded is ``submission.find_submission_file``'s choice (the rule ``grade``
+    and ``batch`` use). results.json is written whatever happens: zeros and the
+    reason for a submission that cannot be graded, and for a grader failure too.
+    """
+    import traceback
+
     from autograder.batch import write_zero_results
     from autograder.engine import grade
     from autograder.report import text_report, write_results_json
@@ -104,11 +95,16 @@ def run(root):
     if os.geteuid() == 0:
         os.chmod(root / "source", 0o700)          # the unprivileged student user cannot read the kit
     try:
-        result = grade(find_submission(root / "submission"), rubric=rubric)
+        result = grade(root / "submission", rubric=rubric)
     except UngradablePath as problem:
         write_zero_results(results.parent, rubric, f"Your submission could not be graded: {problem}")
         print(problem)
         return 0
+    except Exception as bug:  # noqa: BLE001  (the student still gets a results.json; the log keeps the trace)
+        write_zero_results(results.parent, rubric, "GRADER ERROR (not your fault, tell your instructor): "
+                                                   f"{type(bug).__name__}")
+        traceback.print_exc()
+        return 1
     write_results_json(result, results)
     print(text_report(result))
     return 0

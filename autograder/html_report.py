@@ -2,8 +2,8 @@
 
 Images are PNGs embedded as data URIs, so the file opens in any browser with
 no server and no other files. Everything that came from the submission
-(exception messages, printed output) is escaped: a student's text must never
-become markup in a TA's browser.
+(exception messages, printed output) is stripped of control characters and
+escaped: a student's text must never become markup in a TA's browser.
 """
 
 import base64
@@ -11,6 +11,7 @@ import html
 import io
 
 from autograder.diagnosis import diagnose
+from autograder.text import printable
 
 STYLE = """
 body { font-family: system-ui, sans-serif; max-width: 1000px; margin: 2em auto; padding: 0 1em; color: #222; }
@@ -99,7 +100,9 @@ def pipeline_figures(details):
 
 
 def html_report(result, title="Lesson 6.4.4 feedback"):
-    e = html.escape
+    def e(text):
+        return html.escape(printable(text))
+
     rows = []
     for item in result.items:
         state = "passed" if item.passed else "failed"
@@ -138,7 +141,7 @@ def html_report(result, title="Lesson 6.4.4 feedback"):
         parts.append("<h2>How your model predicts</h2><p>Your pipeline did not produce predictions to plot yet: "
                      "make_windows, time_split, LSTMForecaster, train_model and predict must all run.</p>")
     if result.printed.strip():
-        parts.append("<h2>What your code printed</h2><pre class=\"printed\">" + e(result.printed[:4000]) + "</pre>")
+        parts.append("<h2>What your code printed</h2><pre class=\"printed\">" + e(printable(result.printed)[:4000]) + "</pre>")
     return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
             f"<title>{e(title)}</title><style>{STYLE}</style><script>{ONLOAD}</script></head>"
             f"<body>{''.join(parts)}</body></html>\n")

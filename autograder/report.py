@@ -3,10 +3,14 @@
 ``text_report`` is what a student reads in a terminal; ``results_json`` is
 Gradescope's results.json schema (the contract in lesson-api.md). Both are
 built from the result alone and hold no timings but ``execution_time``, so
-grading the same submission twice gives the same report.
+grading the same submission twice gives the same report. Text that came from
+the submission passes through ``autograder.text`` first: no escape sequence or
+carriage return reaches a terminal, and an item's feedback stays on its line.
 """
 
 import json
+
+from autograder.text import one_line, printable
 
 STATUS = {True: "passed", False: "failed"}
 
@@ -14,30 +18,31 @@ STATUS = {True: "passed", False: "failed"}
 def text_report(result, title=None):
     width = max(len(item.id) for item in result.items) if result.items else 10
     mode = "self-check on public data" if result.mode == "check" else "grade"
-    lines = [title or f"Lesson 6.4.4 autograder ({mode}): {result.submission}", ""]
+    lines = [one_line(title or f"Lesson 6.4.4 autograder ({mode}): {result.submission}"), ""]
     for item in result.items:
         mark = "ok  " if item.passed else "FAIL"
-        lines.append(f"{mark} {item.id:<{width}}  {item.score:6.2f}/{item.max_score:<3g}  {item.feedback}")
+        lines.append(f"{mark} {item.id:<{width}}  {item.score:6.2f}/{item.max_score:<3g}  {one_line(item.feedback)}")
     lines.append("")
     lines.append(f"Total: {result.score:.2f}/{result.max_score:g}")
     if result.import_error:
-        lines += ["", "The submission could not be imported:", result.import_error]
+        lines += ["", "The submission could not be imported:", printable(result.import_error)]
     if result.mode == "check":
         lines += ["", "This self-check uses public data. Your grade uses unseen series, so make sure your code is",
                   "correct in general, not only on these inputs."]
-    if result.printed.strip():
-        shown = result.printed.strip().splitlines()
+    printed = printable(result.printed).strip()
+    if printed:
+        shown = printed.splitlines()
         lines += ["", f"Your code printed ({len(shown)} lines; first 5):"] + ["  " + l[:160] for l in shown[:5]]
-    return "\n".join(lines) + "\n"
+    return printable("\n".join(lines) + "\n")
 
 
 def results_json(result):
     """Gradescope's results.json as a dict."""
     tests = []
     for number, item in enumerate(result.items, start=1):
-        output = item.feedback
+        output = printable(item.feedback)
         if len(item.details) > 1:
-            output += "\n\nAll failing checks:\n" + "\n".join(f"- {d}" for d in item.details)
+            output += "\n\nAll failing checks:\n" + "\n".join(f"- {one_line(d)}" for d in item.details)
         tests.append({
             "name": item.name,
             "number": str(number),
@@ -52,7 +57,7 @@ def results_json(result):
         })
     summary = f"{result.score:.2f}/{result.max_score:g}"
     if result.import_error:
-        summary += f"\nThe submission could not be imported:\n{result.import_error}"
+        summary += f"\nThe submission could not be imported:\n{printable(result.import_error)}"
     return {
         "score": result.score,
         "max_score": result.max_score,

@@ -6,19 +6,93 @@ order. Notebook magics and shell lines (``%matplotlib``, ``!pip``) are dropped;
 a cell guarded by ``if __name__ == "__main__":`` does not run when graded.
 """
 
+"""Turn what a student handed in into one Python source the worker can import.
+
+A submission is a ``.py`` file, a notebook whose code cells are joined in
+order, or a folder. Which file of a folder is graded is decided here and only
+here (``find_submission_file``), for ``grade``, ``batch`` and Gradescope alike.
+Notebook magics and shell lines (``%matplotlib``, ``!pip``) are dropped; a cell
+guarded by ``if __name__ == "__main__":`` does not run when graded.
+
+Nothing here follows a symbolic link: a link to the reference would score
+full marks, a link to /etc/shadow would print it in the feedback. Folders are
+walked and files opened relative to an already opened folder, each step with
+O_NOFOLLOW, so a link swapped in after the walk is refused too.
+"""
+
 import ast
-from dataclasses import dataclass
+import errno
+import json
+import os
+import re
+import stat
+import warnings
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import nbformat
 
+from autograder.text import printable
 from autograder.worker import BLOCKED_PACKAGES
 
 MODULE_FILE = "sequence_modeling"
+SUFFIXES = (".py", ".ipynb")
+WORKER_FILE = "submission.py"       # the name the worker imports the code under (see engine.Session)
+# The shape of a submission folder we are willing to walk: far beyond any real one, and small enough
+# that a hostile archive (thousands of nested folders, millions of files) costs a clear refusal, not the grader.
+MAX_FOLDER_DEPTH = 32
+MAX_FOLDER_ENTRIES = 20_000             # counted without the skipped ones (.git, __MACOSX...)
+MAX_FILE_BYTES = 64 * 2**20             # a notebook with its output images fits; /dev/zero-sized files do not
 
 
 class UngradablePath(Exception):
     """The path cannot be graded at all; the message is the one-line reason (exit 2)."""
+
+    def __init__(self, reason):
+        super().__init__(" ".join(printable(reason).split()))
+
+
+class LineMap:
+    """Where each line of the code the worker imports came from, for errors a student can find.
+
+    The worker runs the code as ``<its temporary folder>/submission.py``. For a .py
+    file, errors name the student's own file instead (the same text on every run);
+    for a notebook, a cell and a line of it. Cells are numbered as a reader counts
+    them from the top of the notebook: the Nth cell, 1-based, markdown cells included.
+    Lines inside a cell are 1-based.
+    """
+
+    _TRACEBACK = re.compile(r'File "(?:[^"\n]*/)?submission\.py", line (\d+)')
+    _MESSAGE = re.compile(r"(?<![\w.])(?:/[^\s(),'\"]*/)?submission\.py, line (\d+)")
+
+    def __init__(self, origins=None, filename=WORKER_FILE):
+        self.origins = origins            # None for a .py file; else [(cell, line) or None] per code line
+        self.filename = filename          # the name a .py file's errors are reported under
+
+    def where(self, line):
+        """'notebook cell C, line L' for a line of the joined notebook code (1-based), else None."""
+        if self.origins is None or not 1 <= line <= len(self.origins):
+            return None
+        origin = self.origins[line - 1]
+        if origin is None:
+            following = next((o for o in self.origins[line:] if o is not None), None)
+            return f"notebook, before cell {following[0]}" if following else "notebook, after the last cell"
+        return f"notebook cell {origin[0]}, line {origin[1]}"
+
+    def translate(self, text):
+        """Rewrite the worker's 'File ".../submission.py", line N' and '(.../submission.py, line N)'."""
+        if not text:
+            return text
+
+        def in_traceback(match):
+            line = int(match.group(1))
+            return self.where(line) or f'File "{self.filename}", line {line}'
+
+        def in_message(match):
+            line = int(match.group(1))
+            return self.where(line) or f"{self.filename}, line {line}"
+
+        return self._MESSAGE.sub(in_message, self._TRACEBACK.sub(in_traceback, text))
 
 
 @dataclass
@@ -27,53 +101,251 @@ class Submission:
     kind: str           # "py" or "ipynb"
     code: str           # the Python source the worker imports
     forbidden: list     # imports of the reference or the grader found in the source
+    line_map: LineMap = field(default_factory=LineMap)
+
+
+# --- which file is graded: the one rule --------------------------------------------------------
+
+def _link_reason(shown, what="file"):
+    return f"{shown} is a symbolic link; submit the {what} itself"
+
+
+def _open_dir(name, dir_fd=None, shown=None):
+    """A folder's fd, opened without following a link; a link or a non-folder is UngradablePath."""
+    try:
+        return os.open(name, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=dir_fd)
+    except OSError as exc:
+        _raise_for(exc, name, dir_fd, shown or name, "folder")
+
+
+def _raise_for(exc, name, dir_fd, shown, what):
+    try:
+        is_link = stat.S_ISLNK(os.stat(name, dir_fd=dir_fd, follow_symlinks=False).st_mode)
+    except OSError:
+        is_link = False
+    if is_link or exc.errno == errno.ELOOP:
+        raise UngradablePath(_link_reason(shown, what)) from None
+    if exc.errno == errno.ENOENT:
+        raise UngradablePath(f"{shown}: no such file or folder") from None
+    raise UngradablePath(f"{shown}: cannot read it ({exc.strerror})") from None
+
+
+def _walk(dir_fd, root, relative, found, seen=None):
+    """Every .py/.ipynb below an open folder, as relative parts; any link on the way is refused.
+
+    Hidden names and ``__MACOSX``/``__pycache__``-style folders are skipped: zips made on a Mac carry
+    ``__MACOSX/._sequence_modeling.py`` copies that are not the student's code.
+    """
+    seen = seen if seen is not None else [0]
+    if len(relative) > MAX_FOLDER_DEPTH:
+        raise UngradablePath(f"{root}: folders nested more than {MAX_FOLDER_DEPTH} deep")
+    try:
+        with os.scandir(dir_fd) as listing:
+            entries = []
+            for entry in listing:
+                if entry.name.startswith((".", "__")):
+                    continue
+                seen[0] += 1
+                if seen[0] > MAX_FOLDER_ENTRIES:
+                    raise UngradablePath(f"{root}: more than {MAX_FOLDER_ENTRIES} files and folders")
+                entries.append(entry)
+            entries.sort(key=lambda e: e.name)
+    except OSError as exc:
+        raise UngradablePath(f"{root.joinpath(*relative)}: cannot read the folder ({exc.strerror})") from None
+    for entry in entries:
+        parts = relative + (entry.name,)
+        if entry.is_symlink():
+            if Path(entry.name).suffix in SUFFIXES:
+                raise UngradablePath(_link_reason(root.joinpath(*parts)))
+            raise UngradablePath(f"{root.joinpath(*parts)} is a symbolic link; a submission may not hold links")
+        if entry.is_dir(follow_symlinks=False):
+            sub = _open_dir(entry.name, dir_fd, root.joinpath(*parts))
+            try:
+                _walk(sub, root, parts, found, seen)
+            finally:
+                os.close(sub)
+        elif Path(entry.name).suffix in SUFFIXES:
+            found.append(parts)
+
+
+def _choose(found, shown):
+    """The rule: sequence_modeling.py (then .ipynb) nearest the top; else the only .py/.ipynb there is."""
+    named = [parts for parts in found if parts[-1] in (f"{MODULE_FILE}.py", f"{MODULE_FILE}.ipynb")]
+    if named:
+        depth = min(len(parts) for parts in named)
+        nearest = [parts for parts in named if len(parts) == depth]
+        folders = sorted({parts[:-1] for parts in nearest})
+        if len(folders) > 1:
+            first, second = ("/".join(folder) for folder in folders[:2])
+            raise UngradablePath(f"{shown}: {MODULE_FILE} is in two folders, {first} and {second}; keep one")
+        return min(nearest, key=lambda parts: (parts[-1].endswith(".ipynb"), parts))
+    if len(found) == 1:
+        return found[0]
+    listed = f" ({len(found)} .py/.ipynb files: {', '.join('/'.join(p) for p in found[:3])}" + \
+             (", ...)" if len(found) > 3 else ")") if found else ""
+    raise UngradablePath(f"{shown}: folder has no {MODULE_FILE}.py or {MODULE_FILE}.ipynb{listed}")
+
+
+def find_submission_file(path):
+    """(path, parts): the graded file is ``path`` itself (parts empty) or ``path/parts...``.
+
+    ``path`` is what was handed in: a .py or .ipynb file, or a folder (a student's
+    folder in a batch, Gradescope's submission folder). Raises UngradablePath.
+    """
+    path = Path(path)
+    try:
+        mode = os.lstat(path).st_mode
+    except FileNotFoundError:
+        raise UngradablePath(f"{path}: no such file or folder") from None
+    except OSError as exc:
+        raise UngradablePath(f"{path}: cannot read it ({exc.strerror})") from None
+    if stat.S_ISLNK(mode):
+        raise UngradablePath(_link_reason(path, "folder" if path.suffix not in SUFFIXES else "file"))
+    if not stat.S_ISDIR(mode):
+        if path.suffix not in SUFFIXES:
+            raise UngradablePath(f"{path}: not a .py file, an .ipynb notebook or a folder")
+        return path, ()
+    top = _open_dir(path, shown=path)
+    found = []
+    try:
+        _walk(top, path, (), found)
+    finally:
+        os.close(top)
+    return path, _choose(found, path)
+
+
+def read_submission_file(path, parts=()):
+    """The bytes of ``path/parts...``, every step opened with O_NOFOLLOW; only a regular file is read."""
+    path = Path(path)
+    shown = path.joinpath(*parts)
+    fd = None
+    dir_fd = None
+    try:
+        if parts:
+            dir_fd = _open_dir(path, shown=path)
+            for index, part in enumerate(parts[:-1]):
+                sub = _open_dir(part, dir_fd, path.joinpath(*parts[:index + 1]))
+                os.close(dir_fd)
+                dir_fd = sub
+        name = parts[-1] if parts else path
+        try:
+            fd = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC, dir_fd=dir_fd)
+        except OSError as exc:
+            _raise_for(exc, name, dir_fd, shown, "file")
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise UngradablePath(f"{shown}: not a regular file")
+        chunks, size = [], 0
+        while True:
+            try:
+                chunk = os.read(fd, 1 << 20)
+            except OSError as exc:
+                raise UngradablePath(f"{shown}: cannot read it ({exc.strerror})") from None
+            if not chunk:
+                return b"".join(chunks)
+            size += len(chunk)
+            if size > MAX_FILE_BYTES:
+                raise UngradablePath(f"{shown}: larger than {MAX_FILE_BYTES // 2**20} MB")
+            chunks.append(chunk)
+    finally:
+        for open_fd in (fd, dir_fd):
+            if open_fd is not None:
+                os.close(open_fd)
 
 
 def load_submission(path):
-    path = Path(path)
-    if not path.exists():
-        raise UngradablePath(f"{path}: no such file or folder")
-    if path.is_dir():
-        for candidate in (path / f"{MODULE_FILE}.py", path / f"{MODULE_FILE}.ipynb"):
-            if candidate.is_file():
-                return load_submission(candidate)
-        raise UngradablePath(f"{path}: folder has no {MODULE_FILE}.py or {MODULE_FILE}.ipynb")
-    if path.suffix not in (".py", ".ipynb"):
-        raise UngradablePath(f"{path}: not a .py file, an .ipynb notebook or a folder")
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise UngradablePath(f"{path}: cannot read it ({exc.strerror})") from None
+    base, parts = find_submission_file(path)
+    graded = base.joinpath(*parts)
+    raw = read_submission_file(base, parts)
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise UngradablePath(f"{path}: not UTF-8 text") from None
-    if path.suffix == ".py":
-        return Submission(path, "py", text, forbidden_imports(text))
-    code = notebook_code(text, path)
-    return Submission(path, "ipynb", code, forbidden_imports(code))
+        raise UngradablePath(f"{graded}: not UTF-8 text") from None
+    if graded.suffix == ".py":
+        return Submission(graded, "py", text, forbidden_imports(text), LineMap(filename=graded.name))
+    code, line_map = notebook_source(text, graded)
+    return Submission(graded, "ipynb", code, forbidden_imports(code), line_map)
+
+
+# --- notebooks ------------------------------------------------------------------------------------
+
+def _python_lines(source):
+    """Lines as Python counts them (\\n, \\r\\n, \\r), not str.splitlines (which also splits on \\f, \\u2028...)."""
+    return re.split(r"\r\n|\r|\n", source)
+
+
+def _notebook_cells(text, path):
+    """The notebook's cells as (cell_type, source text), or UngradablePath with what is wrong."""
+    def bad(why):
+        return UngradablePath(f"{path}: not a readable Jupyter notebook ({why})")
+
+    try:
+        data = json.loads(text)
+    except ValueError as exc:
+        raise bad(f"not valid JSON: {getattr(exc, 'msg', exc)} at line {getattr(exc, 'lineno', '?')}") from None
+    if not isinstance(data, dict):
+        raise bad("the file is JSON but not a notebook object")
+    version = data.get("nbformat")
+    if not isinstance(version, int) or isinstance(version, bool):
+        raise bad("no nbformat version number")
+    if version == 4:
+        _check_cells(data.get("cells"), bad)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            notebook = nbformat.convert(nbformat.from_dict(data), 4) if version != 4 else data
+            nbformat.validate(notebook)
+    except nbformat.ValidationError as exc:
+        raise bad(f"nbformat validation failed: {str(exc.message).splitlines()[0][:200]}") from None
+    except Exception as exc:  # noqa: BLE001  (old formats convert through code that raises several kinds)
+        raise bad(f"{type(exc).__name__} while reading it") from None
+    cells = notebook.get("cells") if isinstance(notebook, dict) else None
+    _check_cells(cells, bad)
+    return [(cell["cell_type"], cell["source"] if isinstance(cell["source"], str) else "".join(cell["source"]))
+            for cell in cells]
+
+
+def _check_cells(cells, bad):
+    if not isinstance(cells, list):
+        raise bad("'cells' is not a list")
+    for number, cell in enumerate(cells, start=1):
+        if not isinstance(cell, dict):
+            raise bad(f"cell {number} is not an object")
+        if not isinstance(cell.get("cell_type"), str):
+            raise bad(f"cell {number} has no cell_type")
+        source = cell.get("source")
+        if not (isinstance(source, str) or (isinstance(source, list) and all(isinstance(s, str) for s in source))):
+            raise bad(f"cell {number} has a source that is not text or a list of text lines")
 
 
 def notebook_code(text, path="notebook"):
-    """The code cells of a notebook as one module, each cell marked by a comment."""
-    try:
-        notebook = nbformat.reads(text, as_version=4)
-    except Exception as exc:  # noqa: BLE001  (nbformat raises several kinds for bad JSON)
-        raise UngradablePath(f"{path}: not a readable Jupyter notebook ({type(exc).__name__})") from None
-    parts = []
-    for number, cell in enumerate(notebook.cells):
-        if cell.cell_type != "code":
+    """The code cells of a notebook as one module (see ``notebook_source``)."""
+    return notebook_source(text, path)[0]
+
+
+def notebook_source(text, path="notebook"):
+    """(code, LineMap): the code cells as one module, each marked ``# --- notebook cell N ---``.
+
+    N is the cell's position in the notebook, 1-based, markdown cells included:
+    what a student counts scrolling down, and what ``LineMap`` reports errors by.
+    """
+    parts, origins = [], []
+    for number, (cell_type, source) in enumerate(_notebook_cells(text, path), start=1):
+        if cell_type != "code":
             continue
         lines = []
-        for line in cell.source.splitlines():
+        for line in _python_lines(source):
             stripped = line.lstrip()
             if stripped.startswith(("%", "!")):
                 indent = line[: len(line) - len(stripped)]
                 lines.append(f"{indent}pass  # notebook magic removed for grading: {stripped[:60]}")
             else:
                 lines.append(line)
+        if parts:
+            origins.append(None)                              # the blank line between cells
+        origins.append(None)                                  # the marker comment
+        origins += [(number, index) for index in range(1, len(lines) + 1)]
         parts.append(f"# --- notebook cell {number} ---\n" + "\n".join(lines))
-    return "\n\n".join(parts) + "\n"
+    return "\n\n".join(parts) + "\n", LineMap(origins)
 
 
 def forbidden_imports(code):

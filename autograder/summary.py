@@ -5,6 +5,7 @@ from pathlib import Path
 import numpy as np
 
 from autograder.files import atomic_write_text
+from autograder.text import printable
 
 BINS = list(range(0, 101, 10))
 
@@ -60,5 +61,5 @@ def summary_chart(rows, rubric, path):
 
 def write_class_summary(rows, rubric, out):
     out = Path(out)
-    atomic_write_text(out / "summary.md", summary_markdown(rows, rubric))
+    atomic_write_text(out / "summary.md", printable(summary_markdown(rows, rubric)))
     summary_chart(rows, rubric, out / "summary.png")

@@ -22,8 +22,8 @@ class CheckFailed(AssertionError):
 class StudentRaised(Exception):
     """The student's code raised; ``info`` is the worker's plain description."""
 
-    def __init__(self, call, info):
-        self.call, self.info = call, info
+    def __init__(self, call, info, line_map=None):
+        self.call, self.info, self.line_map = call, info, line_map
         super().__init__(f"{call} raised {info.get('type')}: {info.get('message')}")
 
     @property
@@ -70,7 +70,7 @@ class CheckContext:
             label = payload.get("fn") or payload.get("cls") or info.get("where") or op
             if info.get("not_implemented") and info.get("where"):
                 label = info["where"].replace(".__init__", "")
-            raise StudentRaised(label, info)
+            raise StudentRaised(label, info, getattr(self.session, "line_map", None))
         try:
             return decode(answer["value"])
         except (ValueError, TypeError, KeyError) as bad:
@@ -141,13 +141,14 @@ class Subchecks:
 
 
 def student_error_text(exc):
+    """'fn raised Type: message (where)'; in a notebook, 'where' is a cell and a line of it."""
     info = exc.info
     text = f"{exc.call} raised {info.get('type', 'an error')}: {info.get('message', '')}".rstrip(": ")
     tb = (info.get("traceback") or "").strip().splitlines()
     where = [line.strip() for line in tb if line.strip().startswith('File "') and "submission" in line]
     if where:
         text += f" ({where[-1]})"
-    return text
+    return exc.line_map.translate(text) if exc.line_map is not None else text
 
 
 def describe_example(example):
