@@ -317,6 +317,10 @@ def _check_cells(cells, bad):
             raise bad(f"cell {number} has a source that is not text or a list of text lines")
 
 
+# IPython's help syntax, `nn.LSTM?`, `??torch.cat`: a notebook aid, not Python.
+IPYTHON_HELP = re.compile(r"^(\?{1,2}[\w.]+|[\w.]+\?{1,2})\s*$")
+
+
 def notebook_code(text, path="notebook"):
     """The code cells of a notebook as one module (see ``notebook_source``)."""
     return notebook_source(text, path)[0]
@@ -335,7 +339,7 @@ def notebook_source(text, path="notebook"):
         lines = []
         for line in _python_lines(source):
             stripped = line.lstrip()
-            if stripped.startswith(("%", "!")):
+            if stripped.startswith(("%", "!")) or IPYTHON_HELP.match(stripped):
                 indent = line[: len(line) - len(stripped)]
                 lines.append(f"{indent}pass  # notebook magic removed for grading: {stripped[:60]}")
             else:
@@ -345,7 +349,9 @@ def notebook_source(text, path="notebook"):
         origins.append(None)                                  # the marker comment
         origins += [(number, index) for index in range(1, len(lines) + 1)]
         parts.append(f"# --- notebook cell {number} ---\n" + "\n".join(lines))
-    return "\n\n".join(parts) + "\n", LineMap(origins)
+    # Jupyter provides display() without an import; graded, it shows nothing.
+    shim = "def display(*objects, **options): pass  # IPython's display(): shows nothing when graded\n"
+    return shim + "\n\n".join(parts) + "\n", LineMap([None] + origins)
 
 
 def forbidden_imports(code):

@@ -49,6 +49,7 @@ class Case:
     why: str = ""
     function: str = ""                # the one student function a wrong case's mistake is in
     honest: list = None               # hostile cases: the same mistake without the attack, if any
+    partial: set = field(default_factory=set)   # hostile cases: lost items that may keep some points
 
 
 def build(case):
@@ -222,11 +223,12 @@ CORRECT_VARIANTS = [
 ]
 
 
-def hostile_case(name, loses, prefix="", edits=(), why="", honest=None):
+def hostile_case(name, loses, prefix="", edits=(), why="", honest=None, partial=()):
     """``honest``: the edits of the same mistake without the attack, when there is one: the attack
-    must then score exactly what that honest mistake scores, item by item."""
+    must then score exactly what that honest mistake scores, item by item. Every other lost item
+    must score 0, but those in ``partial``, which grade other functions too."""
     case = Case(name, list(edits), set(loses), prefix=prefix, why=why)
-    case.honest = honest
+    case.honest, case.partial = honest, set(partial)
     return case
 
 
@@ -256,7 +258,10 @@ HOSTILE = [
     hostile_case("memory_hog", {"naive_baseline", "input_validation"},
                  edits=[("    X = check_windows(X)\n    check_target_col(target_col, X.shape[2])",
                          "    hog = [bytearray(2**28) for _ in range(64)]  # 16 GiB\n    X = check_windows(X)\n"
-                         "    check_target_col(target_col, X.shape[2])")]),
+                         "    check_target_col(target_col, X.shape[2])")],
+                 why="naive_forecast eats memory: a MemoryError or a killed worker, as the cap meets it first; "
+                     "input_validation keeps the marks of the other functions' bad inputs either way",
+                 partial={"input_validation"}),
     hostile_case("prints_200_mb", set(), prefix="import sys\nsys.stdout.write('spam ' * 40_000_000)\n"),
     hostile_case("segfault_in_forward", USES_LSTM,
                  prefix="import ctypes\n",

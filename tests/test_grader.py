@@ -179,7 +179,7 @@ def test_hostile_submission_costs_only_its_own_items(tmp_path, short_rubric, cas
         assert [i.score for i in result.items] == [i.score for i in honest.items], describe(result)
     else:
         for item in result.items:
-            if item.id in case.loses:
+            if item.id in case.loses - case.partial:
                 assert item.score == 0, f"{item.id} earned points under attack: {item.feedback}"
     assert not running_markers("_grading_worker.py"), "a worker was left running"
     expected = EXPECTED_OUTCOMES.get(case.name)
