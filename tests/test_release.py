@@ -255,6 +255,7 @@ def texts_of(path):
         parsed = json.loads(text)
     except ValueError:
         return texts
+    texts = texts[1:]                          # JSON is a Python expression too: parse its strings, not all of it
     stack = [parsed]
     while stack:
         value = stack.pop()
@@ -264,7 +265,7 @@ def texts_of(path):
             if value and all(isinstance(v, str) for v in value):
                 texts.append("".join(value))                     # notebook sources are lists of lines
             stack += value
-        elif isinstance(value, str) and len(value) > 10:
+        elif isinstance(value, str) and (" " in value or "(" in value):     # not base64 data: maybe code
             texts.append(value)
     return texts
 
@@ -282,8 +283,13 @@ def find_answer_key(folder, regions):
 
 
 def find_digits(folder, digits):
-    return [p.relative_to(folder).as_posix() for p in Path(folder).rglob("*") if p.is_file() and
-            any(digits in t for t in texts_of(p) + [p.read_bytes().decode("latin-1")])]
+    """Files whose bytes, or decompressed bytes, hold ``digits``."""
+    found = []
+    for path in sorted(p for p in Path(folder).rglob("*") if p.is_file()):
+        data = path.read_bytes()
+        if digits.encode() in data or (path.suffix == ".gz" and digits.encode() in gzip.decompress(data)):
+            found.append(path.relative_to(folder).as_posix())
+    return found
 
 
 @slow
