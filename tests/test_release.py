@@ -33,7 +33,7 @@ from autograder.report import results_json, top_level_visibility
 from autograder.rubric import ITEM_IDS, load_rubric, tomllib
 from conftest import ROOT
 
-SEED = 7305948162730594           # distinctive: its digits cannot turn up by chance
+SEED = 8618033988749894           # distinctive: its digits cannot turn up by chance
 REFERENCE = ROOT / "solutions" / "sequence_modeling.py"
 slow = pytest.mark.slow
 
@@ -353,12 +353,12 @@ class CheckedReplay:
             self.calls += 1
             modules = oracle._module_slots(args, kwargs)
             before, rng = oracle._snapshot(modules), torch.get_rng_state()
+            entry = (self.replay._calls.get(oracle.call_key(name, args, kwargs)) or
+                     self.replay._calls.get(oracle.call_key(name, args, kwargs, rng)))
             form, events, after, rng_after = oracle._execute(getattr(self.live, name), name, args, kwargs, live=False)
             oracle._restore(before)
             torch.set_rng_state(rng)
             answer = getattr(self.replay, name)(*args, **kwargs)
-            entry = (self.replay._calls.get(oracle.call_key(name, args, kwargs)) or
-                     self.replay._calls.get(oracle.call_key(name, args, kwargs, rng)))
             replayed = (oracle.encode(answer), entry["events"],
                         {oracle._slot_name(s): oracle._module_form(m) for s, m in modules})
             if replayed != (form, events, after) or not torch.equal(torch.get_rng_state(), rng_after):
