@@ -28,6 +28,7 @@ KIT_ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = ("autograder", "solutions")
 TOP_FILES = ("pyproject.toml", "constraints.txt")
 # What the grader imports at run time; setup.sh installs these, and nothing of the kit.
+SEED_DRAWS = 5                   # fresh seeds tried before giving up on a reference that fails them all
 RUNTIME_DEPENDENCIES = ("torch", "numpy", "matplotlib", "nbformat", "hypothesis", "tqdm", "tomli")
 
 SETUP_SH = """#!/usr/bin/env bash
@@ -131,16 +132,38 @@ def requirements_text():
     return "# Installed by setup.sh; the kit itself runs from /autograder/source.\n" + "\n".join(wanted) + "\n"
 
 
+def reference_losses(seed, rubric_path=None):
+    """What the reference loses when graded with ``seed``: a seed on which it loses points
+    would grade every student against a broken check."""
+    from autograder.engine import grade
+    from autograder.rubric import load_rubric
+
+    rubric = load_rubric(rubric_path)
+    rubric.hidden_seed = seed
+    result = grade(KIT_ROOT / "solutions" / "sequence_modeling.py", rubric=rubric)
+    return [f"{item.id}: {item.feedback}" for item in result.items if not item.passed]
+
+
 def build_zip(path, rubric_path=None, seed=None):
     """Write the Gradescope autograder zip; returns (path, where the hidden seed came from).
 
     A custom rubric replaces the kit's; the hidden seed is written into the
-    zip's rubric and nowhere else (no file of the kit holds it).
+    zip's rubric and nowhere else (no file of the kit holds it). The reference
+    is graded with the seed first: a fresh seed it fails on is redrawn, a
+    given one is refused.
     """
     from autograder.rubric import load_rubric
 
     rubric_text = load_rubric(rubric_path).text                 # refuse a broken rubric before packing it
     seed, source = resolve_seed(seed)
+    for _ in range(SEED_DRAWS):
+        losses = reference_losses(seed, rubric_path)
+        if not losses or not source.startswith("drawn"):
+            break
+        seed = resolve_seed()[0]
+    if losses:
+        raise ValueError(f"with the hidden seed from {source} the reference itself loses points, so students "
+                         f"would be graded against a broken check: {losses[0][:300]}")
     rubric_text = rubric_with_seed(rubric_text, seed)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)

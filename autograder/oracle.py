@@ -67,7 +67,7 @@ def _b64(data):
 def _array_form(array):
     import numpy as np
 
-    array = np.ascontiguousarray(array)
+    array = np.asarray(array)                   # not ascontiguousarray: it makes a 0-d array 1-d
     if array.dtype.hasobject:
         raise OracleError("an array of Python objects cannot be recorded")
     little = array.astype(array.dtype.newbyteorder("<"), copy=False)
@@ -125,8 +125,9 @@ def encode(value, where="value"):
     if callable(value):
         raise OracleError(f"{where} is a function: it cannot be recorded")
     if hasattr(value, "__dict__"):              # a plain object (a fitted Standardizer): its data attributes
-        return {"object": type(value).__name__,
-                "attrs": [[k, encode(v, f"{where}.{k}")] for k, v in sorted(vars(value).items())]}
+        attrs = {k: v for k, v in vars(value).items() if k != "_recorded_type"}
+        return {"object": getattr(value, "_recorded_type", type(value).__name__),
+                "attrs": [[k, encode(v, f"{where}.{k}")] for k, v in sorted(attrs.items())]}
     raise OracleError(f"{where} of type {type(value).__name__} cannot be recorded")
 
 

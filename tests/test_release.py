@@ -422,25 +422,25 @@ def test_the_hand_out_installs_in_a_fresh_venv_and_checks_like_the_kit(release, 
     venv = tmp_path / "venv"
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=300)
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
-    installed = subprocess.run([str(venv / "bin" / "pip"), "install", "-q", "-c", str(student / "constraints.txt"),
-                                str(student)], capture_output=True, text=True, timeout=900, env=env)
+    installed = subprocess.run([str(venv / "bin" / "pip"), "install", "-q", "--no-compile",    # no .pyc: faster
+                                "-c", str(student / "constraints.txt"), str(student)],
+                               capture_output=True, text=True, timeout=900, env=env)
     assert installed.returncode == 0, installed.stderr[-3000:]
     work = tmp_path / "work"                   # a folder with no kit on the path
     work.mkdir()
     shutil.copytree(student / "lessons", work / "lessons")
-    cases = {"stub": assign.STUB_FILE.read_text(), "correct": corpus.build(corpus.CORRECT_VARIANTS[0]),
-             "wrong": corpus.build(corpus.WRONG[0])}
+    cases = {"lessons/sequence_modeling.py": None, "correct.py": corpus.build(corpus.CORRECT_VARIANTS[0]),
+             "wrong.py": corpus.build(corpus.WRONG[0])}
     for name, source in cases.items():
-        (work / f"{name}.py").write_text(source)
-        done = subprocess.run([str(venv / "bin" / "autograder"), "check", f"{name}.py"], cwd=work, env=env,
+        if source is not None:
+            (work / name).write_text(source)
+        command = ["check", name] if source is not None else ["check"]      # the stub, by the default path
+        done = subprocess.run([str(venv / "bin" / "autograder"), *command], cwd=work, env=env,
                               capture_output=True, text=True, timeout=600)
         assert done.returncode == 0, done.stderr
-        kit = grade(work / f"{name}.py", mode="check")
-        assert report_verdicts(done.stdout) == pass_fail(kit), name
-        assert "GRADER ERROR" not in done.stdout
-    default = subprocess.run([str(venv / "bin" / "autograder"), "check"], cwd=work, env=env, capture_output=True,
-                             text=True, timeout=600)
-    assert "lessons/sequence_modeling.py" in default.stdout and "Total: 0.00/100" in default.stdout
+        assert f"(self-check on public data): {name}" in done.stdout and "GRADER ERROR" not in done.stdout
+        kit = grade(work / name, mode="check")
+        assert report_verdicts(done.stdout) == pass_fail(kit) and len(pass_fail(kit)) == len(ITEM_IDS), name
     refused = subprocess.run([str(venv / "bin" / "autograder"), "grade", "stub.py"], cwd=work, env=env,
                              capture_output=True, text=True, timeout=120)
     assert refused.returncode == 2 and "use `autograder check [PATH]`" in refused.stderr
@@ -566,3 +566,14 @@ def test_run_autograder_writes_results_for_a_broken_or_missing_submission_or_a_g
                      env_extra={"AUTOGRADER_PYTHON": str(dying)})
     assert_valid_results(died)
     assert died["score"] == 0 and "could not run (exit status 137)" in died["output"]
+
+
+@slow
+def test_a_hidden_seed_the_reference_fails_on_is_refused(tmp_path):
+    text = load_rubric().text.replace("max_ratio = 0.8\ncheck_max_ratio", "max_ratio = 0.0001\ncheck_max_ratio", 1)
+    impossible = tmp_path / "impossible.toml"
+    impossible.write_text(text)
+    assert load_rubric(impossible).items[ITEM_IDS.index("beats_baseline")].get("max_ratio") == 0.0001
+    done = autograder("gradescope", tmp_path / "a.zip", "--seed", SEED, "--rubric", impossible)
+    assert done.returncode == 2 and "the reference itself loses points" in done.stderr
+    assert "beats_baseline" in done.stderr and str(SEED) not in done.stderr and not (tmp_path / "a.zip").exists()
