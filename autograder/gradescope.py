@@ -43,6 +43,7 @@ export PIP_BREAK_SYSTEM_PACKAGES=1     # newer Ubuntu images mark the system Pyt
 # The CPU build of torch (a plain install pulls CUDA, several GB), then the rest, as ranges.
 pip3 install --no-cache-dir torch==2.13.0 --index-url "${TORCH_INDEX_URL:-https://download.pytorch.org/whl/cpu}"
 pip3 install --no-cache-dir -c constraints.txt -r requirements.txt
+chmod -R go-rwx /autograder/source     # closed from the start; run_autograder closes it again before grading
 """
 
 RUN_AUTOGRADER = """#!/usr/bin/env bash
