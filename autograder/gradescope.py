@@ -145,17 +145,9 @@ def reference_losses(seed, rubric_path=None):
     return [f"{item.id}: {item.feedback}" for item in result.items if not item.passed]
 
 
-def build_zip(path, rubric_path=None, seed=None):
-    """Write the Gradescope autograder zip; returns (path, where the hidden seed came from).
-
-    A custom rubric replaces the kit's; the hidden seed is written into the
-    zip's rubric and nowhere else (no file of the kit holds it). The reference
-    is graded with the seed first: a fresh seed it fails on is redrawn, a
-    given one is refused.
-    """
-    from autograder.rubric import load_rubric
-
-    rubric_text = load_rubric(rubric_path).text                 # refuse a broken rubric before packing it
+def choose_seed(seed=None, rubric_path=None):
+    """(seed, where it came from), after grading the reference with it: a fresh seed the
+    reference loses points on is redrawn, a given one is refused (ValueError)."""
     seed, source = resolve_seed(seed)
     for _ in range(SEED_DRAWS):
         losses = reference_losses(seed, rubric_path)
@@ -165,6 +157,20 @@ def build_zip(path, rubric_path=None, seed=None):
     if losses:
         raise ValueError(f"with the hidden seed from {source} the reference itself loses points, so students "
                          f"would be graded against a broken check: {losses[0][:300]}")
+    return seed, source
+
+
+def build_zip(path, rubric_path=None, seed=None, checked=False):
+    """Write the Gradescope autograder zip; returns (path, where the hidden seed came from).
+
+    A custom rubric replaces the kit's; the hidden seed is written into the
+    zip's rubric and nowhere else (no file of the kit holds it). ``checked``:
+    ``seed`` already came from ``choose_seed``.
+    """
+    from autograder.rubric import load_rubric
+
+    rubric_text = load_rubric(rubric_path).text                 # refuse a broken rubric before packing it
+    seed, source = (seed, "--seed") if checked else choose_seed(seed, rubric_path)
     rubric_text = rubric_with_seed(rubric_text, seed)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -192,9 +192,10 @@ def release(out, seed=None, rubric_path=None):
     """Build OUT/student and OUT/gradescope.zip; returns a list of lines describing them."""
     out = Path(out)
     rubric = load_rubric(rubric_path)
-    seed_value, seed_source = gradescope.resolve_seed(seed)
+    seed_value, seed_source = gradescope.choose_seed(seed, rubric_path)
     calls = build_student(out, rubric)
     _refuse_leaks(out / "student", seed_value)
-    zip_path, _ = gradescope.build_zip(out / "gradescope.zip", rubric_path=rubric_path, seed=seed_value)
+    zip_path, _ = gradescope.build_zip(out / "gradescope.zip", rubric_path=rubric_path, seed=seed_value,
+                                       checked=True)
     return [f"wrote {out / 'student'}/ (stubs, notebook, lesson guide, self-check with {calls} recorded answers)",
             f"wrote {zip_path} (hidden seed: {seed_source})"]
