@@ -284,7 +284,7 @@ def _execute(fn, name, args, kwargs, live):
 
     events = []
     modules = _module_slots(args, kwargs)
-    module_params = {id(p): (slot, i) for slot, m in modules for i, p in enumerate(m.parameters())}
+    module_params = {id(p) for _, m in modules for p in m.parameters()}
 
     def wrap(slot, target):
         def recorder(*a, **k):

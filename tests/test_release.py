@@ -8,7 +8,6 @@ a fresh virtual environment, and run_autograder in a fake /autograder.
 """
 
 import ast
-import copy
 import gzip
 import json
 import os
