@@ -272,7 +272,10 @@ class _Suppressed:
 
 
 def _execute(fn, name, args, kwargs, live):
-    """Call ``fn``; return (result form, events, module states after, RNG state after).
+    """Call ``fn``; return (result form, events, module states after, RNG state after, exception).
+
+    An exception the reference raises is an answer too: its form names its type
+    and message, and the exception itself comes back last (else None).
 
     ``live``: the grader's callables and optimizer hooks see this run (the one
     run whose effects the grader keeps); otherwise they are kept out of it.
@@ -312,15 +315,18 @@ def _execute(fn, name, args, kwargs, live):
             "params": [_tensor_form(p) for p in m.parameters()]} for slot, m in modules}, "hyper": hyper})
 
     guard = contextlib.nullcontext() if live else _Suppressed()
+    raised = None
     with guard:
         handle = register_optimizer_step_pre_hook(record_step)
         try:
             result = fn(*call_args, **call_kwargs)
+        except Exception as exc:          # noqa: BLE001  (recorded, then raised again to the caller)
+            raised = exc
         finally:
             handle.remove()
-    form = encode(result, f"the result of {name}")
+    form = {"raises": [type(raised).__name__, str(raised)]} if raised else encode(result, f"the result of {name}")
     after = {_slot_name(slot): _module_form(m) for slot, m in modules}
-    return form, events, after, torch.get_rng_state()
+    return form, events, after, torch.get_rng_state(), raised
 
 
 class RecordingOracle:
@@ -357,7 +363,7 @@ class RecordingOracle:
         np_state = np.random.get_state()[1].copy()
         rng0 = torch.get_rng_state()
         before = _snapshot(_module_slots(args, kwargs))
-        key = self._record_one(name, fn, args, kwargs, rng0, before, live=True)
+        key, raised = self._record_one(name, fn, args, kwargs, rng0, before, live=True)
         after_live = (_snapshot(_module_slots(args, kwargs)), torch.get_rng_state())
         option = self._variants.get(name)
         if option and option[0] in kwargs:
@@ -370,6 +376,8 @@ class RecordingOracle:
             torch.set_rng_state(after_live[1])
         if not np.array_equal(np_state, np.random.get_state()[1]):
             raise OracleError(f"reference.{name} uses numpy's global random state: its answers cannot be recorded")
+        if raised is not None:
+            raise raised
         # The grader gets the answer as a replay would give it, so recording and replay grade alike.
         return decode(self.table["calls"][key]["result"])
 
@@ -393,7 +401,7 @@ class RecordingOracle:
             "call": describe_call(name, args, kwargs), "result": real[0], "events": real[1], "modules": real[2],
             "rng_after": None if untouched else _b64(real[3].numpy().tobytes()),
         }
-        return key
+        return key, real[4]
 
     def save(self, path):
         """Write the table as gzipped JSON (fixed mtime: the same answers, the same bytes)."""
@@ -420,6 +428,16 @@ class _ReplayStep:
                     return None
             cls._cls = ReplayedStep
         return cls._cls(params, hyper)
+
+
+def _rebuilt_exception(name, type_name, message):
+    """The exception the reference raised: the same built-in type and message."""
+    import builtins
+
+    cls = getattr(builtins, type_name, None)
+    if isinstance(cls, type) and issubclass(cls, Exception):
+        return cls(message)
+    return OracleError(f"reference.{name} raised {type_name}: {message}")
 
 
 class ReplayOracle:
@@ -470,6 +488,8 @@ class ReplayOracle:
                     sub.training = flag
         if entry["rng_after"] is not None:
             torch.set_rng_state(torch.frombuffer(bytearray(base64.b64decode(entry["rng_after"])), dtype=torch.uint8))
+        if "raises" in entry["result"]:
+            raise _rebuilt_exception(name, *entry["result"]["raises"])
         return decode(entry["result"])
 
     @staticmethod

@@ -128,6 +128,17 @@ def test_an_answer_that_depends_on_the_rng_is_keyed_by_it(tmp_path):
         probe_training_call(replay, seed=6)
 
 
+def test_an_exception_of_the_reference_is_replayed_as_the_same_exception(tmp_path):
+    recorder = oracle.RecordingOracle(_reference())
+    series = np.arange(10, dtype=np.float32)
+    with pytest.raises(ValueError) as live:
+        recorder.make_windows(series, 0)
+    replay = oracle.ReplayOracle.load(recorder.save(tmp_path / "a.json.gz"))
+    with pytest.raises(ValueError) as replayed:
+        replay.make_windows(series, 0)
+    assert str(replayed.value) == str(live.value) and "window_size" in str(live.value)
+
+
 def test_recording_refuses_what_it_cannot_replay():
     recorder = oracle.RecordingOracle(_reference())
     with pytest.raises(oracle.OracleError, match="class"):
@@ -354,7 +365,8 @@ class CheckedReplay:
             before, rng = oracle._snapshot(modules), torch.get_rng_state()
             entry = (self.replay._calls.get(oracle.call_key(name, args, kwargs)) or
                      self.replay._calls.get(oracle.call_key(name, args, kwargs, rng)))
-            form, events, after, rng_after = oracle._execute(getattr(self.live, name), name, args, kwargs, live=False)
+            form, events, after, rng_after, _ = oracle._execute(getattr(self.live, name), name, args, kwargs,
+                                                                live=False)
             oracle._restore(before)
             torch.set_rng_state(rng)
             answer = getattr(self.replay, name)(*args, **kwargs)
