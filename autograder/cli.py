@@ -5,6 +5,9 @@
     autograder assign                    regenerate lessons/ from solutions/
     autograder batch DIR --out OUT       grade a whole class
     autograder gradescope ZIP            build the Gradescope autograder zip
+    autograder release OUT               the student hand-out (no answer key) and the Gradescope zip
+
+In the student hand-out (see autograder/release.py) only ``check`` exists.
 """
 
 import argparse
@@ -64,9 +67,27 @@ def cmd_batch(args):
 
 def cmd_gradescope(args):
     from autograder.gradescope import build_zip
+    from autograder.rubric import RubricError
 
-    path = build_zip(args.zip, rubric_path=args.rubric)
-    print(f"wrote {path}")
+    try:
+        path, seed_source = build_zip(args.zip, rubric_path=args.rubric, seed=args.seed)
+    except (RubricError, ValueError) as problem:
+        print(f"autograder: {problem}", file=sys.stderr)
+        return EXIT_UNGRADABLE
+    print(f"wrote {path} (hidden seed: {seed_source})")
+    return EXIT_OK
+
+
+def cmd_release(args):
+    from autograder.release import ReleaseError, release
+    from autograder.rubric import RubricError
+
+    try:
+        lines = release(args.out, seed=args.seed, rubric_path=args.rubric)
+    except (ReleaseError, RubricError, ValueError) as problem:
+        print(f"autograder: {problem}", file=sys.stderr)
+        return EXIT_UNGRADABLE
+    print("\n".join(lines))
     return EXIT_OK
 
 
@@ -101,12 +122,40 @@ def build_parser():
     gradescope = sub.add_parser("gradescope", help="build the Gradescope autograder zip")
     gradescope.add_argument("zip")
     gradescope.add_argument("--rubric", metavar="TOML")
+    gradescope.add_argument("--seed", help="the hidden seed (default: $AUTOGRADER_HIDDEN_SEED, else drawn fresh)")
     gradescope.set_defaults(func=cmd_gradescope)
+
+    release = sub.add_parser("release", help="write OUT/student (the hand-out, no answer key) and OUT/gradescope.zip")
+    release.add_argument("out")
+    release.add_argument("--seed", help="the hidden seed (default: $AUTOGRADER_HIDDEN_SEED, else drawn fresh)")
+    release.add_argument("--rubric", metavar="TOML")
+    release.set_defaults(func=cmd_release)
+    return parser
+
+
+def build_student_parser():
+    """The hand-out's command: ``autograder check [PATH]`` and nothing else."""
+    parser = argparse.ArgumentParser(prog="autograder", description="Lesson 6.4.4 self-check on public data")
+    sub = parser.add_subparsers(dest="command", required=True)
+    check = sub.add_parser("check", help="quick self-check on public data")
+    check.add_argument("path", nargs="?", default="lessons/sequence_modeling.py")
+    check.add_argument("--json", metavar="OUT")
+    check.set_defaults(func=cmd_check, rubric=None)
     return parser
 
 
 def main(argv=None):
-    args = build_parser().parse_args(argv)
+    from autograder.oracle import is_release
+
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if is_release():
+        if argv and argv[0] in ("grade", "assign", "batch", "gradescope", "release"):
+            print(f"autograder: `autograder {argv[0]}` is not part of the student self-check; "
+                  "use `autograder check [PATH]`", file=sys.stderr)
+            return EXIT_UNGRADABLE
+        args = build_student_parser().parse_args(argv)
+    else:
+        args = build_parser().parse_args(argv)
     return args.func(args)
 
 

@@ -128,21 +128,24 @@ class Session:
         self.worker.stop()
 
 
-def _reference():
+def _reference(mode, oracle=None):
+    """What checks consult: ``oracle`` if given, else the live reference module, or in the
+    student hand-out its recorded answers (autograder.oracle)."""
     import torch
     # Building any optimizer imports torch._dynamo (about a second); here it overlaps the worker's start.
     import torch._dynamo  # noqa: F401
 
-    import solutions.sequence_modeling as reference
+    from autograder.oracle import load_reference
 
     torch.set_num_threads(1)                      # the same numbers whatever the machine's core count
-    return reference
+    return oracle if oracle is not None else load_reference(mode)
 
 
-def grade(path, mode="grade", rubric=None, only=None, zygote=None):
+def grade(path, mode="grade", rubric=None, only=None, zygote=None, oracle=None):
     """Grade the submission at ``path``. Raises UngradablePath for a path that cannot be graded.
 
     ``zygote`` (a sandbox.Zygote) forks workers with torch already loaded: batches pass one.
+    ``oracle`` replaces the reference the checks consult (``autograder release`` records through one).
     """
     started = time.monotonic()
     rubric = rubric if rubric is not None else load_rubric()
@@ -166,7 +169,7 @@ def grade(path, mode="grade", rubric=None, only=None, zygote=None):
         try:
             try:
                 session.begin(wait=False)
-                reference = _reference()          # torch loads here while the worker loads it there
+                reference = _reference(mode, oracle)   # torch loads here while the worker loads it there
                 plan = seedplan.plan_for(result_seed(rubric, mode), rubric, mode, lambda: reference)
                 session.wait_ready()
                 session.ensure_imported()
@@ -197,6 +200,7 @@ def _zero(item, feedback, outcome="checked"):
 def _grade_item(session, item, rubric, mode, reference, plan):
     from autograder.checks import REGISTRY
     from autograder.checks.base import CheckContext, NotImplementedYet, StudentRaised, student_error_text
+    from autograder.oracle import OracleMiss
 
     session.start_item(item.seconds)
     ctx = CheckContext(session, item, rubric, mode, reference, plan)
@@ -217,6 +221,8 @@ def _grade_item(session, item, rubric, mode, reference, plan):
         return _zero(item, student_error_text(raised))
     except sandbox.ConfinementFailed:
         raise                     # never graded unconfined: the whole run stops, loudly
+    except OracleMiss as miss:
+        return _zero(item, str(miss))
     except Exception as bug:  # noqa: BLE001  (a grader bug costs nobody else's items; report it loudly)
         return _zero(item, f"GRADER ERROR (not your fault, tell your instructor): {type(bug).__name__}: {bug}")
     score = round(item.points * outcome.score, 2)

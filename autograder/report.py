@@ -13,6 +13,27 @@ import json
 from autograder.text import one_line, printable
 
 STATUS = {True: "passed", False: "failed"}
+# Gradescope's test visibilities, from least to most restricted.
+VISIBILITY_ORDER = ("visible", "after_due_date", "after_published", "hidden")
+TOTAL_WITHHELD = ("Each item's score and feedback are listed separately. Your total includes items shown "
+                  "only after the due date, so it appears with them.")
+
+
+def top_level_visibility(visibilities):
+    """The results' own visibility: the most restricted of its items'.
+
+    Gradescope shows the top-level score, the total, under the top-level
+    visibility; per-test visibility only hides a test's own row. With one
+    after_due_date item, a visible total minus the visible rows would give its
+    score away before the due date, so the total waits as long as that item does.
+    """
+    return max(visibilities, key=VISIBILITY_ORDER.index, default="visible")
+
+
+def summary_output(score, max_score, top_visibility, extra=""):
+    """The top-level ``output``: the total only when everything is visible."""
+    text = f"{score:.2f}/{max_score:g}" if top_visibility == "visible" else TOTAL_WITHHELD
+    return text + (f"\n{extra}" if extra else "")
 
 
 def text_report(result, title=None):
@@ -55,16 +76,17 @@ def results_json(result):
             "tags": [item.id],
             "extra_data": {"outcome": item.outcome},
         })
-    summary = f"{result.score:.2f}/{result.max_score:g}"
-    if result.import_error:
-        summary += f"\nThe submission could not be imported:\n{printable(result.import_error)}"
+    visibility = top_level_visibility(item.visibility for item in result.items)
+    summary = summary_output(result.score, result.max_score, visibility,
+                             f"The submission could not be imported:\n{printable(result.import_error)}"
+                             if result.import_error else "")
     return {
         "score": result.score,
         "max_score": result.max_score,
         "execution_time": round(result.execution_time, 3),
         "output": summary,
         "output_format": "text",
-        "visibility": "visible",
+        "visibility": visibility,
         "stdout_visibility": "hidden",
         "extra_data": {"mode": result.mode, "status": result.status, "sandbox": result.confinement},
         "tests": tests,

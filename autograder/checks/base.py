@@ -7,6 +7,7 @@ sub-checks; its score is the share of them that pass, and its feedback names
 the first that failed with the smallest example Hypothesis found.
 """
 
+import re
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -147,7 +148,8 @@ def student_error_text(exc):
     tb = (info.get("traceback") or "").strip().splitlines()
     where = [line.strip() for line in tb if line.strip().startswith('File "') and "submission" in line]
     if where:
-        text += f" ({where[-1]})"
+        # The worker's folder is a fresh temporary one: name the file alone, so feedback is the same every run.
+        text += " (" + re.sub(r'File "[^"]*/', 'File "', where[-1]) + ")"
     return exc.line_map.translate(text) if exc.line_map is not None else text
 
 

@@ -76,7 +76,7 @@ def check_two_feature(ctx):
     weights, trained here by the reference loop on windows the grader made, must beat the
     baseline on the held-out stretch. A wrong train_model or make_windows costs nothing here.
     """
-    from autograder.checks.models import diagnose_forecaster, reference_outputs
+    from autograder.checks.models import LessonForecaster, diagnose_forecaster, reference_outputs
     from autograder.checks.pipeline import reference_ratio
     from autograder.seedplan import planned_draws, task_for
 
@@ -110,7 +110,7 @@ def check_two_feature(ctx):
                               f"LSTMForecaster(input_size=2) should give {expected[0, 0]:.5g} for the first window "
                               f"with its own weights, got {out[0, 0]:.5g} (lstm_forecaster's feedback says more)")
         torch.manual_seed(seed)
-        lesson_init = [p.detach().numpy() for p in ctx.reference.LSTMForecaster(input_size=2).parameters()]
+        lesson_init = [p.detach().numpy() for p in LessonForecaster("LSTM", input_size=2).parameters()]
         if all(np.array_equal(a, b) for a, b in zip(params, lesson_init)):
             return                       # the reference's own start: the seed plan saw it clear the bar
         ratio = reference_ratio(ctx.reference, task, init_params=params)

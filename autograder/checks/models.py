@@ -1,10 +1,16 @@
 """Checks for the forecasters: layer types, shapes, batch invariance, and outputs
-equal to the reference's when the reference is given the student's weights.
+equal to the lesson's model's when that model is given the student's weights.
 
-Loading the student's weights into the reference model makes the check fair to
+Loading the student's weights into the lesson's model makes the check fair to
 every correct variant (``h_n[-1]`` instead of ``out[:, -1]``, other attribute
 names) and exact about the rest: a missing ``batch_first=True`` or a read of
 the wrong time step gives different numbers, and the feedback says which.
+
+The lesson's model is built here (``LessonForecaster``), not taken from the
+reference: its inputs are the student's weights, which no answer recorded in
+advance could cover, and the student self-check ships without the reference.
+The full kit and the self-check use this same class, so they agree by
+construction; tests/test_release.py checks that it equals the reference's.
 """
 
 import numpy as np
@@ -13,11 +19,27 @@ import torch
 from autograder.checks.base import CheckFailed, Subchecks, arg, need_array
 
 RECURRENT = {"lstm_forecaster": ("LSTMForecaster", "LSTM"), "gru_forecaster": ("GRUForecaster", "GRU")}
+RECURRENT_LAYER = dict(RECURRENT.values())
+
+
+class LessonForecaster(torch.nn.Module):
+    """The spec's forecaster: nn.<layer>(batch_first=True), created first, then nn.Linear(hidden, 1),
+    read at the last time step. Created in that order, its weights under a seed are the lesson's."""
+
+    def __init__(self, layer, input_size=1, hidden_size=32):
+        super().__init__()
+        self.layer_name = layer.lower()                  # "lstm" or "gru", as the lesson names them
+        setattr(self, self.layer_name, getattr(torch.nn, layer)(input_size, hidden_size, batch_first=True))
+        self.fc = torch.nn.Linear(hidden_size, 1)
+
+    def forward(self, x):
+        sequence = getattr(self, self.layer_name)(x)[0]                 # (batch, seq_len, hidden)
+        return self.fc(sequence[:, -1, :])
 
 
 def reference_outputs(ctx, cls_name, init, params, X):
-    """The reference model with the student's parameters; None when shapes differ."""
-    model = getattr(ctx.reference, cls_name)(**init)
+    """The lesson's model with the student's parameters; None when shapes differ."""
+    model = LessonForecaster(RECURRENT_LAYER[cls_name], **init)
     ref_params = list(model.parameters())
     if len(ref_params) != len(params) or any(tuple(p.shape) != a.shape for p, a in zip(ref_params, params)):
         return None, model
@@ -123,7 +145,7 @@ def _check_forecaster(ctx, item_id):
     def initialisation_order():
         _, answer = probe({}, 1, 3)
         torch.manual_seed(seed)
-        model = getattr(ctx.reference, cls_name)()
+        model = LessonForecaster(layer)
         for (name, got), expected in zip(answer["params"], model.parameters()):
             if not np.array_equal(need_array(got, name), expected.detach().numpy()):
                 raise CheckFailed(f"under torch.manual_seed the weights differ from the lesson's; create "

@@ -1,0 +1,206 @@
+"""``autograder release OUT``: what students get, and the Gradescope bundle that grades them.
+
+``OUT/student/`` is the hand-out: the stubs and notebook (made by
+autograder.assign), the lesson guide, and a self-check package that installs
+with one ``pip install`` and provides ``autograder check [PATH]``. It holds no
+reference: checks consult a ``ReplayOracle`` (autograder.oracle) whose
+answers are recorded here, now, by grading the reference in check mode on the
+public seed through a ``RecordingOracle``. It holds no hidden seed either (the
+shipped rubric has none) and only the grader modules the check imports.
+
+``OUT/gradescope.zip`` is autograder.gradescope's bundle, with the hidden seed
+from ``--seed``, ``$AUTOGRADER_HIDDEN_SEED`` or drawn fresh.
+"""
+
+import json
+import re
+import shutil
+from pathlib import Path
+
+from autograder import assign, gradescope, seedplan
+from autograder.rubric import load_rubric, tomllib
+
+KIT_ROOT = Path(__file__).resolve().parent.parent
+# The grader modules ``autograder check`` imports, and nothing else (no assign, batch, gradescope...).
+SELF_CHECK_MODULES = ("__init__.py", "__main__.py", "cli.py", "engine.py", "sandbox.py", "worker.py",
+                      "confinement.py", "submission.py", "rubric.py", "report.py", "files.py", "hidden.py",
+                      "oracle.py", "seedplan.py", "text.py")
+# The hand-out's dependencies, as the kit's pyproject.toml declares their ranges.
+SELF_CHECK_DEPENDENCIES = ("torch", "numpy", "nbformat", "hypothesis", "tomli")
+# grad_clipping reruns the reference for as many epochs as the student's loop took
+# optimizer steps; the self-check knows the answers for loops of 1 to 20 steps.
+RECORDED_VARIANTS = {"train_model": ("epochs", range(1, 21))}
+RECORDING_SECONDS = 600          # per item while recording: the recording runs extra reference trainings
+MARKER = ".autograder-release"
+
+STUDENT_PYPROJECT = """[build-system]
+requires = ["setuptools>=68"]
+build-backend = "setuptools.build_meta"
+
+[project]
+name = "seqmodel-selfcheck"
+version = "{version}"
+description = "Lesson 6.4.4 Sequence Modeling in Practice: the student self-check (autograder check)"
+readme = "README.md"
+requires-python = ">=3.10"
+dependencies = [
+{dependencies}
+]
+
+[project.scripts]
+autograder = "autograder.cli:run"
+
+[tool.setuptools]
+packages = ["autograder", "autograder.checks"]
+
+[tool.setuptools.package-data]
+autograder = ["rubric.toml", "check_answers.json.gz", "seed_plans.json"]
+"""
+
+STUDENT_README = """# Lesson 6.4.4: Sequence Modeling in Practice (student hand-out)
+
+| file | what it is |
+|---|---|
+| `lessons/sequence_modeling.py` | the functions to complete |
+| `lessons/sequence_modeling.ipynb` | the same functions as a notebook |
+| `lessons/README.md` | the lesson guide |
+| `pyproject.toml`, `autograder/` | the self-check: `autograder check` |
+
+## Install the self-check (once)
+
+From this folder, in a fresh virtual environment (Python 3.10 or newer):
+
+```sh
+python3 -m venv .venv && . .venv/bin/activate && pip install -c constraints.txt .
+```
+
+`constraints.txt` pins PyTorch 2.13.0. If your machine does not already offer
+its CPU build, add `--extra-index-url https://download.pytorch.org/whl/cpu` to
+the `pip install` so pip does not download the several-GB CUDA build.
+
+## Check your work
+
+```sh
+autograder check                                  # lessons/sequence_modeling.py
+autograder check lessons/sequence_modeling.ipynb  # or the notebook
+```
+
+Every item gets one line of feedback on public data, in seconds. The
+self-check compares your results with answers recorded from the lesson's
+reference on that public data; your grade uses series you have not seen, so
+aim for code that is right in general. Hand in `sequence_modeling.py` or the
+notebook as your course says.
+"""
+
+
+class ReleaseError(Exception):
+    """The release cannot be built; the message names the problem."""
+
+
+def strip_hidden_seed(rubric_text):
+    """The rubric as students may see it: no ``hidden_seed`` line (their check uses public_seed only)."""
+    text = re.sub(r"^[ \t]*hidden_seed[ \t]*=.*\n?", "", rubric_text, flags=re.MULTILINE)
+    if "hidden_seed" in tomllib.loads(text).get("data", {}):
+        raise ReleaseError("cannot remove hidden_seed from the rubric: write it as a `hidden_seed = N` line under [data]")
+    return text
+
+
+def _dependencies():
+    declared = tomllib.loads((KIT_ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
+    name = re.compile(r"^\s*([A-Za-z0-9_.-]+)")
+    return [d for d in declared if name.match(d).group(1).lower() in SELF_CHECK_DEPENDENCIES]
+
+
+def _kit_version():
+    return tomllib.loads((KIT_ROOT / "pyproject.toml").read_text())["project"]["version"]
+
+
+def _fresh_folder(folder):
+    """An empty ``folder``; an earlier release there is replaced, anything else is left alone."""
+    if folder.exists():
+        if any(folder.iterdir()) and not (folder / MARKER).is_file():
+            raise ReleaseError(f"{folder} exists and was not made by `autograder release`; choose another OUT")
+        shutil.rmtree(folder)
+    folder.mkdir(parents=True)
+    (folder / MARKER).write_text("made by `autograder release`; the next release replaces this folder\n")
+
+
+def record_answers(rubric, answers_path):
+    """Grade the reference in check mode through a RecordingOracle; save what it answered."""
+    from autograder.engine import grade
+    from autograder.oracle import RecordingOracle
+
+    import solutions.sequence_modeling as reference
+
+    recording_rubric = load_rubric(rubric.path)
+    for item in recording_rubric.items:
+        item.seconds = max(item.seconds, RECORDING_SECONDS)
+    oracle = RecordingOracle(reference, variants=RECORDED_VARIANTS)
+    result = grade(KIT_ROOT / "solutions" / "sequence_modeling.py", mode="check", rubric=recording_rubric,
+                   oracle=oracle)
+    failed = [f"{item.id}: {item.feedback}" for item in result.items if not item.passed]
+    if failed:
+        raise ReleaseError("the reference does not pass its own self-check, so no answers were recorded: " +
+                           "; ".join(failed))
+    oracle.save(answers_path)
+    return len(oracle.table["calls"])
+
+
+def build_student(out, rubric):
+    """Write OUT/student; returns the number of recorded reference answers."""
+    student = out / "student"
+    _fresh_folder(student)
+    lessons = student / "lessons"
+    lessons.mkdir()
+    for path, text in assign.generated_files().items():
+        (lessons / path.name).write_text(text)
+    shutil.copyfile(KIT_ROOT / "lessons" / "README.md", lessons / "README.md")
+
+    package = student / "autograder"
+    (package / "checks").mkdir(parents=True)
+    for name in SELF_CHECK_MODULES:
+        shutil.copyfile(KIT_ROOT / "autograder" / name, package / name)
+    for path in sorted((KIT_ROOT / "autograder" / "checks").glob("*.py")):
+        shutil.copyfile(path, package / "checks" / path.name)
+    (package / "rubric.toml").write_text(strip_hidden_seed(rubric.text))
+    # Which public series the self-check uses, decided from the reference now (the hand-out cannot).
+    public_plan = {seedplan.plan_key(rubric.public_seed, rubric, "check"):
+                   seedplan.plan_for(rubric.public_seed, rubric, "check", seedplan.load_reference)}
+    (package / seedplan.SHIPPED.name).write_text(json.dumps(public_plan, indent=1, sort_keys=True) + "\n")
+    calls = record_answers(rubric, package / "check_answers.json.gz")
+
+    dependencies = ",\n".join(f"    {json.dumps(d)}" for d in _dependencies())      # JSON strings are TOML strings
+    (student / "pyproject.toml").write_text(STUDENT_PYPROJECT.format(version=_kit_version(),
+                                                                    dependencies=dependencies))
+    shutil.copyfile(KIT_ROOT / "constraints.txt", student / "constraints.txt")
+    (student / "README.md").write_text(STUDENT_README)
+    return calls
+
+
+def _refuse_leaks(student, seed):
+    """A last guard before anyone sees the hand-out: no reference, no bytecode, no hidden seed."""
+    import gzip
+
+    for path in student.rglob("*"):
+        if path.is_dir() and path.name in ("solutions", "tests", "__pycache__"):
+            raise ReleaseError(f"the hand-out would contain {path.relative_to(student)}/")
+        if path.is_file():
+            data = path.read_bytes()
+            if path.suffix == ".gz":
+                data = gzip.decompress(data)
+            if path.suffix == ".pyc" or (len(str(seed)) >= 8 and str(seed).encode() in data):
+                raise ReleaseError(f"the hand-out's {path.relative_to(student)} would reveal the hidden seed "
+                                   "or hold bytecode")
+
+
+def release(out, seed=None, rubric_path=None):
+    """Build OUT/student and OUT/gradescope.zip; returns a list of lines describing them."""
+    out = Path(out)
+    rubric = load_rubric(rubric_path)
+    seed_value, seed_source = gradescope.choose_seed(seed, rubric_path)
+    calls = build_student(out, rubric)
+    _refuse_leaks(out / "student", seed_value)
+    zip_path, _ = gradescope.build_zip(out / "gradescope.zip", rubric_path=rubric_path, seed=seed_value,
+                                       checked=True)
+    return [f"wrote {out / 'student'}/ (stubs, notebook, lesson guide, self-check with {calls} recorded answers)",
+            f"wrote {zip_path} (hidden seed: {seed_source})"]

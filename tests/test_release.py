@@ -1,0 +1,590 @@
+"""``autograder release``: a hand-out without the answer key, a self-check that agrees with the
+kit's, and a Gradescope bundle that keeps the reference, the seed and the late item's score hidden.
+
+The fast tests cover the oracle, the rubric rewriting and results.json's
+visibility on their own; the slow ones build one release (module fixture)
+and use it: leak scan, the whole corpus replayed against the live reference,
+a fresh virtual environment, and run_autograder in a fake /autograder.
+"""
+
+import ast
+import gzip
+import json
+import os
+import shutil
+import stat
+import subprocess
+import sys
+import textwrap
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+import corpus
+from autograder import assign, oracle
+from autograder.checks.models import LessonForecaster
+from autograder.gradescope import rubric_with_seed
+from autograder.release import strip_hidden_seed
+from autograder.report import results_json, top_level_visibility
+from autograder.rubric import ITEM_IDS, load_rubric, tomllib
+from conftest import ROOT
+
+SEED = 8618033988749894           # distinctive: its digits cannot turn up by chance
+REFERENCE = ROOT / "solutions" / "sequence_modeling.py"
+slow = pytest.mark.slow
+
+
+def _reference():
+    import solutions.sequence_modeling as reference
+    return reference
+
+
+# --- the lesson's model, built grader-side ------------------------------------------------
+
+@pytest.mark.parametrize("cls_name, layer", [("LSTMForecaster", "LSTM"), ("GRUForecaster", "GRU")])
+def test_grader_side_forecaster_is_the_reference_model(cls_name, layer):
+    reference = _reference()
+    for init in ({}, {"input_size": 3, "hidden_size": 5}):
+        torch.manual_seed(11)
+        ours = LessonForecaster(layer, **init)
+        torch.manual_seed(11)
+        theirs = getattr(reference, cls_name)(**init)
+        assert list(ours.state_dict()) == list(theirs.state_dict())
+        for a, b in zip(ours.state_dict().values(), theirs.state_dict().values()):
+            assert torch.equal(a, b)
+        x = torch.randn(4, 9, init.get("input_size", 1))
+        with torch.no_grad():
+            assert torch.equal(ours(x), theirs(x))
+
+
+# --- the oracle ---------------------------------------------------------------------------------
+
+def probe_training_call(reference_like, seed=5, epochs=4):
+    """A train_model call like train_loop's: a dropout probe, a log callable, a global step hook."""
+    from torch.optim.optimizer import register_optimizer_step_pre_hook
+
+    from autograder.worker import probe_models
+
+    ProbeNet, _ = probe_models()
+    torch.manual_seed(1)
+    model = ProbeNet(1, 4, 0.25)
+    rng = np.random.default_rng(0)
+    data = [torch.from_numpy(rng.normal(size=shape).astype(np.float32)) for shape in
+            ((12, 5, 1), (12, 1), (4, 5, 1), (4, 1))]
+    logs, norms = [], []
+    handle = register_optimizer_step_pre_hook(
+        lambda opt, a, k: norms.append(float(torch.cat([p.grad.reshape(-1) for p in model.parameters()]).norm())))
+    torch.manual_seed(seed)
+    try:
+        history = reference_like.train_model(model, *data, epochs=epochs, lr=0.02, log_every=2, log=logs.append)
+    finally:
+        handle.remove()
+    return {"history": history, "logs": logs, "norms": norms, "training": model.training,
+            "params": [p.detach().clone() for p in model.parameters()], "rng": torch.get_rng_state()}
+
+
+def test_replay_repeats_answers_logs_step_hooks_module_state_and_rng(tmp_path):
+    recorder = oracle.RecordingOracle(_reference(), variants={"train_model": ("epochs", [2, 6])})
+    series = np.sin(np.arange(40, dtype=np.float32) * 0.3)
+    live_windows = recorder.make_windows(series, 5)
+    live = probe_training_call(recorder)
+    path = recorder.save(tmp_path / "answers.json.gz")
+
+    replay = oracle.ReplayOracle.load(path)
+    X, y = replay.make_windows(series, 5)
+    assert torch.equal(X, live_windows[0]) and torch.equal(y, live_windows[1]) and X.dtype == torch.float32
+    again = probe_training_call(replay)
+    assert again["history"] == live["history"] and again["logs"] == live["logs"] and len(again["logs"]) == 3
+    assert again["norms"] == live["norms"] and len(again["norms"]) == 4          # the hook fired at every step
+    assert again["training"] is False
+    assert all(torch.equal(a, b) for a, b in zip(again["params"], live["params"]))
+    assert torch.equal(again["rng"], live["rng"])
+    six = probe_training_call(replay, epochs=6)                                  # a recorded variant
+    assert len(six["norms"]) == 6 and six["params"][0].shape == live["params"][0].shape
+
+
+def test_replay_misses_loudly_instead_of_answering_something_else(tmp_path):
+    recorder = oracle.RecordingOracle(_reference())
+    recorder.naive_mse(torch.ones(3, 2, 1), torch.zeros(3, 1))
+    replay = oracle.ReplayOracle.load(recorder.save(tmp_path / "a.json.gz"))
+    assert replay.naive_mse(torch.ones(3, 2, 1), torch.zeros(3, 1)) == 1.0
+    with pytest.raises(oracle.OracleMiss, match=r"^GRADER ERROR: the self-check has no recorded answer for "
+                                                r"naive_mse\(tensor\(3, 2, 1\), tensor\(3, 1\), 1\)"):
+        replay.naive_mse(torch.ones(3, 2, 1), torch.zeros(3, 1), 1)
+    with pytest.raises(oracle.OracleMiss):
+        replay.naive_mse(torch.ones(3, 2, 1) * 2, torch.zeros(3, 1))              # same shapes, other bytes
+
+
+def test_an_answer_that_depends_on_the_rng_is_keyed_by_it(tmp_path):
+    recorder = oracle.RecordingOracle(_reference())
+    torch.manual_seed(3)
+    probe_training_call(recorder, seed=5)
+    replay = oracle.ReplayOracle.load(recorder.save(tmp_path / "a.json.gz"))
+    probe_training_call(replay, seed=5)
+    with pytest.raises(oracle.OracleMiss):                                       # dropout saw other masks
+        probe_training_call(replay, seed=6)
+
+
+def test_an_exception_of_the_reference_is_replayed_as_the_same_exception(tmp_path):
+    recorder = oracle.RecordingOracle(_reference())
+    series = np.arange(10, dtype=np.float32)
+    with pytest.raises(ValueError) as live:
+        recorder.make_windows(series, 0)
+    replay = oracle.ReplayOracle.load(recorder.save(tmp_path / "a.json.gz"))
+    with pytest.raises(ValueError) as replayed:
+        replay.make_windows(series, 0)
+    assert str(replayed.value) == str(live.value) and "window_size" in str(live.value)
+
+
+def test_recording_refuses_what_it_cannot_replay():
+    recorder = oracle.RecordingOracle(_reference())
+    with pytest.raises(oracle.OracleError, match="class"):
+        recorder.LSTMForecaster
+
+
+# --- rubric rewriting and what results.json shows before the due date ---------------------------------
+
+def test_the_hand_out_rubric_has_no_hidden_seed_and_the_zip_rubric_has_exactly_ours():
+    text = load_rubric().text
+    stripped = strip_hidden_seed(text)
+    assert "hidden_seed" not in tomllib.loads(stripped)["data"] and "604_2026" not in stripped
+    assert tomllib.loads(rubric_with_seed(text, SEED))["data"]["hidden_seed"] == SEED
+    assert tomllib.loads(rubric_with_seed(stripped, SEED))["data"]["hidden_seed"] == SEED
+    assert tomllib.loads(rubric_with_seed("[limits]\n", 9))["data"]["hidden_seed"] == 9
+
+
+def student_view_before_due_date(results):
+    """What Gradescope shows a student before the due date: visible tests, and the top level
+    (score and output) only when the top level itself is visible."""
+    view = {"tests": [t for t in results["tests"] if t.get("visibility", results.get("visibility")) == "visible"]}
+    if results.get("visibility", "visible") == "visible":
+        view.update(score=results["score"], output=results.get("output", ""))
+    if results.get("stdout_visibility") == "visible":
+        view["stdout"] = True
+    return view
+
+
+def fake_result(scores, visibility_of_late="after_due_date"):
+    from autograder.engine import GradeResult, ItemResult
+
+    rubric = load_rubric()
+    items = [ItemResult(item.id, item.name, scores.get(item.id, item.points), item.points, "fine",
+                        visibility_of_late if item.visibility != "visible" else "visible") for item in rubric.items]
+    return GradeResult("x.py", "grade", items)
+
+
+def test_before_the_due_date_no_total_reveals_the_late_items_score():
+    late = [item.id for item in load_rubric().items if item.visibility != "visible"]
+    assert late == ["beats_baseline"]
+    for late_score in (0.0, 10.0):
+        data = results_json(fake_result({"beats_baseline": late_score}))
+        view = student_view_before_due_date(data)
+        assert "score" not in view and "output" not in view and "stdout" not in view
+        assert not any("beats_baseline" in t["tags"] for t in view["tests"])
+        assert str(data["score"]) not in data["output"] and "/100" not in data["output"]
+        assert data["visibility"] == "after_due_date" and data["score"] == 90 + late_score
+    # Whatever the late item scored, a student sees the same thing.
+    views = [student_view_before_due_date(results_json(fake_result({"beats_baseline": s}))) for s in (0.0, 10.0)]
+    assert views[0] == views[1]
+
+
+def test_the_top_level_is_as_strict_as_the_strictest_item():
+    assert top_level_visibility(["visible", "visible"]) == "visible"
+    assert top_level_visibility(["visible", "after_due_date"]) == "after_due_date"
+    assert top_level_visibility(["after_due_date", "hidden", "visible"]) == "hidden"
+    everything_visible = results_json(fake_result({}, visibility_of_late="visible"))
+    assert everything_visible["visibility"] == "visible" and everything_visible["output"].startswith("100.00/100")
+
+
+# --- the release ---------------------------------------------------------------------------------
+
+def autograder(*args, cwd=ROOT, timeout=600, **kwargs):
+    return subprocess.run([sys.executable, "-m", "autograder", *map(str, args)], cwd=cwd, capture_output=True,
+                          text=True, timeout=timeout, **kwargs)
+
+
+@pytest.fixture(scope="module")
+def release(tmp_path_factory):
+    out = tmp_path_factory.mktemp("release")
+    done = autograder("release", out, "--seed", SEED)
+    assert done.returncode == 0, done.stderr
+    assert str(SEED) not in done.stdout + done.stderr
+    return out
+
+
+# The answer-key detector: statements of every BEGIN SOLUTION region, compared as ASTs, so a
+# copy with other formatting, quotes, comments or line breaks is still found.
+
+def solution_regions():
+    lines, regions, current = REFERENCE.read_text().splitlines(), [], None
+    for line in lines:
+        if line.strip() == "# BEGIN SOLUTION":
+            current = []
+        elif line.strip() == "# END SOLUTION":
+            body = textwrap.dedent("\n".join(current))
+            regions.append([ast.dump(stmt) for stmt in ast.parse(body).body])
+            current = None
+        elif current is not None:
+            current.append(line)
+    assert len(regions) >= 20
+    return regions
+
+
+def statement_blocks(source):
+    """Every statement list in ``source`` (module, function, class, loop and branch bodies), dumped."""
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError):
+        return []
+    blocks = []
+    for node in ast.walk(tree):
+        for field in ("body", "orelse", "finalbody"):
+            stmts = getattr(node, field, None)
+            if isinstance(stmts, list) and stmts and isinstance(stmts[0], ast.stmt):
+                blocks.append([ast.dump(s) for s in stmts])
+        for handler in getattr(node, "handlers", []):
+            blocks.append([ast.dump(s) for s in handler.body])
+    return blocks
+
+
+def texts_of(path):
+    """Every piece of text a file holds: itself, decompressed, notebook cells, markdown code, JSON strings."""
+    data = path.read_bytes()
+    if path.suffix == ".gz":
+        data = gzip.decompress(data)
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        return []
+    texts = [text]
+    texts += [block.split("\n", 1)[-1] for block in text.split("```")[1::2]]
+    try:
+        parsed = json.loads(text)
+    except ValueError:
+        return texts
+    texts = texts[1:]                          # JSON is a Python expression too: parse its strings, not all of it
+    stack = [parsed]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, dict):
+            stack += value.values()
+        elif isinstance(value, list):
+            if value and all(isinstance(v, str) for v in value):
+                texts.append("".join(value))                     # notebook sources are lists of lines
+            stack += value
+        elif isinstance(value, str) and (" " in value or "(" in value):     # not base64 data: maybe code
+            texts.append(value)
+    return texts
+
+
+def find_answer_key(folder, regions):
+    """(file, region number) for every solution region whose statements appear in a file of ``folder``."""
+    found = []
+    for path in sorted(p for p in Path(folder).rglob("*") if p.is_file()):
+        blocks = [b for text in texts_of(path) for b in statement_blocks(text)]
+        for number, region in enumerate(regions):
+            n = len(region)
+            if any(block[i : i + n] == region for block in blocks for i in range(len(block) - n + 1)):
+                found.append((path.relative_to(folder).as_posix(), number))
+    return found
+
+
+def find_digits(folder, digits):
+    """Files whose bytes, or decompressed bytes, hold ``digits``."""
+    found = []
+    for path in sorted(p for p in Path(folder).rglob("*") if p.is_file()):
+        data = path.read_bytes()
+        if digits.encode() in data or (path.suffix == ".gz" and digits.encode() in gzip.decompress(data)):
+            found.append(path.relative_to(folder).as_posix())
+    return found
+
+
+@slow
+def test_the_hand_out_holds_no_answer_key_and_no_hidden_seed(release, tmp_path):
+    student = release / "student"
+    regions = solution_regions()
+    assert find_answer_key(student, regions) == []
+    assert find_digits(student, str(SEED)) == []
+    names = {p.relative_to(student).as_posix() for p in student.rglob("*")}
+    assert not any(n.startswith(("solutions", "tests")) or "__pycache__" in n or n.endswith(".pyc") for n in names)
+    assert {"lessons/sequence_modeling.py", "lessons/sequence_modeling.ipynb", "lessons/README.md",
+            "pyproject.toml", "constraints.txt", "autograder/cli.py", "autograder/check_answers.json.gz"} <= names
+    assert not {"autograder/assign.py", "autograder/gradescope.py", "autograder/batch.py"} & names
+    assert (student / "lessons" / "sequence_modeling.py").read_text() == assign.STUB_FILE.read_text()
+    rubric = tomllib.loads((student / "autograder" / "rubric.toml").read_text())
+    assert "hidden_seed" not in rubric["data"] and rubric["data"]["public_seed"] == load_rubric().public_seed
+
+    # The detector is proven on planted copies: one reformatted into a module, one as a JSON string.
+    planted = tmp_path / "planted"
+    shutil.copytree(student, planted)
+    windows_region = next(i for i, r in enumerate(regions) if any("n_windows" in s for s in r))
+    body = ast.unparse(ast.parse(region_source(windows_region)))          # other spacing, quotes, no comments
+    (planted / "autograder" / "helpers.py").write_text(
+        "def windows(series, window_size, target_col=0):\n    # harmless, says the comment\n\n" +
+        textwrap.indent(body, "    ") + "\n")
+    predict_region = next(i for i, r in enumerate(regions) if any("no_grad" in s for s in r) and len(r) == 2)
+    (planted / "data.json.gz").write_bytes(gzip.compress(json.dumps({"note": region_source(predict_region)}).encode()))
+    (planted / "seed.txt").write_text(f"seed = {SEED}\n")
+    assert {f for f, _ in find_answer_key(planted, regions)} == {"autograder/helpers.py", "data.json.gz"}
+    assert find_digits(planted, str(SEED)) == ["seed.txt"]
+
+
+def region_source(number):
+    lines, count, current = REFERENCE.read_text().splitlines(), -1, None
+    for line in lines:
+        if line.strip() == "# BEGIN SOLUTION":
+            count, current = count + 1, []
+        elif line.strip() == "# END SOLUTION":
+            if count == number:
+                return textwrap.dedent("\n".join(current))
+            current = None
+        elif current is not None:
+            current.append(line)
+    raise AssertionError(number)
+
+
+class CheckedReplay:
+    """The hand-out's oracle, each answer checked against the live reference as it is given.
+
+    Every call runs live (kept from the grader: its hooks and callables see nothing) and then
+    replayed; the answer, what was logged and stepped, the Module arguments' final state and
+    the RNG state must be identical. Identical answers make identical verdicts, so one grading
+    per submission shows the self-check and the full kit agree.
+    """
+
+    def __init__(self, replay, live):
+        self.replay, self.live, self.calls, self.mismatches = replay, live, 0, []
+
+    def __getattr__(self, name):
+        def call(*args, **kwargs):
+            self.calls += 1
+            modules = oracle._module_slots(args, kwargs)
+            before, rng = oracle._snapshot(modules), torch.get_rng_state()
+            entry = (self.replay._calls.get(oracle.call_key(name, args, kwargs)) or
+                     self.replay._calls.get(oracle.call_key(name, args, kwargs, rng)))
+            form, events, after, rng_after, _ = oracle._execute(getattr(self.live, name), name, args, kwargs,
+                                                                live=False)
+            oracle._restore(before)
+            torch.set_rng_state(rng)
+            answer = getattr(self.replay, name)(*args, **kwargs)
+            replayed = (oracle.encode(answer), entry["events"],
+                        {oracle._slot_name(s): oracle._module_form(m) for s, m in modules})
+            if replayed != (form, events, after) or not torch.equal(torch.get_rng_state(), rng_after):
+                self.mismatches.append(oracle.describe_call(name, args, kwargs))
+            return answer
+        return call
+
+
+def pass_fail(result):
+    return {item.id: item.passed for item in result.items}
+
+
+def corpus_sources():
+    cases = [(c.name, corpus.build(c)) for c in corpus.WRONG + corpus.CORRECT_VARIANTS]
+    return cases + [("stub", assign.STUB_FILE.read_text())]
+
+
+@slow
+def test_the_self_check_agrees_with_the_full_kit_on_the_whole_corpus(release, tmp_path):
+    from autograder import sandbox
+    from autograder.engine import grade
+
+    rubric = load_rubric()
+    replay = oracle.ReplayOracle.load(release / "student" / "autograder" / "check_answers.json.gz")
+    checked = CheckedReplay(replay, _reference())
+    zygote = sandbox.Zygote()
+    verdicts = {}
+    try:
+        for name, source in corpus_sources():
+            path = tmp_path / f"{name}.py"
+            path.write_text(source)
+            result = grade(path, mode="check", rubric=rubric, zygote=zygote, oracle=checked)
+            assert not any("GRADER ERROR" in item.feedback for item in result.items), (name, [
+                item.feedback for item in result.items if "GRADER ERROR" in item.feedback])
+            verdicts[name] = pass_fail(result)
+    finally:
+        zygote.close()
+    assert checked.mismatches == [] and checked.calls > 100
+    # The corpus really exercises the self-check: every check item fails somewhere, passes somewhere.
+    assert {i for v in verdicts.values() for i, ok in v.items() if not ok} == set(ITEM_IDS)
+    assert all(all(v.values()) for name, v in verdicts.items() if name in {c.name for c in corpus.CORRECT_VARIANTS})
+
+
+# --- the hand-out in a fresh virtual environment -----------------------------------------------
+
+def report_verdicts(text):
+    """{item id: passed} from a text report's item lines."""
+    verdicts = {}
+    for line in text.splitlines():
+        parts = line.split()
+        if len(parts) > 1 and parts[0] in ("ok", "FAIL") and parts[1] in ITEM_IDS:
+            verdicts[parts[1]] = parts[0] == "ok"
+    return verdicts
+
+
+@slow
+def test_the_hand_out_installs_in_a_fresh_venv_and_checks_like_the_kit(release, tmp_path):
+    from autograder.engine import grade
+
+    student = release / "student"
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=300)
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
+    installed = subprocess.run([str(venv / "bin" / "pip"), "install", "-q", "--no-compile",    # no .pyc: faster
+                                "-c", str(student / "constraints.txt"), str(student)],
+                               capture_output=True, text=True, timeout=900, env=env)
+    assert installed.returncode == 0, installed.stderr[-3000:]
+    work = tmp_path / "work"                   # a folder with no kit on the path
+    work.mkdir()
+    shutil.copytree(student / "lessons", work / "lessons")
+    cases = {"lessons/sequence_modeling.py": None, "correct.py": corpus.build(corpus.CORRECT_VARIANTS[0]),
+             "wrong.py": corpus.build(corpus.WRONG[0])}
+    for name, source in cases.items():
+        if source is not None:
+            (work / name).write_text(source)
+        command = ["check", name] if source is not None else ["check"]      # the stub, by the default path
+        done = subprocess.run([str(venv / "bin" / "autograder"), *command], cwd=work, env=env,
+                              capture_output=True, text=True, timeout=600)
+        assert done.returncode == 0, done.stderr
+        assert f"(self-check on public data): {name}" in done.stdout and "GRADER ERROR" not in done.stdout
+        kit = grade(work / name, mode="check")
+        assert report_verdicts(done.stdout) == pass_fail(kit) and len(pass_fail(kit)) == len(ITEM_IDS), name
+    refused = subprocess.run([str(venv / "bin" / "autograder"), "grade", "stub.py"], cwd=work, env=env,
+                             capture_output=True, text=True, timeout=120)
+    assert refused.returncode == 2 and "use `autograder check [PATH]`" in refused.stderr
+    no_reference = subprocess.run([str(venv / "bin" / "python"), "-c", "import solutions"], cwd=work, env=env,
+                                  capture_output=True, text=True, timeout=120)
+    assert "ModuleNotFoundError" in no_reference.stderr
+    site = subprocess.run([str(venv / "bin" / "python"), "-c", "import autograder, os; "
+                           "print(os.path.dirname(os.path.dirname(autograder.__file__)))"],
+                          cwd=work, env=env, capture_output=True, text=True, timeout=120).stdout.strip()
+    assert find_answer_key(Path(site) / "autograder", solution_regions()) == []
+
+
+# --- Gradescope --------------------------------------------------------------------------------------
+
+SEED_PROBE = '''
+
+def make_windows(series, window_size, target_col=0):
+    raise ValueError(f"series sum {float(np.asarray(series, dtype=np.float64).sum()):.6f}")
+'''
+
+
+def run_autograder(tmp_path, zip_path, files, env_extra=None, corrupt_rubric=False):
+    root = tmp_path / "autograder"
+    (root / "submission").mkdir(parents=True)
+    with zipfile.ZipFile(zip_path) as zf:
+        zf.extractall(root / "source")
+    os.chmod(root / "source" / "run_autograder", 0o755)
+    if corrupt_rubric:
+        (root / "source" / "autograder" / "rubric.toml").write_text("[[items]\nnot toml")
+    for name, text in files.items():
+        (root / "submission" / name).write_text(text)
+    env = dict(os.environ, AUTOGRADER_ROOT=str(root), AUTOGRADER_PYTHON=sys.executable)
+    env.update(env_extra or {})
+    env.pop("AUTOGRADER_HIDDEN_SEED", None)
+    done = subprocess.run([str(root / "source" / "run_autograder")], cwd=root, env=env, capture_output=True,
+                          text=True, timeout=900)
+    assert done.returncode == 0, done.stderr
+    return json.loads((root / "results" / "results.json").read_text()), root
+
+
+def assert_valid_results(results):
+    json.dumps(results, allow_nan=False)
+    assert isinstance(results["score"], (int, float)) and isinstance(results["tests"], list)
+    for test in results["tests"]:
+        assert {"name", "score", "max_score", "status", "output", "visibility", "tags"} <= set(test)
+
+
+@slow
+def test_gradescope_bundle_installs_only_dependencies_and_carries_our_seed(release):
+    with zipfile.ZipFile(release / "gradescope.zip") as zf:
+        names = set(zf.namelist())
+        setup = zf.read("setup.sh").decode()
+        rubric = tomllib.loads(zf.read("autograder/rubric.toml").decode())
+        requirements = zf.read("requirements.txt").decode()
+    assert {"setup.sh", "run_autograder", "solutions/sequence_modeling.py", "constraints.txt"} <= names
+    assert rubric["data"]["hidden_seed"] == SEED
+    assert "torch==2.13.0" in setup and "-r requirements.txt" in setup
+    assert "pip3 install --no-cache-dir -c constraints.txt ." not in setup and " -e " not in setup
+    assert "nbformat" in requirements and "hypothesis" in requirements and "seqmodel" not in requirements
+
+
+@slow
+def test_run_autograder_grades_a_correct_submission_with_the_kit_closed_to_students(tmp_path, release):
+    results, root = run_in(tmp_path, release, {"sequence_modeling.py": REFERENCE.read_text()})
+    assert_valid_results(results)
+    assert results["score"] == 100 and len(results["tests"]) == len(ITEM_IDS)
+    view = student_view_before_due_date(results)
+    assert "score" not in view and "output" not in view
+    assert not any("beats_baseline" in t["tags"] for t in view["tests"])
+    assert "100" not in results["output"]
+    if os.geteuid() != 0:
+        pytest.skip("file ownership and modes are set when run_autograder runs as root, as on Gradescope")
+    source = root / "source"
+    assert stat.S_IMODE(source.stat().st_mode) == 0o700
+    for secret in (source / "autograder" / "rubric.toml", source / "solutions" / "sequence_modeling.py"):
+        info = secret.stat()
+        assert stat.S_IMODE(info.st_mode) == 0o600 and info.st_uid == 0, secret
+    assert stat.S_IMODE((source / "solutions").stat().st_mode) == 0o700
+
+
+def run_in(tmp_path, release, files, **kwargs):
+    return run_autograder(tmp_path, release / "gradescope.zip", files, **kwargs)
+
+
+@slow
+def test_run_autograder_grades_with_the_bundles_hidden_seed(tmp_path, release):
+    from autograder.engine import grade
+
+    source = assign.STUB_FILE.read_text() + SEED_PROBE
+    results, _ = run_in(tmp_path, release, {"sequence_modeling.py": source})
+    assert_valid_results(results)
+    seen = next(t["output"] for t in results["tests"] if t["tags"] == ["make_windows"])
+    path = tmp_path / "probe.py"
+    path.write_text(source)
+    ours, default = load_rubric(), load_rubric()
+    ours.hidden_seed = SEED
+    with_seed = grade(path, rubric=ours, only={"make_windows"}).items[0]
+    with_default = grade(path, rubric=default, only={"make_windows"}).items[0]
+    assert "series sum" in seen and with_seed.details != with_default.details
+    assert all(detail in seen for detail in with_seed.details)
+
+
+@slow
+def test_run_autograder_writes_results_for_a_broken_or_missing_submission_or_a_grader_crash(tmp_path, release):
+    broken, _ = run_in(tmp_path / "broken", release, {"my_work.py": "def make_windows(:\n"})
+    assert_valid_results(broken)
+    assert broken["score"] == 0 and "SyntaxError" in broken["output"] and len(broken["tests"]) == len(ITEM_IDS)
+
+    missing, _ = run_in(tmp_path / "missing", release, {"notes.txt": "just words"})
+    assert_valid_results(missing)
+    assert missing["score"] == 0 and "could not be graded" in missing["output"]
+    assert missing["visibility"] == "after_due_date"
+
+    crashed, _ = run_in(tmp_path / "crash", release, {"sequence_modeling.py": REFERENCE.read_text()},
+                        corrupt_rubric=True)
+    assert_valid_results(crashed)
+    assert crashed["score"] == 0 and "not your fault" in crashed["output"] and "RubricError" in crashed["output"]
+
+    dying = tmp_path / "dying-python"
+    dying.write_text("#!/bin/sh\nkill -9 $$\n")
+    dying.chmod(0o755)
+    died, _ = run_in(tmp_path / "died", release, {"sequence_modeling.py": REFERENCE.read_text()},
+                     env_extra={"AUTOGRADER_PYTHON": str(dying)})
+    assert_valid_results(died)
+    assert died["score"] == 0 and "could not run (exit status 137)" in died["output"]
+
+
+@slow
+def test_a_hidden_seed_the_reference_fails_on_is_refused(tmp_path):
+    text = load_rubric().text.replace("max_ratio = 0.8\ncheck_max_ratio", "max_ratio = 0.0001\ncheck_max_ratio", 1)
+    impossible = tmp_path / "impossible.toml"
+    impossible.write_text(text)
+    assert load_rubric(impossible).items[ITEM_IDS.index("beats_baseline")].get("max_ratio") == 0.0001
+    done = autograder("gradescope", tmp_path / "a.zip", "--seed", SEED, "--rubric", impossible)
+    assert done.returncode == 2 and "the reference itself loses points" in done.stderr
+    assert "beats_baseline" in done.stderr and str(SEED) not in done.stderr and not (tmp_path / "a.zip").exists()
