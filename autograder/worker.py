@@ -197,10 +197,11 @@ def _torch_modules():
             super().__init__()
             self.lstm = nn.LSTM(input_size, hidden_size, batch_first=True)
             self.fc = nn.Linear(hidden_size, 1)
-            # Dropout masks come from the model's own generator, not the global one: a loop that
+            # Dropout masks come from the model's own counter, not the global generator: a loop that
             # draws random numbers of its own (a DataLoader does, even unshuffled) stays comparable.
+            # The counter is a buffer, so it is part of the model's state like its weights.
             self.dropout = dropout
-            self.masks = torch.Generator().manual_seed(6_4_4)
+            self.register_buffer("mask_draws", torch.zeros((), dtype=torch.int64))
             record = calls.append if calls is not None else (lambda _: None)
             self._record = lambda x: record({"training": self.training, "grad": torch.is_grad_enabled(),
                                              "rows": int(x.shape[0])})
@@ -210,7 +211,9 @@ def _torch_modules():
             out, _ = self.lstm(x)                             # (batch, seq_len, hidden)
             last = out[:, -1, :]                              # (batch, hidden)
             if self.training and self.dropout > 0:
-                keep = torch.rand(last.shape, generator=self.masks) >= self.dropout
+                masks = torch.Generator().manual_seed(6_4_4_000 + int(self.mask_draws))
+                self.mask_draws += 1
+                keep = torch.rand(last.shape, generator=masks) >= self.dropout
                 last = last * keep / (1 - self.dropout)
             return self.fc(last)                              # (batch, 1)
 
