@@ -20,7 +20,7 @@ from autograder import assign
 from autograder.engine import grade
 from autograder.report import results_json
 from autograder.rubric import ITEM_IDS, load_rubric
-from conftest import ROOT
+from conftest import ROOT, running_markers
 
 pytestmark = pytest.mark.slow
 
@@ -131,20 +131,6 @@ def test_every_item_is_proven_by_a_wrong_submission():
 
 
 # --- hostile submissions ------------------------------------------------------------------
-
-def running_markers(marker):
-    """PIDs of processes whose command line contains ``marker``."""
-    found = []
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                cmdline = open(f"/proc/{entry}/cmdline", "rb").read().replace(b"\0", b" ")
-            except OSError:
-                continue
-            if marker.encode() in cmdline:
-                found.append(int(entry))
-    return found
-
 
 @pytest.mark.parametrize("case", corpus.HOSTILE, ids=lambda c: c.name)
 def test_hostile_submission_costs_only_its_own_items(tmp_path, short_rubric, case):
