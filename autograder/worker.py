@@ -250,9 +250,13 @@ class StudentError(Exception):
 
 
 def describe_exception(exc):
-    frames = traceback.format_exception(type(exc), exc, exc.__traceback__)
-    text = "".join(frames).splitlines()
-    # Keep only the student's frames and the error line.
+    # Keep only the student's frames and the error line: none of this file's (the op that
+    # called the student, the wrappers that watch the student's functions).
+    summary = traceback.TracebackException.from_exception(exc)
+    here = os.path.abspath(__file__)
+    summary.stack = traceback.StackSummary.from_list(
+        [frame for frame in summary.stack if os.path.abspath(frame.filename) != here])
+    text = "".join(summary.format()).splitlines()
     student = [line for line in text if "_grading_worker" not in line]
     where = None
     for frame, _ in traceback.walk_tb(exc.__traceback__):
@@ -300,7 +304,8 @@ class Worker:
         self._report_progress()
 
     def leave(self):
-        self.entered.pop()
+        if self.entered:                # a student's own threads may have unbalanced it
+            self.entered.pop()
         self._report_progress()
 
     def _report_progress(self):

@@ -154,6 +154,9 @@ def make_windows(series, window_size):
 def prepare_data(series, window_size):
     return make_windows(series, window_size) * 10
 
+def broken(series, window_size):
+    return helper(None)
+
 def swallow(series, window_size):
     try:
         return make_windows(series, window_size)
@@ -197,6 +200,14 @@ def test_the_worker_refuses_a_known_hang_even_when_another_function_calls_it(stu
     assert worker.decode(call(w, "prepare_data", 5)["value"]) == 40
 
 
+def test_tracebacks_show_the_student_frames_not_the_watching_wrappers(student_worker):
+    w, _ = student_worker
+    error = call(w, "broken", 6)["error"]
+    assert error["type"] == "TypeError" and error["where"] == "helper"
+    assert "in broken" in error["traceback"] and "in helper" in error["traceback"]
+    assert "worker.py" not in error["traceback"] and "return fn(" not in error["traceback"]
+
+
 def test_the_reader_keeps_the_latest_progress_and_skips_it_as_an_answer():
     reader, writer = os.pipe()
     w = sandbox.Worker({"output_kb": 64}, __file__)
@@ -216,8 +227,13 @@ def test_the_reader_keeps_the_latest_progress_and_skips_it_as_an_answer():
 
 
 def test_running_markers_sees_only_what_this_test_started():
+    import time
+
     child = subprocess.Popen(["sleep", "61379"])
     try:
+        ready = time.monotonic() + 10             # right after exec, /proc/PID/cmdline can read empty
+        while running_markers("sleep 61379") != [child.pid] and time.monotonic() < ready:
+            time.sleep(0.02)
         assert running_markers("sleep 61379") == [child.pid]
     finally:
         child.kill()
