@@ -172,7 +172,9 @@ class Session:
     def request(self, op, payload):
         if self.lost is not None:
             raise self.lost
-        self.ensure_imported()
+        if not (self.worker.alive and self.imported):
+            self.ensure_imported()
+            self.start_item(self.item)          # restarting a lost worker is not the item's time
         payload = dict(payload, op=op)
         if self.hung:
             payload["refuse"] = sorted(self.hung)

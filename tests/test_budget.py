@@ -261,18 +261,19 @@ def grade_case(tmp_path, case, rubric, mode="check", **kwargs):
 @pytest.mark.slow
 @pytest.mark.parametrize("case", [LOOPING_WINDOWS, IGNORING_SIGTERM], ids=lambda c: c.name)
 def test_a_hung_function_costs_one_wait_and_later_items_fail_at_once(tmp_path, case):
-    result = grade_case(tmp_path, case, short_rubric(5))
+    # The item limit is short, but not so short that a loaded machine makes honest items time out.
+    result = grade_case(tmp_path, case, short_rubric(15))
     by_id = {entry.id: entry for entry in result.items}
     assert [entry.id for entry in result.items] == list(ITEM_IDS)
     timed_out = [entry.id for entry in result.items if entry.outcome == "timed_out"]
     assert timed_out == ["make_windows"]
-    assert by_id["make_windows"].feedback.startswith("make_windows did not return within 5 s (in item make_windows)")
+    assert by_id["make_windows"].feedback.startswith("make_windows did not return within 15 s (in item make_windows)")
     # Every other item that runs make_windows, directly or through the student's own functions
     # (prepare_data, compare_window_sizes), fails at once naming the function and the first item.
     for item_id in corpus.USES_MAKE_WINDOWS - {"make_windows"}:
         assert by_id[item_id].outcome == "hung_before", (item_id, by_id[item_id].feedback)
         assert by_id[item_id].score == 0
-        assert "make_windows did not return within 5 s (in item make_windows)" in by_id[item_id].feedback
+        assert "make_windows did not return within 15 s (in item make_windows)" in by_id[item_id].feedback
     for item_id in set(ITEM_IDS) - corpus.USES_MAKE_WINDOWS:
         assert by_id[item_id].passed, (item_id, by_id[item_id].feedback)
     assert result.status == "timed_out"
