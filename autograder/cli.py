@@ -28,7 +28,7 @@ def _grade_one(args, mode):
 
     try:
         rubric = load_rubric(args.rubric)
-        result = grade(args.path, mode=mode, rubric=rubric)
+        result = grade(args.path, mode=mode, rubric=rubric, progress=_progress_printer(mode))
     except (UngradablePath, RubricError, SeedError) as problem:
         print(f"autograder: {one_line(problem)}", file=sys.stderr)
         return EXIT_UNGRADABLE
@@ -42,6 +42,18 @@ def _grade_one(args, mode):
         from autograder.html_report import write_html_report
         write_html_report(result, args.html)
     return EXIT_OK
+
+
+def _progress_printer(mode):
+    """Item-by-item progress on stderr: always for the self-check, for ``grade`` in a terminal
+    (platforms and batches capture stderr, and want it empty when all went well)."""
+    if mode != "check" and not sys.stderr.isatty():
+        return None
+    from autograder.report import progress_line
+
+    def show(number, total, item):
+        print(progress_line(number, total, item), file=sys.stderr, flush=True)
+    return show
 
 
 def cmd_grade(args):

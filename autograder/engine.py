@@ -5,6 +5,13 @@ worker, runs each item's check (which computes verdicts here, in the grader),
 and turns every way a submission can fail (stub, exception, hang, crash,
 forbidden import) into that item's score and feedback. A lost worker is
 restarted for the next item, so one hang costs one item.
+
+Time is budgeted twice. A student function that hung once is refused at once
+afterwards (the worker names the function it is in), so an endless loop costs
+one item's wait, not one per item that calls it. And the whole grade has a
+total budget (``[limits] total_seconds``): item deadlines are clipped to it, and
+items it leaves no time for are reported as not graded, so the result is
+always complete.
 """
 
 import tempfile
@@ -27,7 +34,9 @@ class ItemResult:
     visibility: str
     details: list = field(default_factory=list)
     artifacts: dict = field(default_factory=dict)
-    outcome: str = "checked"        # or "not_implemented", "timed_out", "crashed", "not_imported"
+    # or "not_implemented", "timed_out", "hung_before" (refused: a function it calls already hung),
+    # "not_graded" (the total budget ran out first), "crashed", "not_imported"
+    outcome: str = "checked"
 
     @property
     def passed(self):
@@ -56,7 +65,7 @@ class GradeResult:
     def status(self):
         if self.import_error:
             return "import_failed"
-        if any(item.outcome == "timed_out" for item in self.items):
+        if any(item.outcome in ("timed_out", "not_graded") for item in self.items):
             return "timed_out"
         return "graded"
 
@@ -65,16 +74,43 @@ class ImportFailed(Exception):
     """The submission could not be imported; every item scores 0."""
 
 
-class Session:
-    """The submission's worker for one grading run, with per-item deadlines."""
+class HungBefore(BaseException):
+    """A request would run a student function that already hung: its item fails at once.
 
-    def __init__(self, code_path, rubric, zygote=None, line_map=None):
+    A BaseException, like sandbox.WorkerLost, so Hypothesis stops instead of shrinking.
+    """
+
+
+class BudgetSpent(BaseException):
+    """The whole grade's time budget ran out before this item could run."""
+
+
+def total_seconds(rubric):
+    return float(rubric.limits.get("total_seconds", 300))
+
+
+def budget_feedback(rubric):
+    return f"not graded: the whole grade ran out of its {total_seconds(rubric):g} s budget"
+
+
+class Session:
+    """The submission's worker for one grading run: per-item deadlines within a total
+    budget, and the student functions that hung (refused from then on)."""
+
+    def __init__(self, code_path, rubric, zygote=None, started=None, line_map=None):
         self.rubric = rubric
         self.line_map = line_map or LineMap()      # the worker's "submission.py, line N" -> notebook cells
         self.worker = sandbox.Worker(rubric.limits, code_path, zygote=zygote)
+        self.budget_end = (time.monotonic() if started is None else started) + total_seconds(rubric)
         self.deadline = None
+        self.item = None
+        self.cut_by_budget = False      # the current item's deadline is the budget's end
         self.lost = None
+        self.hung = {}                  # student function -> its first hang's message
         self.confinement = []
+
+    def remaining(self):
+        return self.budget_end - time.monotonic()
 
     def begin(self, wait=True):
         """Start the worker process; the import itself happens in ``ensure_imported``."""
@@ -83,8 +119,22 @@ class Session:
         if wait:
             self.wait_ready()
 
+    def _import_seconds(self):
+        """The import's time limit, clipped to the budget; BudgetSpent when nothing is left."""
+        seconds = min(float(self.rubric.limits["import_seconds"]), self.remaining())
+        if seconds <= 0:
+            raise BudgetSpent()
+        return seconds
+
     def wait_ready(self):
-        self.worker.wait_ready(timeout=float(self.rubric.limits["import_seconds"]))
+        seconds = self._import_seconds()
+        try:
+            self.worker.wait_ready(timeout=seconds)
+        except sandbox.WorkerTimeout:
+            if seconds < float(self.rubric.limits["import_seconds"]):
+                self.worker.stop()
+                raise BudgetSpent() from None
+            raise
 
     def ensure_imported(self):
         if self.worker.alive and self.imported:
@@ -92,11 +142,14 @@ class Session:
         if not self.worker.alive:
             self.worker.stop()
             self.begin()
-        deadline = time.monotonic() + float(self.rubric.limits["import_seconds"])
+        seconds = self._import_seconds()
         try:
-            answer = self.worker.request({"op": "import", "path": "submission.py", "seed": 0}, deadline)
+            answer = self.worker.request({"op": "import", "path": "submission.py", "seed": 0},
+                                         time.monotonic() + seconds)
         except sandbox.WorkerTimeout:
             self.worker.stop()
+            if seconds < float(self.rubric.limits["import_seconds"]):
+                raise BudgetSpent() from None
             raise ImportFailed(f"importing the submission took longer than {self.rubric.limits['import_seconds']} s "
                                "(code at the top level of the file runs on import: is a loop or training left there?)")
         except sandbox.WorkerDied as lost:
@@ -109,20 +162,49 @@ class Session:
                 f"{info.get('traceback', '')}".strip()))
         self.imported = True
 
-    def start_item(self, seconds):
-        self.deadline = time.monotonic() + seconds
+    def start_item(self, item):
+        own_end = time.monotonic() + item.seconds
+        self.item = item
+        self.deadline = min(own_end, self.budget_end)
+        self.cut_by_budget = self.budget_end < own_end
         self.lost = None
 
     def request(self, op, payload):
         if self.lost is not None:
             raise self.lost
-        self.ensure_imported()
+        if not (self.worker.alive and self.imported):
+            self.ensure_imported()
+            self.start_item(self.item)          # restarting a lost worker is not the item's time
+        payload = dict(payload, op=op)
+        if self.hung:
+            payload["refuse"] = sorted(self.hung)
         try:
-            return self.worker.request(dict(payload, op=op), self.deadline)
+            answer = self.worker.request(payload, self.deadline)
         except sandbox.WorkerLost as lost:
             self.lost = lost
             self.worker.stop()
+            if isinstance(lost, sandbox.WorkerTimeout) and lost.function and not self.cut_by_budget:
+                # A crash is not a hang: only a timeout within the item's own limit refuses the function.
+                self.hung.setdefault(lost.function, self.hang_text(lost.function))
             raise
+        if not answer.get("ok") and answer.get("known_hang") in self.hung:
+            raise HungBefore(self.hung[answer["known_hang"]])
+        return answer
+
+    def hang_text(self, function):
+        return f"{function} did not return within {self.item.seconds:g} s (in item {self.item.id})"
+
+    def timeout_feedback(self, timeout):
+        """What a student reads for an item that ran out of time."""
+        where = f"{timeout.function} was still running" if timeout.function else "your code was still running"
+        if self.cut_by_budget:
+            return (f"not graded in full: {where} when the whole grade ran out of its "
+                    f"{total_seconds(self.rubric):g} s budget")
+        if timeout.function:
+            return (f"{self.hang_text(timeout.function)}: look for a loop that never ends (later items that "
+                    f"call {timeout.function} fail at once instead of waiting again)")
+        return (f"timed out after {self.item.seconds:g} s: look for a loop that never ends "
+                "(the other items were graded on their own)")
 
     def close(self):
         self.worker.stop()
@@ -141,11 +223,15 @@ def _reference(mode, oracle=None):
     return oracle if oracle is not None else load_reference(mode)
 
 
-def grade(path, mode="grade", rubric=None, only=None, zygote=None, oracle=None):
-    """Grade the submission at ``path``. Raises UngradablePath for a path that cannot be graded.
+def grade(path, mode="grade", rubric=None, only=None, zygote=None, oracle=None, progress=None):
+    """Grade the submission at ``path``. Raises UngradablePath for a path that cannot be graded,
+    SeedError for a hidden seed no valid draw exists for, ConfinementFailed when student code
+    cannot be confined.
 
     ``zygote`` (a sandbox.Zygote) forks workers with torch already loaded: batches pass one.
     ``oracle`` replaces the reference the checks consult (``autograder release`` records through one).
+    ``progress(number, total, item_result)`` is called as each item finishes (the CLI
+    shows it, so a long grade is never silent); the engine knows nothing of terminals.
     """
     started = time.monotonic()
     rubric = rubric if rubric is not None else load_rubric()
@@ -158,6 +244,7 @@ def grade(path, mode="grade", rubric=None, only=None, zygote=None, oracle=None):
         reason = (f"the submission imports {', '.join(submission.forbidden)}: the reference and the grader are "
                   "off limits, and copying them earns nothing")
         result.items = [_zero(item, reason, "not_imported") for item in items]
+        _report_all(result.items, progress)
         result.import_error = reason
         result.execution_time = time.monotonic() - started
         return result
@@ -165,7 +252,7 @@ def grade(path, mode="grade", rubric=None, only=None, zygote=None, oracle=None):
     with tempfile.TemporaryDirectory(prefix="autograder-") as tmp:
         code_path = Path(tmp) / "submission.py"
         code_path.write_text(submission.code)
-        session = Session(code_path, rubric, zygote=zygote, line_map=submission.line_map)
+        session = Session(code_path, rubric, zygote=zygote, started=started, line_map=submission.line_map)
         try:
             try:
                 session.begin(wait=False)
@@ -173,14 +260,22 @@ def grade(path, mode="grade", rubric=None, only=None, zygote=None, oracle=None):
                 plan = seedplan.plan_for(result_seed(rubric, mode), rubric, mode, lambda: reference)
                 session.wait_ready()
                 session.ensure_imported()
+            except BudgetSpent:
+                result.items = [_zero(item, budget_feedback(rubric), "not_graded") for item in items]
+                _report_all(result.items, progress)
+                return result
             except (ImportFailed, sandbox.WorkerLost) as failure:
                 reason = str(failure) if isinstance(failure, ImportFailed) else failure.reason
                 result.import_error = reason
                 result.items = [_zero(item, "the submission could not be imported: " + reason.splitlines()[0],
                                       "not_imported") for item in items]
+                _report_all(result.items, progress)
                 return result
             result.confinement = list(session.worker.confined)
-            result.items = [_grade_item(session, item, rubric, mode, reference, plan) for item in items]
+            for item in items:
+                result.items.append(_grade_item(session, item, rubric, mode, reference, plan))
+                if progress is not None:
+                    progress(len(result.items), len(items), result.items[-1])
         finally:
             result.printed = session.worker.printed()
             session.close()
@@ -193,6 +288,12 @@ def result_seed(rubric, mode):
     return rubric.hidden_seed if mode == "grade" else rubric.public_seed
 
 
+def _report_all(results, progress):
+    for number, item_result in enumerate(results, start=1):
+        if progress is not None:
+            progress(number, len(results), item_result)
+
+
 def _zero(item, feedback, outcome="checked"):
     return ItemResult(item.id, item.name, 0.0, item.points, feedback, item.visibility, outcome=outcome)
 
@@ -202,16 +303,21 @@ def _grade_item(session, item, rubric, mode, reference, plan):
     from autograder.checks.base import CheckContext, NotImplementedYet, StudentRaised, student_error_text
     from autograder.oracle import OracleMiss
 
-    session.start_item(item.seconds)
+    if session.remaining() <= 0:
+        return _zero(item, budget_feedback(rubric), "not_graded")
+    session.start_item(item)
     ctx = CheckContext(session, item, rubric, mode, reference, plan)
     try:
         outcome = REGISTRY[item.id](ctx)
     except NotImplementedYet as missing:
         return _zero(item, f"not implemented yet: {missing} raises NotImplementedError (its message is a hint)",
                      "not_implemented")
-    except sandbox.WorkerTimeout:
-        return _zero(item, f"timed out after {item.seconds:g} s: look for a loop that never ends "
-                           "(the other items were graded on their own)", "timed_out")
+    except HungBefore as hang:
+        return _zero(item, f"{hang}: not run again", "hung_before")
+    except BudgetSpent:
+        return _zero(item, budget_feedback(rubric), "not_graded")
+    except sandbox.WorkerTimeout as timeout:
+        return _zero(item, session.timeout_feedback(timeout), "timed_out")
     except sandbox.WorkerDied as died:
         return _zero(item, f"the submission's process died during this item: {died.reason}", "crashed")
     except ImportFailed as failed:

@@ -24,6 +24,7 @@ tr.passed td.mark { color: #1a7f37; } tr.failed td.mark { color: #cf222e; font-w
 details pre, pre.printed { white-space: pre-wrap; background: #f6f8fa; padding: .6em; font-size: .85em; }
 .finding { border-left: 4px solid #d4a72c; background: #fff8e5; padding: .5em .8em; margin: .6em 0; }
 .healthy { border-left: 4px solid #1a7f37; background: #eefbf0; padding: .5em .8em; }
+.failing { border-left: 4px solid #cf222e; background: #ffebe9; padding: .5em .8em; margin: .6em 0; }
 img { max-width: 100%; height: auto; border: 1px solid #eee; }
 """
 
@@ -99,6 +100,27 @@ def pipeline_figures(details):
     return figures
 
 
+# Items that run the student's whole pipeline: the diagnosis below must agree with them.
+PIPELINE_ITEMS = ("beats_baseline", "two_feature", "window_comparison")
+
+
+def diagnosis_boxes(result, findings):
+    """The diagnosis in boxes that never contradict the score: red for each failing pipeline
+    item (what failed), yellow for each finding of the curve, green only when all is well."""
+    e = html.escape
+    boxes = [f'<div class="failing"><strong>{e(item.id)} failed</strong>: {e(item.feedback)}</div>'
+             for item in result.items if item.id in PIPELINE_ITEMS and not item.passed]
+    for name, evidence, fix in findings:
+        boxes.append(f'<div class="finding"><strong>{e(name)}</strong>: {e(evidence)}.<br>{e(fix)}</div>')
+    if boxes and not findings:
+        boxes.append('<div class="finding">The curve on this series shows no lag, flatline, missed peaks or '
+                     "noise, so look at the failure above: the other series, or the pipeline's parts.</div>")
+    if not boxes:
+        boxes.append('<div class="healthy">No lag, flatline, missed peaks or noise stands out in the '
+                     "prediction curve.</div>")
+    return boxes
+
+
 def html_report(result, title="Lesson 6.4.4 feedback"):
     def e(text):
         return html.escape(printable(text))
@@ -128,13 +150,7 @@ def html_report(result, title="Lesson 6.4.4 feedback"):
         parts.append(f"<p>On one series, validation MSE {details['model_mse']:.4f} against the naive baseline's "
                      f"{details['naive_mse']:.4f} (ratio {details['model_mse'] / details['naive_mse']:.2f}; "
                      "lower is better, 1.0 is no better than repeating the last value).</p>")
-        findings = diagnose(details["y_val"], details["pred"])
-        if findings:
-            for name, evidence, fix in findings:
-                parts.append(f'<div class="finding"><strong>{e(name)}</strong>: {e(evidence)}.<br>{e(fix)}</div>')
-        else:
-            parts.append('<div class="healthy">No lag, flatline, missed peaks or noise stands out in the '
-                         "prediction curve.</div>")
+        parts += diagnosis_boxes(result, diagnose(details["y_val"], details["pred"]))
         for caption, uri in pipeline_figures(details):
             parts.append(f'<h3>{e(caption)}</h3><img alt="{e(caption)}" src="{uri}">')
     elif not result.import_error:

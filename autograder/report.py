@@ -43,6 +43,9 @@ def text_report(result, title=None):
     for item in result.items:
         mark = "ok  " if item.passed else "FAIL"
         lines.append(f"{mark} {item.id:<{width}}  {item.score:6.2f}/{item.max_score:<3g}  {one_line(item.feedback)}")
+        if len(item.details) > 1:                 # the feedback shows the first; list every one below it
+            lines.append(f"{'':{width + 17}}every failing check:")
+            lines += [f"{'':{width + 17}}- {one_line(detail)}" for detail in item.details]
     lines.append("")
     lines.append(f"Total: {result.score:.2f}/{result.max_score:g}")
     if result.import_error:
@@ -55,6 +58,12 @@ def text_report(result, title=None):
         shown = printed.splitlines()
         lines += ["", f"Your code printed ({len(shown)} lines; first 5):"] + ["  " + l[:160] for l in shown[:5]]
     return printable("\n".join(lines) + "\n")
+
+
+def progress_line(number, total, item):
+    """One finished item, for a terminal: ``[3/14] time_split ok 6/6``."""
+    mark = "ok" if item.passed else "FAIL"
+    return f"[{number}/{total}] {item.id} {mark} {item.score:g}/{item.max_score:g}"
 
 
 def results_json(result):

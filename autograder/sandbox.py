@@ -40,7 +40,11 @@ class WorkerLost(BaseException):
 
 
 class WorkerTimeout(WorkerLost):
-    pass
+    """No answer before the deadline; ``function`` is the student function last entered, if any."""
+
+    def __init__(self, reason, function=None):
+        super().__init__(reason)
+        self.function = function
 
 
 class WorkerDied(WorkerLost):
@@ -269,6 +273,7 @@ class Worker:
         self.workdir = None
         self.starts = 0
         self.confined = []
+        self.entered = None             # the student function the current request is in (progress)
 
     # -- lifecycle ----------------------------------------------------------------
 
@@ -382,6 +387,7 @@ class Worker:
     def request(self, payload, deadline):
         """Send one request; return its decoded JSON answer or raise WorkerLost."""
         self.next_id += 1
+        self.entered = None
         payload = dict(payload, id=self.next_id)
         data = json.dumps(payload).encode("utf-8") + b"\n"
         try:
@@ -389,7 +395,7 @@ class Worker:
             while view:
                 _, writable, _ = select.select([], [self.requests], [], max(0.0, deadline - time.monotonic()))
                 if not writable:
-                    raise WorkerTimeout("timed out")
+                    raise WorkerTimeout("timed out", self.entered)
                 written = os.write(self.requests, view[:65536])
                 view = view[written:]
         except OSError:                          # a closed pipe: the worker is gone
@@ -407,15 +413,19 @@ class Worker:
                     continue              # junk written by the submission: not an answer
                 if not isinstance(answer, dict):
                     continue
+                if "progress" in answer and "ok" not in answer:     # entering a student function
+                    if wanted_id is not None and answer.get("id") == wanted_id:
+                        self.entered = str(answer["progress"])[:100]
+                    continue
                 if wanted_id is None or answer.get("id") == wanted_id:
                     return answer
                 continue
             remaining = deadline - time.monotonic()
             if remaining <= 0:
-                raise WorkerTimeout("timed out")
+                raise WorkerTimeout("timed out", self.entered)
             readable, _, _ = select.select([self.responses], [], [], remaining)
             if not readable:
-                raise WorkerTimeout("timed out")
+                raise WorkerTimeout("timed out", self.entered)
             chunk = os.read(self.responses, 1 << 20)
             if not chunk:
                 raise WorkerDied(self._death_reason())

@@ -14,6 +14,7 @@ too, which keeps both sides of the protocol in one place.
 
 import base64
 import builtins
+import functools
 import importlib.abc
 import importlib.util
 import io
@@ -21,6 +22,7 @@ import json
 import os
 import sys
 import traceback
+import types
 
 # Packages a submission must not import: the reference and the grader.
 BLOCKED_PACKAGES = ("solutions", "autograder", "lessons", "tests", "bench")
@@ -298,9 +300,13 @@ class StudentError(Exception):
 
 
 def describe_exception(exc):
-    frames = traceback.format_exception(type(exc), exc, exc.__traceback__)
-    text = "".join(frames).splitlines()
-    # Keep only the student's frames and the error line.
+    # Keep only the student's frames and the error line: none of this file's (the op that
+    # called the student, the wrappers that watch the student's functions).
+    summary = traceback.TracebackException.from_exception(exc)
+    here = os.path.abspath(__file__)
+    summary.stack = traceback.StackSummary.from_list(
+        [frame for frame in summary.stack if os.path.abspath(frame.filename) != here])
+    text = "".join(summary.format()).splitlines()
     student = [line for line in text if "_grading_worker" not in line]
     where = None
     for frame, _ in traceback.walk_tb(exc.__traceback__):
@@ -317,10 +323,66 @@ def describe_exception(exc):
     }
 
 
+class KnownHang(BaseException):
+    """A student function the grader already saw hang was about to run again.
+
+    A BaseException, so a submission's ``except Exception`` cannot swallow it.
+    """
+
+    def __init__(self, name):
+        super().__init__(name)
+        self.name = name
+
+
 class Worker:
-    def __init__(self):
+    """Runs the ops; reports which student function it enters (``progress``) and
+    refuses, at once, the ones the grader names in a request's ``refuse`` list."""
+
+    def __init__(self, report=None):
         self.module = None
         self.fitted = None              # the model op_fit trained, for op_predict_next
+        self.report = report            # callable(dict): writes one line on the response pipe
+        self.current = None             # the name of the student object the op looked up last
+        self.entered = []               # student functions running now, innermost last
+        self.reported = None
+        self.refused = frozenset()
+        self.request_id = None
+
+    def enter(self, name):
+        """Student code named ``name`` starts: refuse a known hang, else tell the grader."""
+        if name in self.refused:
+            raise KnownHang(name)
+        self.entered.append(name)
+        self._report_progress()
+
+    def leave(self):
+        if self.entered:                # a student's own threads may have unbalanced it
+            self.entered.pop()
+        self._report_progress()
+
+    def _report_progress(self):
+        name = self.entered[-1] if self.entered else None
+        if name is not None and name != self.reported and self.report is not None:
+            self.reported = name
+            self.report({"progress": name, "id": self.request_id})
+
+    def watch(self, module):
+        """Wrap the submission's own functions so that calls between them are seen and refused too
+        (a ``prepare_data`` calling a hung ``make_windows`` must not hang again)."""
+        for name, value in list(vars(module).items()):
+            if not name.startswith("_") and isinstance(value, types.FunctionType) \
+                    and value.__module__ == module.__name__:
+                setattr(module, name, self._watched(name, value))
+
+    def _watched(self, name, fn):
+        @functools.wraps(fn)
+        def watched(*args, **kwargs):
+            self.enter(name)
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                self.leave()
+        return watched
 
     def reseed(self, seed):
         """Every request starts from the same random state, whatever ran before."""
@@ -334,16 +396,25 @@ class Worker:
         torch.manual_seed(seed)
 
     def student(self, name):
+        if name in self.refused:
+            raise KnownHang(name)
         try:
-            return getattr(self.module, name)
+            value = getattr(self.module, name)
         except AttributeError:
             raise StudentError(AttributeError(f"the submission does not define {name!r}")) from None
+        self.current = name
+        return value
 
     def run(self, fn, *args, **kwargs):
+        """Call student code; ``fn`` belongs to the student object looked up last (a function,
+        or a class and its instances' methods)."""
+        self.enter(self.current or getattr(fn, "__name__", "student code"))
         try:
             return fn(*args, **kwargs)
         except Exception as exc:          # noqa: BLE001  (any student error is reported, not raised)
             raise StudentError(exc) from None
+        finally:
+            self.leave()
 
     # -- ops ------------------------------------------------------------------
 
@@ -357,6 +428,7 @@ class Worker:
         except BaseException as exc:      # noqa: BLE001  (SystemExit at import is a failure, not an exit)
             raise StudentError(exc) from None
         self.module = module
+        self.watch(module)
         return {"names": sorted(n for n in vars(module) if not n.startswith("_"))}
 
     def op_call(self, req):
@@ -548,8 +620,12 @@ class Worker:
         op = getattr(self, "op_" + str(req.get("op")), None)
         if op is None:
             return {"ok": False, "error": {"type": "ProtocolError", "message": f"unknown op {req.get('op')!r}"}}
+        self.request_id, self.current, self.entered, self.reported = req.get("id"), None, [], None
+        self.refused = frozenset(str(name) for name in req.get("refuse", ()))
         try:
             return {"ok": True, "value": encode(op(req))}
+        except KnownHang as hang:
+            return {"ok": False, "known_hang": hang.name}
         except StudentError as err:
             return {"ok": False, "error": err.info}
         except Exception as exc:          # noqa: BLE001  (anything else is still the submission's doing)
@@ -619,7 +695,7 @@ def serve(request_fd, response_fd, applied):
     os.environ.setdefault("MPLBACKEND", "Agg")
     requests = io.open(request_fd, "rb", buffering=0)
     responses = io.open(response_fd, "wb", buffering=0)
-    worker = Worker()
+    worker = Worker(report=lambda message: responses.write(json.dumps(message).encode() + b"\n"))
     responses.write(json.dumps({"ok": True, "value": "ready", "confined": applied}).encode() + b"\n")
     for line in iter(requests.readline, b""):
         try:

@@ -44,24 +44,27 @@ def make_series(n=220, seed=42):
 def check_series(series):
     """Return ``series`` as a float32 array of shape (n,) or (n, features)."""
     raise NotImplementedError(
-        'convert with np.asarray(series, dtype=np.float32); raise ValueError unless it '
-        'is 1-D or 2-D and every value is finite (np.isfinite).'
+        'Turn whatever array-like arrives into a float32 numpy array. Anything that is '
+        'not 1-D or 2-D, or that holds NaN or inf, is a ValueError saying what is '
+        'wrong: one bad value would poison every loss computed later.'
     )
 
 
 def check_window_size(window_size, n):
     """A window must be a positive int shorter than the series (bools are not ints)."""
     raise NotImplementedError(
-        'raise ValueError if window_size is a bool, is not an int '
-        '(isinstance(window_size, numbers.Integral)), is < 1, or is >= n.'
+        'A window size must be a whole number of steps: an int, but not True or False '
+        "(bool is a kind of int in Python), at least 1, and shorter than the series' n "
+        'values, or the last window has no value after it to predict. Anything else is '
+        'a ValueError naming the value.'
     )
 
 
 def check_target_col(target_col, n_features):
     """The target column must index one of the ``n_features`` columns."""
     raise NotImplementedError(
-        'raise ValueError unless target_col is an int (not a bool) with 0 <= target_col '
-        '< n_features.'
+        'The target column must be an int (again, not a bool) that names one of the '
+        'n_features columns; any other value is a ValueError.'
     )
 
 
@@ -79,10 +82,13 @@ def make_windows(series, window_size, target_col=0):
     X[i] = series[i : i + window_size] and y[i, 0] = series[i + window_size, target_col].
     """
     raise NotImplementedError(
-        'validate with check_series, check_window_size and check_target_col; a 1-D '
-        'series is one feature, so reshape it to (n, 1) first. X[i] = series[i : i + w] '
-        'for i in range(n - w), stacked to (n - w, w, features); y[i, 0] = series[i + '
-        'w, target_col], shape (n - w, 1). Return float32 tensors.'
+        'Validate with the three checks above before anything else. Treat a 1-D series '
+        'as a series with one feature, so both shapes follow the same path. Window i is '
+        'the w consecutive rows starting at row i, and its target is the target column '
+        'one step after the window ends. That gives n - w windows, not n - w + 1: the '
+        'last possible window has nothing after it. Return float32 tensors, X (n - w, '
+        "w, features) and y (n - w, 1). Classic mistake: taking the window's own last "
+        'value as its target.'
     )
 
 
@@ -97,9 +103,11 @@ def time_split(X, y, train_frac=0.8):
     Returns (X_train, X_val, y_train, y_val).
     """
     raise NotImplementedError(
-        'raise ValueError if len(X) != len(y), if train_frac is not a number strictly '
-        'between 0 and 1, or if either side of the split would be empty. split = '
-        'int(len(X) * train_frac); train is [:split], validation is [split:].'
+        'Refuse with ValueError: X and y of different lengths, a train_frac that is not '
+        'a number strictly between 0 and 1, and a fraction that would leave either side '
+        'without rows. Training is the first int(len(X) * train_frac) rows, validation '
+        'all the rows after them, both in their original order. Never shuffle: a '
+        'shuffled split trains on the future it is then validated on.'
     )
 
 
@@ -110,8 +118,8 @@ def time_split(X, y, train_frac=0.8):
 def check_windows(X):
     """Return ``X`` as a float32 tensor of shape (batch, seq_len, features)."""
     raise NotImplementedError(
-        'convert with torch.as_tensor(X, dtype=torch.float32); raise ValueError unless '
-        'it is 3-D (batch, seq_len, features) with at least one time step.'
+        'Accept any array-like and return a float32 tensor; it must be 3-D, (batch, '
+        'seq_len, features), with at least one time step, or it is a ValueError.'
     )
 
 
@@ -121,16 +129,21 @@ def naive_forecast(X, target_col=0):
     X: (batch, seq_len, features). Returns (batch, 1).
     """
     raise NotImplementedError(
-        'validate with check_windows and check_target_col, then take the last time step '
-        'of the target feature: X[:, -1, target_col], shaped (batch, 1).'
+        'Validate X and target_col with the checks above. The naive guess for each row '
+        'is the most recent value of the target feature that the window holds, that is '
+        'its final time step. Keep a column axis, so the result is (batch, 1) and lines '
+        'up with y.'
     )
 
 
 def naive_mse(X, y, target_col=0):
     """Mean squared error of the naive forecast against ``y``, as a float."""
     raise NotImplementedError(
-        'raise ValueError if len(X) != len(y); then the mean of (naive_forecast(X, '
-        'target_col) - y) ** 2 as a Python float (MSE, not RMSE).'
+        'Different lengths are a ValueError. The result is the average of the squared '
+        'differences between the naive forecast and y, over every row, as a plain '
+        'Python float. Give y the same (batch, 1) shape as the forecast first: a '
+        '(batch,) y broadcasts silently into a (batch, batch) table. Squared error, not '
+        'its square root.'
     )
 
 
@@ -145,15 +158,20 @@ class LSTMForecaster(nn.Module):
     def __init__(self, input_size=1, hidden_size=32):
         super().__init__()
         raise NotImplementedError(
-            'create self.lstm = nn.LSTM(input_size, hidden_size, batch_first=True) '
-            'first, then self.fc = nn.Linear(hidden_size, 1).'
+            "Two layers, created in this order so that the lesson's seed gives the "
+            "lesson's weights: an LSTM from input_size to hidden_size that reads its "
+            'input batch first (inputs are [batch, seq_len, input_size]), then a linear '
+            'layer from hidden_size to one output.'
         )
 
     def forward(self, x):
         # x: (batch, seq_len, input_size) -> (batch, 1)
         raise NotImplementedError(
-            'out, _ = self.lstm(x) gives (batch, seq_len, hidden_size); feed the last '
-            'time step out[:, -1, :] through self.fc.'
+            'The LSTM returns an output for every time step, (batch, seq_len, '
+            'hidden_size), and its final states. Only the output at the final time step '
+            'has read the whole window: send that (batch, hidden_size) slice through '
+            'the linear layer to get (batch, 1). Pitfall: position 0 along time is the '
+            'first step, which has seen almost nothing.'
         )
 
 
@@ -163,14 +181,16 @@ class GRUForecaster(nn.Module):
     def __init__(self, input_size=1, hidden_size=32):
         super().__init__()
         raise NotImplementedError(
-            'as LSTMForecaster, with self.gru = nn.GRU(input_size, hidden_size, '
-            'batch_first=True).'
+            'The same two layers as LSTMForecaster, in the same order and again batch '
+            'first, with a GRU as the recurrent layer.'
         )
 
     def forward(self, x):
         # x: (batch, seq_len, input_size) -> (batch, 1)
         raise NotImplementedError(
-            'out, _ = self.gru(x); return self.fc(out[:, -1, :]).'
+            'As in LSTMForecaster: a GRU returns an output for every time step and one '
+            'final hidden state (it has no cell state). The linear layer reads the '
+            "final time step's output, giving (batch, 1)."
         )
 
 
@@ -191,19 +211,25 @@ def train_model(model, X_train, y_train, X_val, y_val, *, epochs=120, lr=0.01,
     is left in eval mode.
     """
     raise NotImplementedError(
-        'loss_fn = nn.MSELoss(); optimizer = torch.optim.Adam(model.parameters(), '
-        'lr=lr). each epoch: model.train(), predict X_train, loss, '
-        'optimizer.zero_grad(), loss.backward(), clip with '
-        'torch.nn.utils.clip_grad_norm_ unless clip_norm is None, optimizer.step(). At '
-        'epoch 1, every log_every-th and the last epoch: model.eval(), the validation '
-        'loss under torch.no_grad(), append the row and call log (unless None).'
+        "Use a mean squared error loss and an Adam optimizer over the model's "
+        'parameters with the given lr. Each epoch is one full-batch step: training '
+        'mode, a forward pass on all of X_train, the loss, clearing the previous '
+        'gradients (without that they pile up across epochs), backpropagation, clipping '
+        'the total gradient norm to clip_norm (torch has a utility for the norm of all '
+        'gradients together; skip it when clip_norm is None), then the optimizer step. '
+        'At epoch 1, every log_every-th epoch and the last epoch, measure the '
+        'validation loss in evaluation mode with gradient tracking off, record the row '
+        'and hand its formatted line to log unless log is None. Leave the model in '
+        'evaluation mode at the end.'
     )
 
 
 def predict(model, X):
     """The model's predictions for ``X``, (batch, 1), in eval mode without gradients."""
     raise NotImplementedError(
-        'model.eval(), then model(X) under torch.no_grad().'
+        'Put the model in evaluation mode (dropout off, so the same input always gives '
+        'the same output) and run it on X with gradient tracking off: predictions need '
+        'no graph, and building one only costs memory.'
     )
 
 
@@ -218,17 +244,21 @@ def compare_window_sizes(series, sizes=(8, 16, 32), *, epochs=120, seed=42):
     ``LSTMForecaster``, ``train_model(..., log=None)``. Returns {size: val_mse}.
     """
     raise NotImplementedError(
-        'for each size: make_windows, time_split(..., 0.8), torch.manual_seed(seed), '
-        'LSTMForecaster(input_size=X.shape[2]), train_model(..., epochs=epochs, '
-        'log=None); the value is the last history row\'s "val_mse".'
+        'For each size, use your own functions: windows of that size and a 0.8 time '
+        'split, then reseed torch with seed right before creating a fresh '
+        'LSTMForecaster sized for the number of features, and train it for the given '
+        'epochs without logging. The value for the size is the validation MSE of the '
+        'last recorded row. Reseeding for every size gives every model the same start, '
+        'which is what makes the sizes comparable and the result repeatable.'
     )
 
 
 def two_feature_series(n=220, seed=42):
     """Exercise 4: the lesson's series with cos(0.12 t) as a second feature, (n, 2)."""
     raise NotImplementedError(
-        'column 0 is make_series(n, seed), column 1 is np.cos(0.12 * np.arange(n)); '
-        'stack them to shape (n, 2), float32.'
+        "Column 0 is the lesson's series for the same n and seed; column 1 is a cosine "
+        "with the frequency of the series' main sine (0.12 per step) over the time "
+        'steps 0 to n - 1. Side by side they make (n, 2), float32.'
     )
 
 
@@ -240,9 +270,13 @@ def rolling_forecast(model, window, steps):
     prediction, repeat.
     """
     raise NotImplementedError(
-        'raise ValueError if steps < 1. Copy the window to a (1, w, 1) float32 tensor; '
-        'in eval mode under torch.no_grad(), repeat: next = model(current), keep it, '
-        'current = torch.cat([current[:, 1:], next.reshape(1, 1, 1)], dim=1).'
+        'steps below 1 is a ValueError. Work on a float32 copy of the window shaped as '
+        "a batch of one sequence, (1, w, 1), so the caller's window is never changed. "
+        'With the model in evaluation mode and gradient tracking off, repeat steps '
+        'times: predict the next value, keep it, and slide the window forward one step. '
+        'The oldest value falls off the front and the prediction joins at the end, so '
+        'the window stays w long. Return the predictions as a 1-D tensor of length '
+        'steps.'
     )
 
 
@@ -256,21 +290,26 @@ class Standardizer:
     def fit(self, values):
         """Store the per-column mean and standard deviation of ``values``."""
         raise NotImplementedError(
-            'values = check_series(values); mean_ = values.mean(axis=0), std_ = '
-            'values.std(axis=0) with 1.0 wherever it is 0 (a constant column). Return '
-            'self.'
+            'Validate with check_series, then store the mean and the standard deviation '
+            'of each column (one value per feature) as mean_ and std_. A constant '
+            'column has a standard deviation of 0: store 1 for it instead, so that '
+            'transform never divides by zero. Return the scaler itself, so that calls '
+            'can be chained.'
         )
 
     def transform(self, values):
         """(values - mean_) / std_, with the fitted statistics."""
         raise NotImplementedError(
-            'return (check_series(values) - self.mean_) / self.std_.'
+            'Validate the values, then centre and scale them with the statistics fit '
+            'stored. Never recompute them from the values given here: validation data '
+            'must be scaled with the training statistics.'
         )
 
     def inverse_transform(self, values):
         """values * std_ + mean_: undoes ``transform``."""
         raise NotImplementedError(
-            'return check_series(values) * self.std_ + self.mean_.'
+            'Validate the values and undo transform with the same stored statistics: '
+            'scale back up, then shift back.'
         )
 
 
@@ -282,9 +321,12 @@ def prepare_data(series, window_size, train_frac=0.8):
     Returns (X_train, X_val, y_train, y_val, scaler).
     """
     raise NotImplementedError(
-        'values = check_series(series); check window_size; split = int((n - w) * '
-        'train_frac); fit a Standardizer on values[:split + w] only, transform all of '
-        'values, then make_windows and time_split(..., train_frac).'
+        'Validate the series and the window size. The time split will train on the '
+        'first int((n - w) * train_frac) windows, and those windows and their targets '
+        'only ever read the series up to that count plus w. Fit a Standardizer on '
+        'exactly those values, transform the whole series with it, then window and '
+        'split the scaled series with your own functions. Fitting on the whole series '
+        "would leak the validation period's mean and spread into training."
     )
 
 

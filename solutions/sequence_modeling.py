@@ -46,8 +46,9 @@ def make_series(n=220, seed=42):
 def check_series(series):
     """Return ``series`` as a float32 array of shape (n,) or (n, features)."""
     # BEGIN SOLUTION
-    # HINT: convert with np.asarray(series, dtype=np.float32); raise ValueError
-    # HINT: unless it is 1-D or 2-D and every value is finite (np.isfinite).
+    # HINT: Turn whatever array-like arrives into a float32 numpy array. Anything that is not 1-D
+    # HINT: or 2-D, or that holds NaN or inf, is a ValueError saying what is wrong: one bad value
+    # HINT: would poison every loss computed later.
     values = np.asarray(series, dtype=np.float32)
     if values.ndim not in (1, 2):
         raise ValueError(f"series must be 1-D (n,) or 2-D (n, features), got {values.ndim}-D")
@@ -60,8 +61,10 @@ def check_series(series):
 def check_window_size(window_size, n):
     """A window must be a positive int shorter than the series (bools are not ints)."""
     # BEGIN SOLUTION
-    # HINT: raise ValueError if window_size is a bool, is not an int
-    # HINT: (isinstance(window_size, numbers.Integral)), is < 1, or is >= n.
+    # HINT: A window size must be a whole number of steps: an int, but not True or False (bool is a
+    # HINT: kind of int in Python), at least 1, and shorter than the series' n values, or the last
+    # HINT: window has no value after it to predict. Anything else is a ValueError naming the
+    # HINT: value.
     if isinstance(window_size, bool) or not isinstance(window_size, numbers.Integral):
         raise ValueError(f"window_size must be a positive int, got {window_size!r}")
     if window_size < 1:
@@ -74,8 +77,8 @@ def check_window_size(window_size, n):
 def check_target_col(target_col, n_features):
     """The target column must index one of the ``n_features`` columns."""
     # BEGIN SOLUTION
-    # HINT: raise ValueError unless target_col is an int (not a bool)
-    # HINT: with 0 <= target_col < n_features.
+    # HINT: The target column must be an int (again, not a bool) that names one of the n_features
+    # HINT: columns; any other value is a ValueError.
     if isinstance(target_col, bool) or not isinstance(target_col, numbers.Integral):
         raise ValueError(f"target_col must be an int, got {target_col!r}")
     if not 0 <= target_col < n_features:
@@ -97,10 +100,12 @@ def make_windows(series, window_size, target_col=0):
     X[i] = series[i : i + window_size] and y[i, 0] = series[i + window_size, target_col].
     """
     # BEGIN SOLUTION
-    # HINT: validate with check_series, check_window_size and check_target_col;
-    # HINT: a 1-D series is one feature, so reshape it to (n, 1) first.
-    # HINT: X[i] = series[i : i + w] for i in range(n - w), stacked to (n - w, w, features);
-    # HINT: y[i, 0] = series[i + w, target_col], shape (n - w, 1). Return float32 tensors.
+    # HINT: Validate with the three checks above before anything else. Treat a 1-D series as a
+    # HINT: series with one feature, so both shapes follow the same path. Window i is the w
+    # HINT: consecutive rows starting at row i, and its target is the target column one step after
+    # HINT: the window ends. That gives n - w windows, not n - w + 1: the last possible window has
+    # HINT: nothing after it. Return float32 tensors, X (n - w, w, features) and y (n - w, 1).
+    # HINT: Classic mistake: taking the window's own last value as its target.
     values = check_series(series)
     if values.ndim == 1:
         values = values[:, None]                            # (n, 1)
@@ -126,9 +131,11 @@ def time_split(X, y, train_frac=0.8):
     Returns (X_train, X_val, y_train, y_val).
     """
     # BEGIN SOLUTION
-    # HINT: raise ValueError if len(X) != len(y), if train_frac is not a number
-    # HINT: strictly between 0 and 1, or if either side of the split would be empty.
-    # HINT: split = int(len(X) * train_frac); train is [:split], validation is [split:].
+    # HINT: Refuse with ValueError: X and y of different lengths, a train_frac that is not a number
+    # HINT: strictly between 0 and 1, and a fraction that would leave either side without rows.
+    # HINT: Training is the first int(len(X) * train_frac) rows, validation all the rows after
+    # HINT: them, both in their original order. Never shuffle: a shuffled split trains on the
+    # HINT: future it is then validated on.
     if len(X) != len(y):
         raise ValueError(f"X and y must have the same length, got {len(X)} and {len(y)}")
     if isinstance(train_frac, bool) or not isinstance(train_frac, numbers.Real):
@@ -152,8 +159,8 @@ def time_split(X, y, train_frac=0.8):
 def check_windows(X):
     """Return ``X`` as a float32 tensor of shape (batch, seq_len, features)."""
     # BEGIN SOLUTION
-    # HINT: convert with torch.as_tensor(X, dtype=torch.float32); raise ValueError
-    # HINT: unless it is 3-D (batch, seq_len, features) with at least one time step.
+    # HINT: Accept any array-like and return a float32 tensor; it must be 3-D, (batch, seq_len,
+    # HINT: features), with at least one time step, or it is a ValueError.
     X = torch.as_tensor(X, dtype=torch.float32)
     if X.ndim != 3 or X.shape[1] < 1:
         raise ValueError(f"X must have shape (batch, seq_len, features), got {tuple(X.shape)}")
@@ -167,8 +174,9 @@ def naive_forecast(X, target_col=0):
     X: (batch, seq_len, features). Returns (batch, 1).
     """
     # BEGIN SOLUTION
-    # HINT: validate with check_windows and check_target_col, then take the
-    # HINT: last time step of the target feature: X[:, -1, target_col], shaped (batch, 1).
+    # HINT: Validate X and target_col with the checks above. The naive guess for each row is the
+    # HINT: most recent value of the target feature that the window holds, that is its final time
+    # HINT: step. Keep a column axis, so the result is (batch, 1) and lines up with y.
     X = check_windows(X)
     check_target_col(target_col, X.shape[2])
     return X[:, -1, target_col : target_col + 1]            # (batch, 1)
@@ -178,8 +186,10 @@ def naive_forecast(X, target_col=0):
 def naive_mse(X, y, target_col=0):
     """Mean squared error of the naive forecast against ``y``, as a float."""
     # BEGIN SOLUTION
-    # HINT: raise ValueError if len(X) != len(y); then the mean of
-    # HINT: (naive_forecast(X, target_col) - y) ** 2 as a Python float (MSE, not RMSE).
+    # HINT: Different lengths are a ValueError. The result is the average of the squared
+    # HINT: differences between the naive forecast and y, over every row, as a plain Python float.
+    # HINT: Give y the same (batch, 1) shape as the forecast first: a (batch,) y broadcasts
+    # HINT: silently into a (batch, batch) table. Squared error, not its square root.
     if len(X) != len(y):
         raise ValueError(f"X and y must have the same length, got {len(X)} and {len(y)}")
     y = torch.as_tensor(y, dtype=torch.float32).reshape(-1, 1)   # (batch, 1)
@@ -198,8 +208,10 @@ class LSTMForecaster(nn.Module):
     def __init__(self, input_size=1, hidden_size=32):
         super().__init__()
         # BEGIN SOLUTION
-        # HINT: create self.lstm = nn.LSTM(input_size, hidden_size, batch_first=True)
-        # HINT: first, then self.fc = nn.Linear(hidden_size, 1).
+        # HINT: Two layers, created in this order so that the lesson's seed gives the lesson's
+        # HINT: weights: an LSTM from input_size to hidden_size that reads its input batch first
+        # HINT: (inputs are [batch, seq_len, input_size]), then a linear layer from hidden_size to
+        # HINT: one output.
         self.lstm = nn.LSTM(input_size, hidden_size, batch_first=True)
         self.fc = nn.Linear(hidden_size, 1)
         # END SOLUTION
@@ -207,8 +219,10 @@ class LSTMForecaster(nn.Module):
     def forward(self, x):
         # x: (batch, seq_len, input_size) -> (batch, 1)
         # BEGIN SOLUTION
-        # HINT: out, _ = self.lstm(x) gives (batch, seq_len, hidden_size);
-        # HINT: feed the last time step out[:, -1, :] through self.fc.
+        # HINT: The LSTM returns an output for every time step, (batch, seq_len, hidden_size), and
+        # HINT: its final states. Only the output at the final time step has read the whole window:
+        # HINT: send that (batch, hidden_size) slice through the linear layer to get (batch, 1).
+        # HINT: Pitfall: position 0 along time is the first step, which has seen almost nothing.
         out, _ = self.lstm(x)                               # (batch, seq_len, hidden_size)
         return self.fc(out[:, -1, :])                       # (batch, 1)
         # END SOLUTION
@@ -220,7 +234,8 @@ class GRUForecaster(nn.Module):
     def __init__(self, input_size=1, hidden_size=32):
         super().__init__()
         # BEGIN SOLUTION
-        # HINT: as LSTMForecaster, with self.gru = nn.GRU(input_size, hidden_size, batch_first=True).
+        # HINT: The same two layers as LSTMForecaster, in the same order and again batch first,
+        # HINT: with a GRU as the recurrent layer.
         self.gru = nn.GRU(input_size, hidden_size, batch_first=True)
         self.fc = nn.Linear(hidden_size, 1)
         # END SOLUTION
@@ -228,7 +243,9 @@ class GRUForecaster(nn.Module):
     def forward(self, x):
         # x: (batch, seq_len, input_size) -> (batch, 1)
         # BEGIN SOLUTION
-        # HINT: out, _ = self.gru(x); return self.fc(out[:, -1, :]).
+        # HINT: As in LSTMForecaster: a GRU returns an output for every time step and one final
+        # HINT: hidden state (it has no cell state). The linear layer reads the final time step's
+        # HINT: output, giving (batch, 1).
         out, _ = self.gru(x)                                # (batch, seq_len, hidden_size)
         return self.fc(out[:, -1, :])                       # (batch, 1)
         # END SOLUTION
@@ -251,11 +268,15 @@ def train_model(model, X_train, y_train, X_val, y_val, *, epochs=120, lr=0.01,
     is left in eval mode.
     """
     # BEGIN SOLUTION
-    # HINT: loss_fn = nn.MSELoss(); optimizer = torch.optim.Adam(model.parameters(), lr=lr).
-    # HINT: each epoch: model.train(), predict X_train, loss, optimizer.zero_grad(),
-    # HINT: loss.backward(), clip with torch.nn.utils.clip_grad_norm_ unless clip_norm is None,
-    # HINT: optimizer.step(). At epoch 1, every log_every-th and the last epoch: model.eval(),
-    # HINT: the validation loss under torch.no_grad(), append the row and call log (unless None).
+    # HINT: Use a mean squared error loss and an Adam optimizer over the model's parameters with
+    # HINT: the given lr. Each epoch is one full-batch step: training mode, a forward pass on all
+    # HINT: of X_train, the loss, clearing the previous gradients (without that they pile up across
+    # HINT: epochs), backpropagation, clipping the total gradient norm to clip_norm (torch has a
+    # HINT: utility for the norm of all gradients together; skip it when clip_norm is None), then
+    # HINT: the optimizer step. At epoch 1, every log_every-th epoch and the last epoch, measure
+    # HINT: the validation loss in evaluation mode with gradient tracking off, record the row and
+    # HINT: hand its formatted line to log unless log is None. Leave the model in evaluation mode
+    # HINT: at the end.
     if isinstance(epochs, bool) or not isinstance(epochs, numbers.Integral) or epochs < 1:
         raise ValueError(f"epochs must be a positive int, got {epochs!r}")
     if len(X_train) != len(y_train) or len(X_val) != len(y_val):
@@ -289,7 +310,9 @@ def train_model(model, X_train, y_train, X_val, y_val, *, epochs=120, lr=0.01,
 def predict(model, X):
     """The model's predictions for ``X``, (batch, 1), in eval mode without gradients."""
     # BEGIN SOLUTION
-    # HINT: model.eval(), then model(X) under torch.no_grad().
+    # HINT: Put the model in evaluation mode (dropout off, so the same input always gives the same
+    # HINT: output) and run it on X with gradient tracking off: predictions need no graph, and
+    # HINT: building one only costs memory.
     model.eval()
     with torch.no_grad():
         return model(torch.as_tensor(X, dtype=torch.float32))
@@ -307,9 +330,12 @@ def compare_window_sizes(series, sizes=(8, 16, 32), *, epochs=120, seed=42):
     ``LSTMForecaster``, ``train_model(..., log=None)``. Returns {size: val_mse}.
     """
     # BEGIN SOLUTION
-    # HINT: for each size: make_windows, time_split(..., 0.8), torch.manual_seed(seed),
-    # HINT: LSTMForecaster(input_size=X.shape[2]), train_model(..., epochs=epochs, log=None);
-    # HINT: the value is the last history row's "val_mse".
+    # HINT: For each size, use your own functions: windows of that size and a 0.8 time split, then
+    # HINT: reseed torch with seed right before creating a fresh LSTMForecaster sized for the
+    # HINT: number of features, and train it for the given epochs without logging. The value for
+    # HINT: the size is the validation MSE of the last recorded row. Reseeding for every size gives
+    # HINT: every model the same start, which is what makes the sizes comparable and the result
+    # HINT: repeatable.
     results = {}
     for size in sizes:
         X, y = make_windows(series, size)
@@ -325,8 +351,9 @@ def compare_window_sizes(series, sizes=(8, 16, 32), *, epochs=120, seed=42):
 def two_feature_series(n=220, seed=42):
     """Exercise 4: the lesson's series with cos(0.12 t) as a second feature, (n, 2)."""
     # BEGIN SOLUTION
-    # HINT: column 0 is make_series(n, seed), column 1 is np.cos(0.12 * np.arange(n));
-    # HINT: stack them to shape (n, 2), float32.
+    # HINT: Column 0 is the lesson's series for the same n and seed; column 1 is a cosine with the
+    # HINT: frequency of the series' main sine (0.12 per step) over the time steps 0 to n - 1. Side
+    # HINT: by side they make (n, 2), float32.
     t = np.arange(n)
     return np.stack([make_series(n, seed), np.cos(t * 0.12)], axis=1).astype(np.float32)
     # END SOLUTION
@@ -340,9 +367,12 @@ def rolling_forecast(model, window, steps):
     prediction, repeat.
     """
     # BEGIN SOLUTION
-    # HINT: raise ValueError if steps < 1. Copy the window to a (1, w, 1) float32 tensor;
-    # HINT: in eval mode under torch.no_grad(), repeat: next = model(current), keep it,
-    # HINT: current = torch.cat([current[:, 1:], next.reshape(1, 1, 1)], dim=1).
+    # HINT: steps below 1 is a ValueError. Work on a float32 copy of the window shaped as a batch
+    # HINT: of one sequence, (1, w, 1), so the caller's window is never changed. With the model in
+    # HINT: evaluation mode and gradient tracking off, repeat steps times: predict the next value,
+    # HINT: keep it, and slide the window forward one step. The oldest value falls off the front
+    # HINT: and the prediction joins at the end, so the window stays w long. Return the predictions
+    # HINT: as a 1-D tensor of length steps.
     if isinstance(steps, bool) or not isinstance(steps, numbers.Integral) or steps < 1:
         raise ValueError(f"steps must be a positive int, got {steps!r}")
     current = torch.as_tensor(window, dtype=torch.float32).clone().reshape(1, -1, 1)  # (1, w, 1)
@@ -369,8 +399,10 @@ class Standardizer:
     def fit(self, values):
         """Store the per-column mean and standard deviation of ``values``."""
         # BEGIN SOLUTION
-        # HINT: values = check_series(values); mean_ = values.mean(axis=0),
-        # HINT: std_ = values.std(axis=0) with 1.0 wherever it is 0 (a constant column). Return self.
+        # HINT: Validate with check_series, then store the mean and the standard deviation of each
+        # HINT: column (one value per feature) as mean_ and std_. A constant column has a standard
+        # HINT: deviation of 0: store 1 for it instead, so that transform never divides by zero.
+        # HINT: Return the scaler itself, so that calls can be chained.
         values = check_series(values)
         self.mean_ = values.mean(axis=0)
         std = values.std(axis=0)
@@ -381,14 +413,17 @@ class Standardizer:
     def transform(self, values):
         """(values - mean_) / std_, with the fitted statistics."""
         # BEGIN SOLUTION
-        # HINT: return (check_series(values) - self.mean_) / self.std_.
+        # HINT: Validate the values, then centre and scale them with the statistics fit stored.
+        # HINT: Never recompute them from the values given here: validation data must be scaled
+        # HINT: with the training statistics.
         return (check_series(values) - self.mean_) / self.std_
         # END SOLUTION
 
     def inverse_transform(self, values):
         """values * std_ + mean_: undoes ``transform``."""
         # BEGIN SOLUTION
-        # HINT: return check_series(values) * self.std_ + self.mean_.
+        # HINT: Validate the values and undo transform with the same stored statistics: scale back
+        # HINT: up, then shift back.
         return check_series(values) * self.std_ + self.mean_
         # END SOLUTION
 
@@ -401,9 +436,12 @@ def prepare_data(series, window_size, train_frac=0.8):
     Returns (X_train, X_val, y_train, y_val, scaler).
     """
     # BEGIN SOLUTION
-    # HINT: values = check_series(series); check window_size; split = int((n - w) * train_frac);
-    # HINT: fit a Standardizer on values[:split + w] only, transform all of values,
-    # HINT: then make_windows and time_split(..., train_frac).
+    # HINT: Validate the series and the window size. The time split will train on the first int((n
+    # HINT: - w) * train_frac) windows, and those windows and their targets only ever read the
+    # HINT: series up to that count plus w. Fit a Standardizer on exactly those values, transform
+    # HINT: the whole series with it, then window and split the scaled series with your own
+    # HINT: functions. Fitting on the whole series would leak the validation period's mean and
+    # HINT: spread into training.
     values = check_series(series)
     check_window_size(window_size, len(values))
     split = int((len(values) - window_size) * train_frac)

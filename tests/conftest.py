@@ -1,4 +1,4 @@
-"""Shared fixtures: paths, the reference module, and a cached grading helper."""
+"""Shared fixtures: paths, the reference module, and the processes a test started."""
 
 import os
 import sys
@@ -24,3 +24,39 @@ def reference():
 @pytest.fixture(scope="session")
 def expected_output():
     return EXPECTED_OUTPUT.read_text()
+
+
+def descendants(pid=None):
+    """PIDs of every process below ``pid`` (this test process by default), from /proc's children lists."""
+    found, frontier = [], [os.getpid() if pid is None else pid]
+    while frontier:
+        parent = frontier.pop()
+        try:
+            tasks = os.listdir(f"/proc/{parent}/task")
+        except OSError:
+            continue
+        for task in tasks:
+            try:
+                children = [int(c) for c in open(f"/proc/{parent}/task/{task}/children").read().split()]
+            except OSError:
+                continue
+            found += children
+            frontier += children
+    return found
+
+
+def running_markers(marker):
+    """PIDs of processes this test started (its descendants: the grader is a subreaper, so even
+    orphans of a worker stay below it) whose command line contains ``marker``.
+
+    Only descendants: other gradings run on the same machine at the same time.
+    """
+    found = []
+    for pid in descendants():
+        try:
+            cmdline = open(f"/proc/{pid}/cmdline", "rb").read().replace(b"\0", b" ")
+        except OSError:
+            continue
+        if marker.encode() in cmdline:
+            found.append(pid)
+    return found

@@ -20,7 +20,7 @@ from autograder import assign
 from autograder.engine import grade
 from autograder.report import results_json
 from autograder.rubric import ITEM_IDS, load_rubric
-from conftest import ROOT
+from conftest import ROOT, running_markers
 
 pytestmark = pytest.mark.slow
 
@@ -138,34 +138,6 @@ def test_every_item_is_proven_by_a_wrong_submission():
 
 
 # --- hostile submissions ------------------------------------------------------------------
-
-def running_markers(marker):
-    """PIDs of this test process's descendants whose command line contains ``marker``.
-
-    Only our own tree: other gradings run on the machine at the same time. The grader
-    is a child subreaper, so anything a submission left behind is re-parented into it.
-    """
-    parents, cmdlines = {}, {}
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                stat = open(f"/proc/{entry}/stat").read()
-                cmdlines[int(entry)] = open(f"/proc/{entry}/cmdline", "rb").read().replace(b"\0", b" ")
-            except OSError:
-                continue
-            parents[int(entry)] = int(stat[stat.rfind(")") + 2:].split()[1])
-
-    def ours(pid):
-        for _ in range(64):
-            pid = parents.get(pid, 0)
-            if pid == os.getpid():
-                return True
-            if pid <= 1:
-                return False
-        return False
-
-    return [pid for pid, cmdline in cmdlines.items() if marker.encode() in cmdline and ours(pid)]
-
 
 @pytest.mark.parametrize("case", corpus.HOSTILE, ids=lambda c: c.name)
 def test_hostile_submission_costs_only_its_own_items(tmp_path, short_rubric, case):

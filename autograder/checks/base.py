@@ -3,8 +3,9 @@
 A check gets a ``CheckContext`` and returns an ``Outcome``. It asks the worker
 for the student's results on inputs it chose, computes the reference's results
 here in the grader, and compares them here. An item is made of named
-sub-checks; its score is the share of them that pass, and its feedback names
-the first that failed with the smallest example Hypothesis found.
+sub-checks; its score is the share of them that pass, and its feedback leads
+with the most specific failure (a property's smallest example before a broad
+"equals the reference") and lists every failing sub-check.
 """
 
 import re
@@ -94,15 +95,29 @@ class CheckContext:
                         phases=[Phase.explicit, Phase.generate, Phase.shrink])
 
 
+def count_text(passed, total):
+    """ "the check passed", "all 3 checks passed", "1 of 3 checks passed", "0 of 1 check passed"."""
+    if total and passed == total:
+        return "the check passed" if total == 1 else f"all {total} checks passed"
+    return f"{passed} of {total} check{'' if total == 1 else 's'} passed"
+
+
+# Sub-check priorities: the failure a student reads first is the most specific one.
+SPECIFIC, BROAD = 1, 0          # a property's smallest example; a comparison with the reference
+
+
 class Subchecks:
     """Named sub-checks of one item; the score is the passed share."""
 
     def __init__(self):
-        self.results = []           # (name, passed, message)
+        self.results = []           # (name, passed, message, priority)
         self.artifacts = {}
 
-    def run(self, name, fn, *args):
-        """Run ``fn``; CheckFailed or a student error fails this sub-check only."""
+    def run(self, name, fn, *args, priority=BROAD):
+        """Run ``fn``; CheckFailed or a student error fails this sub-check only.
+
+        ``priority`` orders the failures in the feedback: higher first, then in run order.
+        """
         try:
             fn(*args)
         except NotImplementedYet:
@@ -110,16 +125,19 @@ class Subchecks:
         except StudentRaised as exc:
             if exc.not_implemented:
                 raise NotImplementedYet(exc.call) from None
-            self.results.append((name, False, student_error_text(exc)))
+            self.results.append((name, False, student_error_text(exc), priority))
             return False
         except CheckFailed as exc:
-            self.results.append((name, False, str(exc)))
+            self.results.append((name, False, str(exc), priority))
             return False
-        self.results.append((name, True, ""))
+        self.results.append((name, True, "", priority))
         return True
 
-    def prop(self, ctx, name, strategy, body, examples=None):
-        """A Hypothesis property as one sub-check: ``body(example)`` raises CheckFailed."""
+    def prop(self, ctx, name, strategy, body, examples=None, priority=SPECIFIC):
+        """A Hypothesis property as one sub-check: ``body(example)`` raises CheckFailed.
+
+        Its failure comes with the smallest example found, so it leads the feedback by default.
+        """
         def wrapped(example):
             try:
                 body(example)
@@ -129,15 +147,18 @@ class Subchecks:
                 raise CheckFailed(f"{student_error_text(exc)} (on {describe_example(example)})") from None
 
         test = ctx.hypothesis(examples)(given(strategy)(wrapped))
-        return self.run(name, test)
+        return self.run(name, test, priority=priority)
 
     def outcome(self):
-        passed = sum(ok for _, ok, _ in self.results)
+        """Score, the one line read first (the most specific failure), and every failure in that order."""
+        passed = sum(ok for _, ok, _, _ in self.results)
         total = len(self.results)
-        failures = [f"{name}: {message}" for name, ok, message in self.results if not ok]
+        failing = [(-priority, order, f"{name}: {message}")
+                   for order, (name, ok, message, priority) in enumerate(self.results) if not ok]
+        failures = [text for _, _, text in sorted(failing)]
         if not failures:
-            return Outcome(1.0, f"all {total} checks passed", [], self.artifacts)
-        summary = f"{passed}/{total} checks passed. {failures[0]}"
+            return Outcome(1.0, count_text(passed, total), [], self.artifacts)
+        summary = f"{count_text(passed, total)}. {failures[0]}"
         return Outcome(passed / total if total else 0.0, summary, failures, self.artifacts)
 
 
