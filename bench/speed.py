@@ -9,7 +9,7 @@ the tree uses, and the RSS sum, which counts shared pages once per process.
     python bench/speed.py [--repeat 5]
 
 Targets (from the issues): python -m solutions <= 1.15x the plain script,
-autograder grade <= 3x, autograder check <= 1.5x, grading tree < 768 MiB.
+autograder grade <= 1.6x, autograder check <= 1.3x, grading tree <= 768 MiB PSS.
 """
 
 import argparse
@@ -29,7 +29,7 @@ COMMANDS = {
     "autograder grade": [PY, "-m", "autograder", "grade", "solutions/sequence_modeling.py"],
     "autograder check": [PY, "-m", "autograder", "check", "solutions/sequence_modeling.py"],
 }
-TARGETS = {"python -m solutions": 1.15, "autograder grade": 3.0, "autograder check": 1.5}
+TARGETS = {"python -m solutions": 1.15, "autograder grade": 1.6, "autograder check": 1.3}
 MEMORY_LIMIT_MIB = 768
 
 
