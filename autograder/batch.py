@@ -33,7 +33,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from autograder import sandbox, seedplan
+from autograder import sandbox, seedplan, shard as shards
 from autograder.files import atomic_write_text
 from autograder.rubric import HIDDEN_SEED_VARIABLE, load_rubric
 from autograder.submission import SUFFIXES, UngradablePath, find_submission_file, read_submission_file
@@ -224,26 +224,44 @@ def load_all_meta(out):
     return rows
 
 
-def run_batch(submissions, out, jobs=None, force=False, rubric_path=None, progress=True):
+def run_batch(submissions, out, jobs=None, force=False, rubric_path=None, progress=True, shard=None):
+    """Grade the class in ``submissions`` into ``out``; with ``shard`` (a shard.Shard), only its students."""
     from tqdm import tqdm
 
     from autograder.summary import write_class_summary
 
     rubric = load_rubric(rubric_path)
+    out = Path(out)
     try:
         students, warnings = discover(submissions)
+        previous = shards.claim_output(out, shard)
         seedplan.plan_for(rubric.hidden_seed, rubric, "grade", seedplan.load_reference)   # before any student
-    except (SubmissionsUnreadable, seedplan.SeedError) as problem:
+    except (SubmissionsUnreadable, seedplan.SeedError, shards.ShardError) as problem:
         print(f"autograder: {problem}", file=sys.stderr)
         return 2
     for warning in warnings:
         print(f"autograder: warning: {warning}", file=sys.stderr)
-    out = Path(out)
     (out / "students").mkdir(parents=True, exist_ok=True)
     jobs = max(1, jobs or os.cpu_count() or 1)
     sandbox.become_subreaper()
 
     rows = load_all_meta(out)               # every row keeps its values until its student is regraded
+    if shard is not None:
+        class_size = len(students)
+        students = [student for student in students if shard.owns(student.id)]
+        rows = {student: meta for student, meta in rows.items() if shard.owns(student)}
+        identity = shards.grading_identity(rubric)
+        if previous is not None and previous["kit"] != identity["kit"] and not force:
+            print(f"autograder: the kit changed since shard {shard} was graded here "
+                  f"({previous['kit']} -> {identity['kit']}); regrading all its students", file=sys.stderr)
+            force = True
+        print(f"shard {shard}: {len(students)} of the class's {class_size} students")
+
+        def write_manifest(finished):
+            shards.write_manifest(out, shards.manifest(shard, identity, set(rows) | {s.id for s in students},
+                                                       finished))
+
+        write_manifest(finished=False)      # the folder is marked as this shard before any student is written
     todo, refused = [], []
     for student in students:
         digest, reason = content_hash(student, rubric.text, rubric.hidden_seed)
@@ -320,6 +338,8 @@ def run_batch(submissions, out, jobs=None, force=False, rubric_path=None, progre
         with lock:
             write_csv()
     write_class_summary(rows, rubric, out)
+    if shard is not None:
+        write_manifest(finished=True)
     counts = {status: sum(1 for r in rows.values() if r["status"] == status) for status in STATUSES}
     graded = len(todo) + len(refused)
     print(f"graded {graded} of {len(students)} students in {time.monotonic() - started:.1f} s "
@@ -328,6 +348,8 @@ def run_batch(submissions, out, jobs=None, force=False, rubric_path=None, progre
           f"{counts['timed_out']} timed out, {counts['ungradable']} ungradable, "
           f"{counts['grader_failed']} grader failures")
     print(f"wrote {out / 'grades.csv'}, {out / 'summary.md'}, {out / 'summary.png'} and {out / 'students'}/")
+    if shard is not None:
+        print(f"wrote {out / shards.MANIFEST}: combine the shards with `autograder merge`")
     return 0
 
 

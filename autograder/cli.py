@@ -3,7 +3,8 @@
     autograder grade PATH [--json OUT]   grade a submission (instructors, TAs, platforms)
     autograder check [PATH]              the student's quick self-check on public data
     autograder assign                    regenerate lessons/ from solutions/
-    autograder batch DIR --out OUT       grade a whole class
+    autograder batch DIR --out OUT       grade a whole class (or, with --shard K/N, one machine's share)
+    autograder merge OUT1 OUT2 ... --out MERGED   combine the shards' outputs into one class
     autograder gradescope ZIP            build the Gradescope autograder zip
     autograder release OUT               the student hand-out (no answer key) and the Gradescope zip
 
@@ -73,8 +74,33 @@ def cmd_assign(args):
 
 
 def cmd_batch(args):
+    from autograder.shard import ShardError, parse_shard
+
+    shard = None
+    if args.shard is not None:
+        try:
+            shard = parse_shard(args.shard)
+        except ShardError as problem:
+            print(f"autograder: {problem}", file=sys.stderr)
+            return EXIT_UNGRADABLE
     from autograder.batch import run_batch
-    return run_batch(args.submissions, args.out, jobs=args.jobs, force=args.force, rubric_path=args.rubric)
+    return run_batch(args.submissions, args.out, jobs=args.jobs, force=args.force, rubric_path=args.rubric,
+                     shard=shard)
+
+
+def cmd_merge(args):
+    from autograder.merge import MergeRefused, merge_shards
+    from autograder.rubric import RubricError, load_rubric
+
+    try:
+        merged = merge_shards(args.shards, args.out, load_rubric(args.rubric), allow_partial=args.allow_partial)
+    except (MergeRefused, RubricError) as problem:
+        print(f"autograder: {problem}", file=sys.stderr)
+        return EXIT_UNGRADABLE
+    for warning in merged.warnings:
+        print(f"autograder: warning: {warning}", file=sys.stderr)
+    print(f"merged {len(merged.shards)} of {merged.n} shards ({merged.students} students) into {merged.out}")
+    return EXIT_OK
 
 
 def cmd_gradescope(args):
@@ -129,7 +155,16 @@ def build_parser():
     batch.add_argument("--jobs", type=int, default=None)
     batch.add_argument("--force", action="store_true", help="regrade students already graded")
     batch.add_argument("--rubric", metavar="TOML")
+    batch.add_argument("--shard", metavar="K/N", help="grade only shard K of N (one task of a job array)")
     batch.set_defaults(func=cmd_batch)
+
+    merge = sub.add_parser("merge", help="combine the outputs of `batch --shard K/N` into one class")
+    merge.add_argument("shards", nargs="+", metavar="OUT", help="a shard's --out folder")
+    merge.add_argument("--out", required=True, help="the merged class's folder")
+    merge.add_argument("--rubric", metavar="TOML", help="the rubric the shards were graded with")
+    merge.add_argument("--allow-partial", action="store_true",
+                       help="merge even with shards missing or unfinished (each gap is a warning)")
+    merge.set_defaults(func=cmd_merge)
 
     gradescope = sub.add_parser("gradescope", help="build the Gradescope autograder zip")
     gradescope.add_argument("zip")

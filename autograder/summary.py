@@ -12,6 +12,7 @@ BINS = list(range(0, 101, 10))
 
 def class_statistics(rows, rubric):
     """(per-item [(id, pass rate, mean score, max)], score histogram counts, totals)."""
+    rows = dict(sorted(rows.items()))       # sums in id order: the same bytes however the rows were gathered
     totals = [float(meta.get("score", 0.0)) for meta in rows.values()]
     items = []
     for item in rubric.items:
