@@ -120,13 +120,13 @@ def discover(folder):
     return students, warnings
 
 
-def content_hash(student, rubric_text, hidden_seed=None):
-    """(hash, reason): the hash of what is graded (the submission, the rubric and the hidden seed,
-    hashed with the rest so meta.json never holds the seed itself), and why it cannot be graded
-    ("" when it can). An unchanged hash means nothing to regrade."""
+def content_hash(student, rubric_text, seed_fingerprint=""):
+    """(hash, reason): the hash of what is graded (the submission, the rubric and the hidden seed's
+    slow fingerprint: a plain hash of a 32-bit seed could be reversed by trying every value), and
+    why it cannot be graded ("" when it can). An unchanged hash means nothing to regrade."""
     digest = hashlib.sha256()
     digest.update(rubric_text.encode())
-    digest.update(f"seed:{hidden_seed}".encode())
+    digest.update(f"seed:{seed_fingerprint}".encode())
     reason = student.problem
     if not reason:
         try:
@@ -263,8 +263,9 @@ def run_batch(submissions, out, jobs=None, force=False, rubric_path=None, progre
 
         write_manifest(finished=False)      # the folder is marked as this shard before any student is written
     todo, refused = [], []
+    seed_tag = shards.seed_fingerprint(rubric.hidden_seed)
     for student in students:
-        digest, reason = content_hash(student, rubric.text, rubric.hidden_seed)
+        digest, reason = content_hash(student, rubric.text, seed_tag)
         meta = rows.get(student.id)
         if not force and meta and meta.get("hash") == digest:
             continue
