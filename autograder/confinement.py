@@ -96,6 +96,9 @@ def _mount(libc, source, target, fstype, flags, data=None, what=None):
 def confine(config, keep_fds):
     """Apply every limit, in an order that cannot be undone; returns the names of what was applied."""
     applied = []
+    # The jail's folders must be searchable by the worker's uid whatever the grader's umask
+    # (Gradescope's run_autograder sets 077); the worker's own folder stays 0700 regardless.
+    os.umask(0o022)
     resource.setrlimit(resource.RLIMIT_AS, (config["memory_bytes"], config["memory_bytes"]))
     resource.setrlimit(resource.RLIMIT_FSIZE, (config["file_bytes"], config["file_bytes"]))
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
@@ -202,6 +205,7 @@ def _make_path(root, path, mode=0o755):
         current = os.path.join(current, part)
         if not os.path.lexists(current):
             os.mkdir(current, mode)
+            os.chmod(current, mode)         # the grader's umask (077 on Gradescope) must not close the path
     return current
 
 
@@ -262,6 +266,8 @@ def _jail(config, keep_fds, userns):
         return applied + ["userns", "caps-dropped"]
     os.chown(workdir, uid, uid)
     os.chmod(workdir, 0o700)
+    for entry in os.listdir(workdir):           # its copies of the submission (made under any umask)
+        os.chown(os.path.join(workdir, entry), uid, uid, follow_symlinks=False)
     _drop_root(libc, uid, int(config.get("max_processes", 256)))
     # Named by its rule, not its number: the same submission must give the same results.json.
     return applied + [f"uid:{config.get('uid_base', 200000)}+pid", "caps-dropped"]

@@ -197,8 +197,8 @@ def _torch_modules():
 
         def __init__(self, input_size=1, hidden_size=6, dropout=0.25, calls=None):
             super().__init__()
-            self.lstm = nn.LSTM(input_size, hidden_size, batch_first=True)
-            self.fc = nn.Linear(hidden_size, 1)
+            self.lstm = nn.LSTM(input_size=input_size, hidden_size=hidden_size, num_layers=1, batch_first=True)
+            self.fc = nn.Linear(in_features=hidden_size, out_features=1)
             # Dropout masks come from the model's own counter, not the global generator: a loop that
             # draws random numbers of its own (a DataLoader does, even unshuffled) stays comparable.
             # The counter is a buffer, so it is part of the model's state like its weights.

@@ -242,6 +242,10 @@ def honest_version(case):
 ALL_ITEMS = {"make_windows", "make_windows_multifeature", "input_validation", "time_split", "naive_baseline",
              "lstm_forecaster", "train_loop", "grad_clipping", "beats_baseline", "gru_forecaster",
              "window_comparison", "two_feature", "rolling_forecast", "standardizer"}
+# Items whose checks run the student's make_windows in the worker, directly or through the
+# student's own prepare_data and compare_window_sizes (the pipeline items use the grader's windows).
+USES_MAKE_WINDOWS = {"make_windows", "make_windows_multifeature", "input_validation", "standardizer",
+                     "window_comparison"}
 # Items whose checks call LSTMForecaster in the worker (a segfault there crashes these).
 USES_LSTM = {"lstm_forecaster", "beats_baseline", "two_feature", "window_comparison"}
 
