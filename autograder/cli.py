@@ -1,7 +1,7 @@
 """The ``autograder`` command: one subcommand per job, each in its own module.
 
     autograder grade PATH [--json OUT]   grade a submission (instructors, TAs, platforms)
-    autograder check [PATH]              the student's quick self-check on public data
+    autograder check [PATH] [--only ID]  the student's quick self-check on public data
     autograder assign                    regenerate lessons/ from solutions/
     autograder batch DIR --out OUT       grade a whole class
     autograder gradescope ZIP            build the Gradescope autograder zip
@@ -28,7 +28,11 @@ def _grade_one(args, mode):
 
     try:
         rubric = load_rubric(args.rubric)
-        result = grade(args.path, mode=mode, rubric=rubric)
+        only = getattr(args, "only", None)
+        unknown = [item for item in only or () if item not in {i.id for i in rubric.items}]
+        if unknown:
+            raise RubricError(f"no item named {unknown[0]!r}; the items are {', '.join(i.id for i in rubric.items)}")
+        result = grade(args.path, mode=mode, rubric=rubric, only=only)
     except (UngradablePath, RubricError, SeedError) as problem:
         print(f"autograder: {one_line(problem)}", file=sys.stderr)
         return EXIT_UNGRADABLE
@@ -105,6 +109,7 @@ def build_parser():
     check = sub.add_parser("check", help="quick self-check on public data")
     check.add_argument("path", nargs="?", default="lessons/sequence_modeling.py")
     check.add_argument("--json", metavar="OUT")
+    check.add_argument("--only", metavar="ITEM", nargs="+", help="check only these items (ids as in the report)")
     check.add_argument("--rubric", metavar="TOML")
     check.set_defaults(func=cmd_check)
 
@@ -140,6 +145,7 @@ def build_student_parser():
     check = sub.add_parser("check", help="quick self-check on public data")
     check.add_argument("path", nargs="?", default="lessons/sequence_modeling.py")
     check.add_argument("--json", metavar="OUT")
+    check.add_argument("--only", metavar="ITEM", nargs="+", help="check only these items (ids as in the report)")
     check.set_defaults(func=cmd_check, rubric=None)
     return parser
 

@@ -24,7 +24,7 @@ KIT_ROOT = Path(__file__).resolve().parent.parent
 # The grader modules ``autograder check`` imports, and nothing else (no assign, batch, gradescope...).
 SELF_CHECK_MODULES = ("__init__.py", "__main__.py", "cli.py", "engine.py", "sandbox.py", "worker.py",
                       "confinement.py", "submission.py", "rubric.py", "report.py", "files.py", "hidden.py",
-                      "oracle.py", "seedplan.py", "text.py")
+                      "oracle.py", "seedplan.py", "text.py", "notebook.py")
 # The hand-out's dependencies, as the kit's pyproject.toml declares their ranges.
 SELF_CHECK_DEPENDENCIES = ("torch", "numpy", "nbformat", "hypothesis", "tomli")
 # grad_clipping reruns the reference for as many epochs as the student's loop took
