@@ -85,6 +85,13 @@ autograder check                                  # lessons/sequence_modeling.py
 autograder check lessons/sequence_modeling.ipynb  # or the notebook
 ```
 
+In Jupyter or Colab, run the notebook's "Check your work so far" cells
+(`from autograder.notebook import check; check()`): they check the code the
+kernel ran, no saved file needed. Install this folder into the kernel's
+environment first: in Jupyter, `%pip install ..` in a notebook cell (the notebook
+sits in `lessons/`, this folder is its parent); in Colab, upload
+this folder as a zip and run `!unzip -q student.zip && pip install -q ./student`.
+
 Every item gets one line of feedback on public data, in seconds. The
 self-check compares your results with answers recorded from the lesson's
 reference on that public data; your grade uses series you have not seen, so

@@ -27,7 +27,7 @@ from autograder.submission import forbidden_imports
 from conftest import ROOT
 
 nbclient = pytest.importorskip("nbclient")
-pytestmark = pytest.mark.slow
+slow = pytest.mark.slow
 
 KERNEL = "autograder-nbcheck-test"
 CELL_SECONDS = 600
@@ -109,6 +109,7 @@ def check_outputs(notebook):
     return found
 
 
+@slow
 def test_the_reference_filled_in_gets_full_points_in_every_check_cell(tmp_path, kernel_path, monkeypatch):
     notebook = execute(student_notebook(fill=sections_of(assign.REFERENCE.read_text())), tmp_path, kernel_path,
                        monkeypatch)
@@ -121,6 +122,7 @@ def test_the_reference_filled_in_gets_full_points_in_every_check_cell(tmp_path, 
     assert "100/100" in outputs[-1][2]
 
 
+@slow
 def test_one_wrong_function_fails_only_its_items_with_the_failing_input(tmp_path, kernel_path, monkeypatch):
     case = next(c for c in corpus.WRONG if c.name == "y_is_last_input")
     notebook = execute(student_notebook(fill=sections_of(corpus.build(case)), checks_after=["Step 1"]), tmp_path,
@@ -132,6 +134,7 @@ def test_one_wrong_function_fails_only_its_items_with_the_failing_input(tmp_path
     assert "should be" in step1 or "expected" in step1, step1       # the feedback names what was wrong
 
 
+@slow
 def test_untouched_stubs_read_not_implemented(tmp_path, kernel_path, monkeypatch):
     outputs = check_outputs(execute(student_notebook(checks_after=[]), tmp_path, kernel_path, monkeypatch))
     assert len(outputs) == 1
@@ -140,6 +143,7 @@ def test_untouched_stubs_read_not_implemented(tmp_path, kernel_path, monkeypatch
     assert all(score == 0 and "not implemented" in feedback for score, _, feedback in last.values()), last
 
 
+@slow
 def test_a_check_that_fails_to_run_says_why_in_the_cell(tmp_path, kernel_path, monkeypatch):
     notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(
         'from autograder.notebook import check\n\ncheck("no_such_item")')])
@@ -197,6 +201,7 @@ def hand_out(tmp_path_factory):
     return folder
 
 
+@slow
 def test_the_check_cell_needs_no_reference(tmp_path, kernel_path, monkeypatch, hand_out):
     code = sections_of(assign.REFERENCE.read_text())
     cells = [nbformat.v4.new_code_cell(source) for source in code.values()]
@@ -230,3 +235,27 @@ def test_the_kernel_code_keeps_a_failing_cell_from_stopping_the_rest():
     assert list(namespace["f"]()) == [0, 1, 2]
     # Cell code sits in strings there; its imports are repeated where the grader's import rule sees them.
     assert forbidden_imports(kernel_module([("In [1]", "import solutions.sequence_modeling as s")])) == ["solutions"]
+
+
+def test_the_table_escapes_everything_the_submission_could_put_in_it():
+    from autograder.notebook import html_table
+
+    results = {"output": "", "tests": [{"tags": ["make_windows<i>"], "score": 0, "max_score": 10,
+                                        "output": "make_windows(<script>alert(1)</script>) & more"}]}
+    shown = html_table(results)
+    assert "<script>" not in shown and "(&lt;script&gt;alert(1)&lt;/script&gt;) &amp; more" in shown
+    assert "make_windows&lt;i&gt;" in shown and "0/10" in shown
+
+
+@slow
+def test_outside_ipython_check_prints_the_text_report(tmp_path):
+    """A plain script (no IPython) that calls check(): its own file is checked, the report printed."""
+    import subprocess
+
+    script = tmp_path / "my_lesson.py"
+    script.write_text(strip_markers(assign.REFERENCE.read_text()).replace(
+        'if __name__ == "__main__":', 'from autograder.notebook import check\ncheck("time_split")\n\nif False:'))
+    done = subprocess.run([sys.executable, str(script)], cwd=tmp_path, capture_output=True, text=True, timeout=600,
+                          env={**__import__("os").environ, "MPLBACKEND": "Agg"})
+    assert done.returncode == 0, done.stderr
+    assert "ok   time_split" in done.stdout and "Total: 6.00/6" in done.stdout, done.stdout
