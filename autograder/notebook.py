@@ -8,7 +8,7 @@ PATH`` cannot reach it; Otter users expect ``grader.check("q1")`` in a cell. So:
     check("make_windows", "make_windows_multifeature") # a few
 
 collects the cells the kernel ran (IPython's raw input history, in execution
-order, check cells left out), writes them to a temporary ``.py`` file and runs
+order, the check cells' own statements left out as grading leaves them out), writes them to a temporary ``.py`` file and runs
 ``python -m autograder check FILE --json OUT`` in a separate process: the
 kernel's state (patched modules, globals) cannot reach the grader, and a hang
 ends at the grader's own limits, not the kernel's. Each cell runs in that file
@@ -21,7 +21,6 @@ smallest failing input), everything escaped; in a plain terminal, as the text
 report.
 """
 
-import ast
 import html
 import inspect
 import json
@@ -71,16 +70,8 @@ def _ipython():
     return get_ipython()
 
 
-def _imports_self_check(tree):
-    return any(isinstance(node, (ast.Import, ast.ImportFrom)) and
-               any((getattr(node, "module", None) or alias.name).startswith("autograder.notebook") or
-                   (isinstance(node, ast.ImportFrom) and node.module == "autograder" and alias.name == "notebook")
-                   for alias in node.names)
-               for node in ast.walk(tree))
-
-
 def kernel_cells(shell):
-    """[(label, source)] of every cell the kernel ran, oldest first, without the self-check's cells.
+    """[(label, source)] of every cell the kernel ran, oldest first, the self-check's statements removed.
 
     Raw history, not ``In``: IPython rewrites magics there into ``get_ipython()`` calls, which
     mean nothing in the grader; the grader's own rule (``grading_source``) turns them into ``pass``.
@@ -88,16 +79,9 @@ def kernel_cells(shell):
     raw = list(shell.history_manager.input_hist_raw)
     numbered = [(f"In [{number}]", grading_source(source)) for number, source in enumerate(raw)
                 if number > 0 and source.strip()]
-    stripped = without_self_check([source for _, source in numbered])
-    cells = []
-    for (label, _), source in zip(numbered, stripped):
-        try:
-            if _imports_self_check(ast.parse(source)):
-                continue            # any other way of calling this module: never part of the code checked
-        except SyntaxError:
-            pass                    # kept: it fails in the check as it failed in the kernel
-        cells.append((label, source))
-    return cells
+    # Exactly what grading the notebook removes: any other import of autograder stays, and the
+    # check then says what the grade would say (the submission imports the grader).
+    return list(zip([label for label, _ in numbered], without_self_check([source for _, source in numbered])))
 
 
 def kernel_module(cells):

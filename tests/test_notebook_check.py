@@ -259,3 +259,22 @@ def test_outside_ipython_check_prints_the_text_report(tmp_path):
                           env={**__import__("os").environ, "MPLBACKEND": "Agg"})
     assert done.returncode == 0, done.stderr
     assert "ok   time_split" in done.stdout and "Total: 6.00/6" in done.stdout, done.stdout
+
+
+def test_kernel_history_is_checked_as_grading_would_see_the_notebook():
+    """Magics become pass, the check cell's statements go, any other import of autograder stays."""
+    from types import SimpleNamespace
+
+    from autograder.notebook import kernel_cells, kernel_module
+
+    history = ["", "%matplotlib inline\nimport numpy as np", 'from autograder.notebook import check\ncheck("time_split")',
+               "def f():\n    return np.arange(3)", "", "import autograder.notebook as nb\nnb.check()"]
+    shell = SimpleNamespace(history_manager=SimpleNamespace(input_hist_raw=history))
+    cells = kernel_cells(shell)
+    assert [label for label, _ in cells] == ["In [1]", "In [2]", "In [3]", "In [5]"]
+    assert "autograder" not in cells[1][1] and cells[0][1].startswith("pass  # notebook magic removed")
+    namespace = {}
+    exec(compile(kernel_module(cells[:3]), "kernel_cells.py", "exec"), namespace)
+    assert list(namespace["f"]()) == [0, 1, 2]
+    assert forbidden_imports(kernel_module(cells[:3])) == []
+    assert forbidden_imports(kernel_module(cells)) == ["autograder"]     # as the graded notebook would be
