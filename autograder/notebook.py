@@ -51,7 +51,7 @@ class CheckOutcome:
     """What one ``check()`` found: results.json's dict, the text report, and where the code came from."""
     results: dict
     report: str
-    source: str          # "kernel history", "__main__ file" or "__main__ functions"
+    source: str          # where the code came from, in words
 
     def _repr_html_(self):
         return html_table(self.results, self.source)
@@ -115,7 +115,7 @@ def main_module_source(main):
     """Outside IPython: ``__main__``'s file without the self-check's statements, else its lesson functions."""
     path = getattr(main, "__file__", None)
     if path and Path(path).is_file():
-        return without_self_check([Path(path).read_text()])[0], "__main__ file"
+        return without_self_check([Path(path).read_text()])[0], "this script's file"
     pieces = [LESSON_IMPORTS]
     for name in API_NAMES:
         value = getattr(main, name, None)
@@ -125,14 +125,14 @@ def main_module_source(main):
             pieces.append(inspect.getsource(value))
         except (OSError, TypeError):
             continue                # typed at a prompt with no source kept: the check reports it missing
-    return "\n\n".join(pieces), "__main__ functions"
+    return "\n\n".join(pieces), "the lesson functions in __main__"
 
 
 def collect_code():
     """(module text, where it came from) for what is defined right now."""
     shell = _ipython()
     if shell is not None and getattr(shell, "history_manager", None) is not None:
-        return kernel_module(kernel_cells(shell)), "kernel history"
+        return kernel_module(kernel_cells(shell)), "the cells this kernel ran"
     main = sys.modules.get("__main__")
     if main is None:
         raise CheckError("no notebook kernel and no __main__ module: nothing to check")
@@ -204,7 +204,7 @@ TABLE_STYLE = ("border-collapse:collapse;font-family:sans-serif;font-size:13px",
                "border:1px solid #ccc;padding:4px 8px;text-align:left;vertical-align:top")
 
 
-def html_table(results, source="kernel history"):
+def html_table(results, source="the cells this kernel ran"):
     """results.json as a table: item, points, feedback (with the smallest failing input). All escaped."""
     table, cell = TABLE_STYLE
     rows = []
@@ -225,7 +225,7 @@ def html_table(results, source="kernel history"):
     if "could not be imported" in output:
         imported = f'<pre style="white-space:pre-wrap">{html.escape(output)}</pre>'
     return (f'<div class="autograder-check"><p><b>Self-check on public data</b> '
-            f"(the code {html.escape(source)} holds): <b>{total:g}/{most:g}</b></p>{imported}"
+            f"of {html.escape(source)}: <b>{total:g}/{most:g}</b></p>{imported}"
             f'<table style="{table}"><tr><th style="{cell}">item</th><th style="{cell}">points</th>'
             f'<th style="{cell}">feedback</th></tr>{"".join(rows)}</table>'
             "<p><small>Your grade uses series you have not seen: aim for code that is right in general."
