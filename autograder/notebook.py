@@ -104,7 +104,7 @@ def kernel_module(cells):
               "for _cell_label, _cell_source in _kernel_cells:",
               "    try:",
               "        exec(compile(_cell_source, _cell_label, 'exec'), globals())",
-              "    except Exception:     # the kernel went on after a failing cell; so does the check",
+              "    except (Exception, SystemExit):     # the kernel went on after a failing cell; so does the check",
               "        pass",
               "del _kernel_cells, _cell_label, _cell_source",
               ""]
@@ -149,7 +149,7 @@ def _time_limit(rubric, items):
     return limits["import_seconds"] + per_item + limits["notebook_margin_seconds"]
 
 
-def run_check(code, items=()):
+def run_check(code, items=(), source="the cells this kernel ran"):
     """Run ``autograder check`` on ``code`` in a separate process; (results.json dict, text report)."""
     rubric = load_rubric()
     known = [item.id for item in rubric.items if item.check]
@@ -170,7 +170,7 @@ def run_check(code, items=()):
         if done.returncode != 0 or not json_path.is_file():
             reason = (done.stderr.strip().splitlines() or [f"exit status {done.returncode}"])[-1]
             raise CheckError(f"the self-check could not run: {reason}")
-        report = done.stdout.replace(str(code_path), "the code this kernel ran")
+        report = done.stdout.replace(str(code_path), source)
         return json.loads(json_path.read_text()), report
 
 
@@ -178,13 +178,14 @@ def check(*items):
     """Self-check the lesson's functions as they are defined now; show the result inline.
 
     ``items``: self-check item ids (``"make_windows"``...); none means every item.
-    Returns a ``CheckOutcome`` (its ``results`` are Gradescope's results.json).
+    In IPython it displays the table and returns None (a returned value would show twice);
+    elsewhere it prints the report and returns a ``CheckOutcome`` (``results``: results.json).
     """
     for item in items:
         if not isinstance(item, str):
             raise CheckError(f"check() takes item ids as strings, got {item!r}")
     code, source = collect_code()
-    results, report = run_check(code, tuple(items))
+    results, report = run_check(code, tuple(items), source)
     outcome = CheckOutcome(results, report, source)
     if _ipython() is not None:
         try:

@@ -229,7 +229,7 @@ def test_the_kernel_code_keeps_a_failing_cell_from_stopping_the_rest():
     from autograder.notebook import kernel_module
 
     cells = [("In [1]", "import numpy as np"), ("In [2]", "raise RuntimeError('a student experiment')"),
-             ("In [3]", "def f():\n    return np.arange(3)"), ("In [4]", "def g(:")]
+             ("In [3]", "def f():\n    return np.arange(3)"), ("In [4]", "def g(:"), ("In [5]", "raise SystemExit(1)")]
     namespace = {}
     exec(compile(kernel_module(cells), "kernel_cells.py", "exec"), namespace)
     assert list(namespace["f"]()) == [0, 1, 2]
