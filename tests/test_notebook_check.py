@@ -278,3 +278,13 @@ def test_kernel_history_is_checked_as_grading_would_see_the_notebook():
     assert list(namespace["f"]()) == [0, 1, 2]
     assert forbidden_imports(kernel_module(cells[:3])) == []
     assert forbidden_imports(kernel_module(cells)) == ["autograder"]     # as the graded notebook would be
+
+
+def test_check_only_refuses_an_unknown_item_in_one_line():
+    import subprocess
+
+    done = subprocess.run([sys.executable, "-m", "autograder", "check", str(assign.STUB_FILE), "--only", "nope"],
+                          cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 2 and done.stdout == ""
+    assert done.stderr.startswith("autograder: no item named 'nope'; the items are make_windows, ")
+    assert len(done.stderr.strip().splitlines()) == 1
