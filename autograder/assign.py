@@ -113,11 +113,12 @@ Work top to bottom. Each code cell holds functions to complete: replace every
 `raise NotImplementedError(...)` with your code (its message is a hint). Keep
 the names and signatures; the autograder calls them.
 
-Check your progress whenever you like, from a terminal:
-
-```
-autograder check lessons/sequence_modeling.ipynb
-```
+Check your progress whenever you like: run the "Check your work so far" cell
+after each step. It checks the functions as this notebook holds them right now
+(no need to save), on public data, in a separate process. It needs the
+self-check installed (`pip install` the hand-out folder; in Colab, run
+`!pip install` on it in a cell first). From a terminal the same check is
+`autograder check lessons/sequence_modeling.ipynb`.
 """
 
 SECTION_TEXT = {
@@ -168,8 +169,27 @@ OUTRO = """## Before you submit
 
 Look at the plot: does the prediction **lag** the truth, **flatline** near the
 mean, **miss peaks**, or look **noisy**? Each has a fix in the lesson guide
-(`lessons/README.md`). Then run `autograder check` once more.
+(`lessons/README.md`). Then run the whole self-check once more, below.
 """
+
+# The self-check cells (autograder.notebook): the items each step's code is graded by.
+# The grader skips these cells (submission.without_self_check), so they never run nested.
+CHECKS_AFTER = {
+    "Step 1": ("make_windows", "make_windows_multifeature"),
+    "Step 2": ("time_split",),
+    "Step 3": ("naive_baseline",),
+    "Step 4": ("lstm_forecaster", "gru_forecaster"),
+    "Step 5": ("train_loop", "grad_clipping", "beats_baseline"),
+    "Exercises": ("window_comparison", "two_feature", "rolling_forecast"),
+    "The real-project path": ("standardizer",),
+}
+CHECK_TEXT = "Check your work so far: this runs the self-check on the functions as the notebook holds them now."
+
+
+def check_cell_source(items=()):
+    """``from autograder.notebook import check`` and ``check(...)``: the cell the grader recognises and skips."""
+    arguments = ", ".join(f'"{item}"' for item in items)
+    return f"from autograder.notebook import check\n\ncheck({arguments})"
 
 
 def _split_sections(stub_source):
@@ -200,8 +220,12 @@ def make_notebook(stub_source):
         if title in SECTION_TEXT:
             cells.append(nbformat.v4.new_markdown_cell(SECTION_TEXT[title]))
         cells.append(nbformat.v4.new_code_cell(code))
+        if title in CHECKS_AFTER:
+            cells.append(nbformat.v4.new_markdown_cell(CHECK_TEXT))
+            cells.append(nbformat.v4.new_code_cell(check_cell_source(CHECKS_AFTER[title])))
     cells.append(nbformat.v4.new_code_cell(RUN_CELL.rstrip()))
     cells.append(nbformat.v4.new_markdown_cell(OUTRO))
+    cells.append(nbformat.v4.new_code_cell(check_cell_source()))
     for number, cell in enumerate(cells):
         cell.id = f"cell-{number:02d}"      # stable ids keep the file identical run to run
     notebook = nbformat.v4.new_notebook(cells=cells)

@@ -1,7 +1,7 @@
 """The ``autograder`` command: one subcommand per job, each in its own module.
 
     autograder grade PATH [--json OUT]   grade a submission (instructors, TAs, platforms)
-    autograder check [PATH]              the student's quick self-check on public data
+    autograder check [PATH] [--only ID]  the student's quick self-check on public data
     autograder assign                    regenerate lessons/ from solutions/
     autograder batch DIR --out OUT       grade a whole class (or, with --shard K/N, one machine's share)
     autograder merge OUT1 OUT2 ... --out MERGED   combine the shards' outputs into one class
@@ -29,7 +29,11 @@ def _grade_one(args, mode):
 
     try:
         rubric = load_rubric(args.rubric)
-        result = grade(args.path, mode=mode, rubric=rubric, progress=_progress_printer(mode))
+        only = getattr(args, "only", None)
+        unknown = [item for item in only or () if item not in {i.id for i in rubric.items}]
+        if unknown:
+            raise RubricError(f"no item named {unknown[0]!r}; the items are {', '.join(i.id for i in rubric.items)}")
+        result = grade(args.path, mode=mode, rubric=rubric, only=only, progress=_progress_printer(mode))
     except (UngradablePath, RubricError, SeedError) as problem:
         print(f"autograder: {one_line(problem)}", file=sys.stderr)
         return EXIT_UNGRADABLE
@@ -143,6 +147,7 @@ def build_parser():
     check = sub.add_parser("check", help="quick self-check on public data")
     check.add_argument("path", nargs="?", default="lessons/sequence_modeling.py")
     check.add_argument("--json", metavar="OUT")
+    check.add_argument("--only", metavar="ITEM", nargs="+", help="check only these items (ids as in the report)")
     check.add_argument("--rubric", metavar="TOML")
     check.set_defaults(func=cmd_check)
 
@@ -187,6 +192,7 @@ def build_student_parser():
     check = sub.add_parser("check", help="quick self-check on public data")
     check.add_argument("path", nargs="?", default="lessons/sequence_modeling.py")
     check.add_argument("--json", metavar="OUT")
+    check.add_argument("--only", metavar="ITEM", nargs="+", help="check only these items (ids as in the report)")
     check.set_defaults(func=cmd_check, rubric=None)
     return parser
 

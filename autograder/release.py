@@ -24,7 +24,7 @@ KIT_ROOT = Path(__file__).resolve().parent.parent
 # The grader modules ``autograder check`` imports, and nothing else (no assign, batch, gradescope...).
 SELF_CHECK_MODULES = ("__init__.py", "__main__.py", "cli.py", "engine.py", "sandbox.py", "worker.py",
                       "confinement.py", "submission.py", "rubric.py", "report.py", "files.py", "hidden.py",
-                      "oracle.py", "seedplan.py", "text.py")
+                      "oracle.py", "seedplan.py", "text.py", "notebook.py")
 # The hand-out's dependencies, as the kit's pyproject.toml declares their ranges.
 SELF_CHECK_DEPENDENCIES = ("torch", "numpy", "nbformat", "hypothesis", "tomli")
 # grad_clipping reruns the reference for as many epochs as the student's loop took
@@ -84,6 +84,13 @@ the `pip install` so pip does not download the several-GB CUDA build.
 autograder check                                  # lessons/sequence_modeling.py
 autograder check lessons/sequence_modeling.ipynb  # or the notebook
 ```
+
+In Jupyter or Colab, run the notebook's "Check your work so far" cells
+(`from autograder.notebook import check; check()`): they check the code the
+kernel ran, no saved file needed. Install this folder into the kernel's
+environment first: in Jupyter, `%pip install ..` in a notebook cell (the notebook
+sits in `lessons/`, this folder is its parent); in Colab, upload
+this folder as a zip and run `!unzip -q student.zip && pip install -q ./student`.
 
 Every item gets one line of feedback on public data, in seconds. The
 self-check compares your results with answers recorded from the lesson's

@@ -321,6 +321,69 @@ def _check_cells(cells, bad):
 IPYTHON_HELP = re.compile(r"^(\?{1,2}[\w.]+|[\w.]+\?{1,2})\s*$")
 
 
+def grading_source(source):
+    """A cell's source with magics, shell lines and help syntax turned into ``pass`` (same line count)."""
+    lines = []
+    for line in _python_lines(source):
+        stripped = line.lstrip()
+        if stripped.startswith(("%", "!")) or IPYTHON_HELP.match(stripped):
+            indent = line[: len(line) - len(stripped)]
+            lines.append(f"{indent}pass  # notebook magic removed for grading: {stripped[:60]}")
+        else:
+            lines.append(line)
+    return "\n".join(lines)
+
+
+# --- the in-notebook self-check's own lines (autograder.notebook) ------------------------------
+
+SELF_CHECK_MODULE = "autograder.notebook"
+SELF_CHECK_REMOVED = "pass  # self-check removed for grading"
+
+
+def _self_check_import(node):
+    """``from autograder.notebook import check`` (nothing else from it, no alias)."""
+    return (isinstance(node, ast.ImportFrom) and node.module == SELF_CHECK_MODULE and node.level == 0
+            and [(a.name, a.asname) for a in node.names] == [("check", None)])
+
+
+def _self_check_call(node):
+    """``check("item", ...)``: a call of ``check`` on item ids, as the generated check cells make."""
+    call = node.value if isinstance(node, ast.Expr) else None
+    return (isinstance(call, ast.Call) and isinstance(call.func, ast.Name) and call.func.id == "check"
+            and not call.keywords and all(isinstance(a, ast.Constant) and isinstance(a.value, str)
+                                          for a in call.args))
+
+
+def without_self_check(sources):
+    """Cell sources with the self-check's top-level statements replaced by ``pass`` (same line count).
+
+    The check cells (``from autograder.notebook import check`` then ``check("make_windows")``) would
+    import the grader and run a nested check if graded. Only those exact statements go, and only
+    on lines no other statement shares; ``check(...)`` calls only where the notebook imports that
+    ``check``. Anything else importing autograder stays, and the import rule refuses it as always.
+    """
+    trees = []
+    for source in sources:
+        try:
+            trees.append(ast.parse(source))
+        except SyntaxError:
+            trees.append(None)          # the worker reports it with its line
+    imported = any(_self_check_import(node) for tree in trees if tree for node in tree.body)
+    result = []
+    for source, tree in zip(sources, trees):
+        if tree is None or not imported:
+            result.append(source)
+            continue
+        spans = [(set(range(node.lineno, node.end_lineno + 1)), _self_check_import(node) or _self_check_call(node))
+                 for node in tree.body]
+        keep = set().union(*(lines for lines, is_check in spans if not is_check))
+        drop = set().union(*(lines for lines, is_check in spans if is_check and not lines & keep))
+        lines = _python_lines(source)
+        result.append("\n".join(SELF_CHECK_REMOVED if number in drop else line
+                                for number, line in enumerate(lines, start=1)))
+    return result
+
+
 def notebook_code(text, path="notebook"):
     """The code cells of a notebook as one module (see ``notebook_source``)."""
     return notebook_source(text, path)[0]
@@ -333,17 +396,11 @@ def notebook_source(text, path="notebook"):
     what a student counts scrolling down, and what ``LineMap`` reports errors by.
     """
     parts, origins = [], []
-    for number, (cell_type, source) in enumerate(_notebook_cells(text, path), start=1):
-        if cell_type != "code":
-            continue
-        lines = []
-        for line in _python_lines(source):
-            stripped = line.lstrip()
-            if stripped.startswith(("%", "!")) or IPYTHON_HELP.match(stripped):
-                indent = line[: len(line) - len(stripped)]
-                lines.append(f"{indent}pass  # notebook magic removed for grading: {stripped[:60]}")
-            else:
-                lines.append(line)
+    numbered = [(number, source) for number, (cell_type, source) in enumerate(_notebook_cells(text, path), start=1)
+                if cell_type == "code"]
+    sources = without_self_check([grading_source(source) for _, source in numbered])
+    for (number, _), source in zip(numbered, sources):
+        lines = _python_lines(source)
         if parts:
             origins.append(None)                              # the blank line between cells
         origins.append(None)                                  # the marker comment

@@ -10,7 +10,8 @@ import pytest
 import torch
 
 from autograder import assign
-from autograder.submission import notebook_code
+from autograder.rubric import load_rubric
+from autograder.submission import forbidden_imports, notebook_code, without_self_check
 
 
 def load_module(path, name):
@@ -87,8 +88,34 @@ def test_notebook_code_cells_hold_the_whole_stub_module_and_its_run_cell_is_guar
     for line in assign.STUB_FILE.read_text().splitlines():
         if line.startswith(("def ", "class ")):
             assert line in code
-    assert 'if __name__ == "__main__":' in notebook.cells[-2].source
+    run_cells = [c for c in notebook.cells if c.cell_type == "code" and 'if __name__ == "__main__":' in c.source]
+    assert len(run_cells) == 1 and "run_lab()" in run_cells[0].source
     assert sum(c.cell_type == "markdown" for c in notebook.cells) >= 8
+
+
+def test_the_notebook_has_a_check_cell_after_each_step_that_grading_skips():
+    notebook = nbformat.read(assign.NOTEBOOK_FILE, as_version=4)
+    check_cells = [c.source for c in notebook.cells if "autograder.notebook" in c.source]
+    assert len(check_cells) == len(assign.CHECKS_AFTER) + 1 and check_cells[-1].endswith("check()")
+    checked = {item for items in assign.CHECKS_AFTER.values() for item in items}
+    self_check_items = {item.id for item in load_rubric().items if item.check}
+    assert checked <= self_check_items and self_check_items - checked == {"input_validation"}   # in the last check()
+    code = notebook_code(assign.NOTEBOOK_FILE.read_text())
+    assert "autograder.notebook" not in code and code.count("pass  # self-check removed for grading") == 2 * len(check_cells)
+    assert forbidden_imports(code) == []
+
+
+def test_only_the_self_check_statements_are_removed_for_grading():
+    cells = ["import numpy as np", 'from autograder.notebook import check\ncheck("time_split")',
+             'x = 1; check("time_split")', 'check(\n    "make_windows")\ny = 2', "import autograder.engine",
+             "def f(:"]
+    out = without_self_check(cells)
+    assert out[0] == cells[0] and out[4] == cells[4] and out[5] == cells[5]
+    assert out[1] == "pass  # self-check removed for grading\npass  # self-check removed for grading"
+    assert out[2] == cells[2]                                    # shares its line with other code: kept
+    assert out[3].splitlines() == ["pass  # self-check removed for grading"] * 2 + ["y = 2"]
+    assert forbidden_imports("\n".join(out[:5])) == ["autograder"]    # the other import is still refused
+    assert without_self_check(['check("time_split")']) == ['check("time_split")']   # no import: not ours
 
 
 def test_unbalanced_markers_are_refused():
