@@ -16,11 +16,11 @@ import os
 import re
 import subprocess
 import sys
-import tomllib
 from pathlib import Path
 
 import pytest
 
+from autograder.rubric import load_rubric
 from conftest import ROOT
 
 pytestmark = [pytest.mark.slow,
@@ -30,7 +30,7 @@ ATTACKS = Path(__file__).with_name("attacks_heldout")
 REFERENCE = ROOT / "solutions" / "sequence_modeling.py"
 MARKER = "# === after the reference ==="
 BIDI_AND_SEPARATORS = set("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u2028\u2029")
-LIMITS = tomllib.loads((ROOT / "autograder" / "rubric.toml").read_text())["limits"]
+LIMITS = load_rubric().limits
 
 
 def submission(name, **switches):

@@ -1,7 +1,9 @@
 # attack: widen the response pipe to 1 MiB (F_SETPIPE_SZ) and fill it with bare newlines, again and again; the grader
 #         splits its buffer one line at a time (bytes slicing: quadratic) and checks its deadline only between reads
 # must hold: every request ends within its time limit (plus a fraction of a second): a flood costs the item, not grader time
-# result today: BROKEN (each 1 MiB chunk costs the grader ~10 s of CPU with no deadline check: see the report)
+# result today: BROKEN (each 1 MiB chunk costs the grader ~10 s of CPU with no deadline check; with import_seconds = 5,
+#               `grade` took 21.1 s wall and 13.5 s of grader CPU to report the import timeout). Not in
+#               test_attacks_heldout.py: only a time measurement shows it (no timed assertions in tests)
 # (The test appends the reference solution below this block, so the file is a complete submission.)
 import fcntl as _fcntl
 import os as _os
@@ -32,7 +34,7 @@ except OSError:
 _CHUNK = b"\n" * _size
 
 
-def _flood(chunks=int(_os.environ.get("FLOOD_CHUNKS", "6"))):
+def _flood(chunks=6):
     for _ in range(chunks):
         _os.write(_fd, _CHUNK)
 
