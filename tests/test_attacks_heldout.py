@@ -37,22 +37,22 @@ def submission(name, **switches):
     """The attack ``name`` as a complete submission; ``switches`` rewrite ``NAME = True`` lines (the honest twin)."""
     head, _, tail = (ATTACKS / f"{name}.py").read_text().partition(MARKER)
     for variable, value in switches.items():
-        head, count = re.subn(rf"^{variable} = \w+$", f"{variable} = {value!r}", head, flags=re.M)
+        head, count = re.subn(rf"^{variable} = .*$", lambda _: f"{variable} = {value!r}", head, flags=re.M)
         assert count == 1, f"{name}: no line '{variable} = ...' to switch"
     return head + "\n" + REFERENCE.read_text() + ("\n" + tail if tail else "")
 
 
-def autograder(*args, timeout=600):
+def autograder(*args, timeout=600, env=None):
     return subprocess.run([sys.executable, "-m", "autograder", *map(str, args)], cwd=ROOT, capture_output=True,
-                          text=True, timeout=timeout)
+                          text=True, timeout=timeout, env=None if env is None else dict(os.environ, **env))
 
 
-def graded(tmp_path, name, text, *extra):
+def graded(tmp_path, name, text, *extra, env=None):
     """`autograder grade` on ``text``: (completed process, results.json or None, HTML text or None)."""
     path = tmp_path / f"{name}.py"
     path.write_text(text)
     results, html = tmp_path / f"{name}.json", tmp_path / f"{name}.html"
-    done = autograder("grade", path, "--json", results, "--html", html, *extra)
+    done = autograder("grade", path, "--json", results, "--html", html, *extra, env=env)
     return (done, json.loads(results.read_text()) if results.exists() else None,
             html.read_text(encoding="utf-8") if html.exists() else None)
 
@@ -111,6 +111,19 @@ def test_forging_the_workers_measurements_earns_nothing(tmp_path, name, switch, 
     for item in items:
         assert honest_scores[item] < max(t["max_score"] for t in honest["tests"] if t["tags"] == [item]), item
     assert attack_scores == honest_scores
+
+
+def test_held_out_windows_leaked_through_feedback_earn_nothing_in_a_resubmission(tmp_path):
+    secret = {"AUTOGRADER_HIDDEN_SEED": "918273645"}          # a course's secret seed, not the rubric's
+    name = "leaks_heldout_windows_through_feedback"
+    _, first, _ = graded(tmp_path, "leak", submission(name), env=secret)
+    leaks = [m.group(1) for t in first["tests"] if t["visibility"] == "visible"
+             for m in [re.search(r"LEAK:([A-Za-z0-9+/=]+)", t["output"])] if m]
+    assert leaks, "the first submission's feedback carries no leaked windows"
+    _, second, _ = graded(tmp_path, "use", submission(name, _STAGE="use", _TABLE=leaks[0]), env=secret)
+    _, naive, _ = graded(tmp_path, "naive", submission(name, _STAGE="use", _TABLE=""), env=secret)
+    assert item_scores(naive)["beats_baseline"] == 0           # without the table: the naive baseline, 0 points
+    assert item_scores(second)["beats_baseline"] == item_scores(naive)["beats_baseline"]
 
 
 # --- confinement: the host's disk and memory -----------------------------------------------------------------
