@@ -149,6 +149,16 @@ def test_the_memory_cap_holds_for_the_whole_worker_not_each_process(tmp_path):
     assert held <= cap, line
 
 
+def test_the_worker_reaches_no_network_no_kernel_setting_and_no_root(tmp_path):
+    done, _, html = graded(tmp_path, "recon", submission("recon_host"))
+    assert done.returncode == 0
+    found = re.search(r"ATTACK recon ([^<\n]*)", html)                # the report's "what your code printed"
+    assert found, "the attack did not run"
+    outcomes = dict(part.split("=", 1) for part in found.group(1).split())
+    for probe in ("tcp-out", "tcp-loopback", "abstract-unix", "proc-sys-write", "sys-write", "setuid0"):
+        assert outcomes[probe].startswith("no:"), (probe, outcomes[probe])           # holds today
+
+
 # --- what reaches people -----------------------------------------------------------------------------------
 
 def test_bidi_controls_and_line_separators_never_reach_a_report(tmp_path):
