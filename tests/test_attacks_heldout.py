@@ -216,10 +216,10 @@ def test_a_batch_grades_the_classmate_and_blames_each_attacker_not_the_grader(tm
     done = autograder("batch", room, "--out", tmp_path / "grades", "--jobs", 2)
     assert done.returncode == 0, done.stderr[-1500:]
     meta = {p.parent.name: json.loads(p.read_text()) for p in (tmp_path / "grades" / "students").glob("*/meta.json")}
-    # Holds today: the classmate, graded beside them, loses nothing; the killer loses its own import.
+    # Holds today: the classmate, graded beside them, loses nothing; the killer reaches no one, itself included.
     assert meta["victim"]["status"] == "graded" and meta["victim"]["score"] == 100
-    assert "ATTACK kill-everyone" in (tmp_path / "grades" / "students" / "kill_everyone" / "report.txt").read_text()
-    assert meta["kill_everyone"]["status"] in ("graded", "import_failed")
+    assert "ATTACK kill-everyone survived" in (tmp_path / "grades" / "students" / "kill_everyone" / "report.txt").read_text()
+    assert meta["kill_everyone"]["status"] == "graded" and meta["kill_everyone"]["score"] == 100
     # Each attacker is the submission's failure, not the grader's, and the report's crash costs no score.
     problems = [f"{name}: {meta[name]['status']} ({meta[name]['reason'][:120]})"
                 for name in ("deep_json_crash", "forged_import_error", "history_breaks_html_report", "deep_notebook")

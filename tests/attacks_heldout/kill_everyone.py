@@ -3,7 +3,8 @@
 #         (the worker's parent and grandparent on the host)
 # must hold: only this submission's items are lost; the grader, the batch's server and zygote, and a classmate graded
 #            at the same time are untouched (the worker lives in its own PID namespace, under its own uid)
-# result today: held (each kill reaches only the worker's own PID namespace: it ends itself, the import fails)
+# result today: held (the worker is PID 1 of its own PID namespace, alone there: every kill misses or is ignored,
+#               the import goes on and the reference below it scores 100; the classmate scores 100)
 # (The test appends the reference solution below this block, so the file is a complete submission.)
 import os as _os
 import signal as _signal
@@ -19,4 +20,8 @@ for _group in (_os.getppid(), _os.getpgrp()):
         _os.killpg(_group, _signal.SIGKILL)
     except OSError:
         pass
-_os.kill(-1, _signal.SIGKILL)
+try:
+    _os.kill(-1, _signal.SIGKILL)
+except OSError:
+    pass
+print("ATTACK kill-everyone survived", flush=True)
