@@ -1,0 +1,52 @@
+# attack: find the worker's own Worker class in sys.modules and wrap its ops so that what the worker measures about the
+#         student's code (fit returned self, the model left in eval mode) says "fine" whatever the code did
+# must hold: the attack scores exactly what the same mistakes score without the patch (_PATCH = False), item by item
+# result today: BROKEN (train_loop and standardizer earn the marks the honest mistakes lose)
+# (The test puts the reference solution between this block and the part after the marker below.)
+import sys as _sys
+
+_PATCH = True
+
+
+def _worker_class():
+    for module in list(_sys.modules.values()):
+        cls = getattr(module, "Worker", None)
+        if isinstance(cls, type) and hasattr(cls, "op_scaler") and hasattr(cls, "op_train"):
+            return cls
+    return None
+
+
+_Worker = _worker_class()
+if _PATCH and _Worker is not None:
+    _op_scaler, _op_train = _Worker.op_scaler, _Worker.op_train
+
+    def _scaler(self, req):
+        out = _op_scaler(self, req)
+        out["returns_self"] = True
+        return out
+
+    def _train(self, req):
+        out = _op_train(self, req)
+        out["training_after"] = False
+        return out
+
+    _Worker.op_scaler, _Worker.op_train = _scaler, _train
+print("ATTACK worker class", "found" if _Worker is not None else "not found", "patched" if _PATCH else "unpatched")
+
+
+# === after the reference ===
+_reference_fit = Standardizer.fit
+_reference_train_model = train_model
+
+
+def _fit_returning_none(self, values):
+    _reference_fit(self, values)               # fit should return self: this one does not
+
+
+def train_model(model, *args, **kwargs):
+    history = _reference_train_model(model, *args, **kwargs)
+    model.train()                              # the spec leaves the model in eval mode: this one does not
+    return history
+
+
+Standardizer.fit = _fit_returning_none

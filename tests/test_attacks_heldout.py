@@ -1,0 +1,230 @@
+"""Held-out attacks (tests/attacks_heldout/), run through the entry points a course uses, as root.
+
+Each attack file starts with what it tries, what must hold and what happened when it
+was written. Most files are attack code only: the submission graded is the file's
+part before ``# === after the reference ===``, then the reference solution, then the
+part after the marker (which may redefine student functions to plant a mistake).
+
+Attacks that were BROKEN when written are tested as the grader must behave once
+fixed, so those tests fail until then. Each assertion is paired with evidence that
+it can fail: the attack's own printed line proves it ran, and for the forgeries the
+same mistake without the forgery is graded too and must lose the points.
+"""
+
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from autograder.rubric import load_rubric
+from conftest import ROOT
+
+pytestmark = [pytest.mark.slow,
+              pytest.mark.skipif(os.geteuid() != 0, reason="the attacks target a root grader, as in CI and Gradescope")]
+
+ATTACKS = Path(__file__).with_name("attacks_heldout")
+REFERENCE = ROOT / "solutions" / "sequence_modeling.py"
+MARKER = "# === after the reference ==="
+BIDI_AND_SEPARATORS = set("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u2028\u2029")
+LIMITS = load_rubric().limits
+
+
+def submission(name, **switches):
+    """The attack ``name`` as a complete submission; ``switches`` rewrite ``NAME = True`` lines (the honest twin)."""
+    head, _, tail = (ATTACKS / f"{name}.py").read_text().partition(MARKER)
+    for variable, value in switches.items():
+        head, count = re.subn(rf"^{variable} = .*$", lambda _: f"{variable} = {value!r}", head, flags=re.M)
+        assert count == 1, f"{name}: no line '{variable} = ...' to switch"
+    return head + "\n" + REFERENCE.read_text() + ("\n" + tail if tail else "")
+
+
+def autograder(*args, timeout=600, env=None):
+    return subprocess.run([sys.executable, "-m", "autograder", *map(str, args)], cwd=ROOT, capture_output=True,
+                          text=True, timeout=timeout, env=None if env is None else dict(os.environ, **env))
+
+
+def graded(tmp_path, name, text, *extra, env=None):
+    """`autograder grade` on ``text``: (completed process, results.json or None, HTML text or None)."""
+    path = tmp_path / f"{name}.py"
+    path.write_text(text)
+    results, html = tmp_path / f"{name}.json", tmp_path / f"{name}.html"
+    done = autograder("grade", path, "--json", results, "--html", html, *extra, env=env)
+    return (done, json.loads(results.read_text()) if results.exists() else None,
+            html.read_text(encoding="utf-8") if html.exists() else None)
+
+
+def item_scores(results):
+    return {test["tags"][0]: test["score"] for test in results["tests"]}
+
+
+def attack_line(text, tag):
+    """The attack's own ``ATTACK tag ...`` line, proof that it ran."""
+    lines = [line.strip() for line in text.splitlines() if line.strip().startswith(f"ATTACK {tag}")]
+    assert lines, f"the attack did not run: no 'ATTACK {tag}' line in {text[:3000]!r}"
+    return lines[-1]
+
+
+def gradescope(tmp_path, text, name="sequence_modeling.py"):
+    """``python -m autograder.gradescope run`` on a fake /autograder tree: (process, results.json)."""
+    root = tmp_path / "autograder"
+    for folder in ("submission", "source", "results"):
+        (root / folder).mkdir(parents=True)
+    (root / "submission" / name).write_text(text)
+    done = subprocess.run([sys.executable, "-m", "autograder.gradescope", "run", "--root", str(root)], cwd=ROOT,
+                          capture_output=True, text=True, timeout=600)
+    return done, json.loads((root / "results" / "results.json").read_text())
+
+
+# --- the answer pipe: what the worker writes there must never take the grader down ---------------------------
+
+@pytest.mark.parametrize("name", ["deep_json_crash", "forged_import_error"])
+def test_lines_forged_on_the_answer_pipe_cost_only_the_submission(tmp_path, name):
+    done, results, _ = graded(tmp_path, name, submission(name))
+    assert done.returncode == 0, done.stderr[-1500:]
+    assert "Traceback" not in done.stderr
+    attack_line(done.stdout, "")                           # the attack ran (its print is in the report)
+    assert results is not None and results["extra_data"]["status"] in ("graded", "import_failed")
+
+
+def test_a_deep_json_line_on_the_answer_pipe_is_no_grader_error_on_gradescope(tmp_path):
+    done, results = gradescope(tmp_path, submission("deep_json_crash"))
+    assert done.returncode == 0, done.stdout[-1500:]
+    assert "GRADER ERROR" not in json.dumps(results)
+    assert len(results["tests"]) == 14 and results["score"] < 100
+
+
+# --- forgeries of what the worker measures: the attack must earn what the honest mistake earns --------------
+
+@pytest.mark.parametrize("name, switch, items", [
+    ("probe_records_via_closure", "_SCRUB", {"train_loop", "rolling_forecast"}),
+    ("patches_worker_measurements", "_PATCH", {"train_loop", "standardizer"}),
+])
+def test_forging_the_workers_measurements_earns_nothing(tmp_path, name, switch, items):
+    _, attack, _ = graded(tmp_path, name, submission(name))
+    _, honest, _ = graded(tmp_path, name + "_honest", submission(name, **{switch: False}))
+    honest_scores, attack_scores = item_scores(honest), item_scores(attack)
+    # The mistakes are real and visible without the forgery: these items lose points honestly.
+    for item in items:
+        assert honest_scores[item] < max(t["max_score"] for t in honest["tests"] if t["tags"] == [item]), item
+    assert attack_scores == honest_scores
+
+
+def test_held_out_windows_leaked_through_feedback_earn_nothing_in_a_resubmission(tmp_path):
+    secret = {"AUTOGRADER_HIDDEN_SEED": "918273645"}          # a course's secret seed, not the rubric's
+    name = "leaks_heldout_windows_through_feedback"
+    _, first, _ = graded(tmp_path, "leak", submission(name), env=secret)
+    leaks = [m.group(1) for t in first["tests"] if t["visibility"] == "visible"
+             for m in [re.search(r"LEAK:([A-Za-z0-9+/=]+)", t["output"])] if m]
+    assert leaks, "the first submission's feedback carries no leaked windows"
+    _, second, _ = graded(tmp_path, "use", submission(name, _STAGE="use", _TABLE=leaks[0]), env=secret)
+    _, naive, _ = graded(tmp_path, "naive", submission(name, _STAGE="use", _TABLE=""), env=secret)
+    assert item_scores(naive)["beats_baseline"] == 0           # without the table: the naive baseline, 0 points
+    assert item_scores(second)["beats_baseline"] == item_scores(naive)["beats_baseline"]
+
+
+# --- confinement: the host's disk and memory -----------------------------------------------------------------
+
+def test_a_submission_cannot_store_more_than_its_limits_on_the_host(tmp_path):
+    done, results, _ = graded(tmp_path, "disk", submission("workdir_disk_fill"))
+    assert done.returncode == 0 and results is not None
+    line = attack_line(done.stdout, "disk-fill")
+    written, folder = re.search(r"wrote (\d+) bytes into (\S+)", line).groups()
+    assert not Path(folder).exists(), "the worker's folder outlived the grading"       # holds today
+    assert int(written) <= (LIMITS["tmp_mb"] + LIMITS["file_mb"]) * 2**20, line
+
+
+def test_the_memory_cap_holds_for_the_whole_worker_not_each_process(tmp_path):
+    rubric = tmp_path / "rubric.toml"
+    rubric.write_text((ROOT / "autograder" / "rubric.toml").read_text()
+                      .replace("memory_mb = 4096", "memory_mb = 2048"))          # the attack then holds ~3 GiB
+    done, results, _ = graded(tmp_path, "memory", submission("memory_across_children"), "--rubric", rubric)
+    assert done.returncode == 0 and results is not None
+    line = attack_line(done.stdout, "memory")
+    held, cap = (int(v) for v in re.search(r"held (\d+) bytes .* \(cap (\d+)\)", line).groups())
+    assert cap == 2048 * 2**20
+    assert held <= cap, line
+
+
+def test_the_worker_reaches_no_network_no_kernel_setting_and_no_root(tmp_path):
+    done, _, html = graded(tmp_path, "recon", submission("recon_host"))
+    assert done.returncode == 0
+    found = re.search(r"ATTACK recon ([^<\n]*)", html)                # the report's "what your code printed"
+    assert found, "the attack did not run"
+    outcomes = dict(part.split("=", 1) for part in found.group(1).split())
+    for probe in ("tcp-out", "tcp-loopback", "abstract-unix", "proc-sys-write", "sys-write", "setuid0"):
+        assert outcomes[probe].startswith("no:"), (probe, outcomes[probe])           # holds today
+
+
+# --- what reaches people -----------------------------------------------------------------------------------
+
+def test_bidi_controls_and_line_separators_never_reach_a_report(tmp_path):
+    done, results, html = graded(tmp_path, "bidi", submission("bidi_feedback"))
+    assert done.returncode == 0
+    feedback = {t["tags"][0]: t["output"] for t in results["tests"]}["make_windows"]
+    assert "make_windows raised RuntimeError" in feedback                   # the attack's message got through
+    for where, text in (("terminal", done.stdout), ("results.json", json.dumps(results, ensure_ascii=False)),
+                        ("report.html", html)):
+        found = sorted(f"U+{ord(c):04X}" for c in set(text) & BIDI_AND_SEPARATORS)
+        assert not found, f"{where} holds {found}"
+
+
+def test_a_giant_exception_at_import_does_not_make_giant_reports(tmp_path):
+    path = tmp_path / "giant.py"
+    path.write_text((ATTACKS / "giant_import_error.py").read_text())
+    results_path, html_path = tmp_path / "giant.json", tmp_path / "giant.html"
+    done = autograder("grade", path, "--json", results_path, "--html", html_path)
+    assert done.returncode == 0
+    results = json.loads(results_path.read_text())
+    assert "RuntimeError" in results["output"] and results["score"] == 0        # reported, as it must be
+    for where, size in (("terminal", len(done.stdout)), ("results.json", results_path.stat().st_size),
+                        ("report.html", html_path.stat().st_size)):
+        assert size < 2**20, f"{where} is {size} bytes"
+
+
+def test_a_students_history_cannot_break_the_html_report(tmp_path):
+    done, results, html = graded(tmp_path, "history", submission("history_breaks_html_report"))
+    assert results is not None and item_scores(results)["train_loop"] == 10     # the probe was not fooled
+    assert done.returncode == 0, done.stderr[-1500:]
+    assert html is not None and "How your model predicts" in html
+
+
+def test_a_deeply_nested_notebook_is_ungradable_with_one_line(tmp_path):
+    from runpy import run_path
+
+    path = tmp_path / "deep.ipynb"
+    path.write_text(run_path(str(ATTACKS / "deep_notebook.py"))["notebook_text"]())
+    done = autograder("grade", path)
+    assert done.returncode == 2, done.stderr[-1500:]
+    assert len(done.stderr.strip().splitlines()) == 1 and "notebook" in done.stderr
+
+
+# --- a batch: attackers beside a classmate -----------------------------------------------------------------
+
+def test_a_batch_grades_the_classmate_and_blames_each_attacker_not_the_grader(tmp_path):
+    from runpy import run_path
+
+    room = tmp_path / "class"
+    room.mkdir()
+    (room / "victim.py").write_text(REFERENCE.read_text())
+    for name in ("deep_json_crash", "forged_import_error", "history_breaks_html_report", "kill_everyone"):
+        (room / f"{name}.py").write_text(submission(name))
+    (room / "deep_notebook.ipynb").write_text(run_path(str(ATTACKS / "deep_notebook.py"))["notebook_text"]())
+    done = autograder("batch", room, "--out", tmp_path / "grades", "--jobs", 2)
+    assert done.returncode == 0, done.stderr[-1500:]
+    meta = {p.parent.name: json.loads(p.read_text()) for p in (tmp_path / "grades" / "students").glob("*/meta.json")}
+    # Holds today: the classmate, graded beside them, loses nothing; the killer reaches no one, itself included.
+    assert meta["victim"]["status"] == "graded" and meta["victim"]["score"] == 100
+    assert "ATTACK kill-everyone survived" in (tmp_path / "grades" / "students" / "kill_everyone" / "report.txt").read_text()
+    assert meta["kill_everyone"]["status"] == "graded" and meta["kill_everyone"]["score"] == 100
+    # Each attacker is the submission's failure, not the grader's, and the report's crash costs no score.
+    problems = [f"{name}: {meta[name]['status']} ({meta[name]['reason'][:120]})"
+                for name in ("deep_json_crash", "forged_import_error", "history_breaks_html_report", "deep_notebook")
+                if meta[name]["status"] == "grader_failed"]
+    if meta["history_breaks_html_report"]["score"] != 100:
+        problems.append(f"history_breaks_html_report scored {meta['history_breaks_html_report']['score']}, "
+                        "100 when graded alone")
+    assert not problems, problems
