@@ -249,8 +249,9 @@ def _jail(config, keep_fds, userns):
         _enter_user_namespace(keep_fds)           # returns in the child only
     else:
         libc = _libc()
-        _check(libc.unshare(CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWNET),
-               "unshare(mount, pid, ipc, net namespaces)")
+        _check(libc.unshare(CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWNET | CLONE_NEWUTS),
+               "unshare(mount, pid, ipc, net, uts namespaces)")
+        _set_hostname(libc)
     _become_pid_1(keep_fds)
     libc = _libc()
     _build_root(libc, config, workdir, readonly, hidden, rebind, userns)
@@ -259,7 +260,7 @@ def _jail(config, keep_fds, userns):
         os.close(_USERNS_READY[0])
     _pivot(libc, NEW_ROOT)
     os.chdir(workdir)
-    applied = ["namespaces:" + ("user," if userns else "") + "mnt,pid,ipc,net", "private-root", "kit-hidden",
+    applied = ["namespaces:" + ("user," if userns else "") + "mnt,pid,ipc,net,uts", "private-root", "kit-hidden",
                "private-tmp", "private-shm"]
     if userns:
         _drop_capabilities(libc)
@@ -271,6 +272,12 @@ def _jail(config, keep_fds, userns):
     _drop_root(libc, uid, int(config.get("max_processes", 256)))
     # Named by its rule, not its number: the same submission must give the same results.json.
     return applied + [f"uid:{config.get('uid_base', 200000)}+pid", "caps-dropped"]
+
+
+def _set_hostname(libc):
+    """A host name of its own (in its own UTS namespace): the grading machine's is none of its business."""
+    name = b"grader"
+    libc.sethostname(name, len(name))
 
 
 NEW_ROOT = "/tmp"                  # where the new root is assembled (a tmpfs over it, in our namespace only)
@@ -290,7 +297,7 @@ def _enter_user_namespace(keep_fds):
         _USERNS_READY[:] = [ready_w]
         libc = _libc()
         libc.prctl(1, int(signal.SIGKILL), 0, 0, 0)           # PR_SET_PDEATHSIG
-        flags = CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWNET
+        flags = CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWNET | CLONE_NEWUTS
         if libc.unshare(flags) != 0:
             os._exit(0)
         try:
@@ -299,6 +306,7 @@ def _enter_user_namespace(keep_fds):
                     f.write(text)
         except OSError:
             os._exit(0)
+        _set_hostname(libc)
         return
     os.close(ready_w)
     jailed = os.read(ready_r, 1) == b"1"

@@ -272,15 +272,25 @@ def grade(path, mode="grade", rubric=None, only=None, zygote=None, oracle=None, 
                 _report_all(result.items, progress)
                 return result
             result.confinement = list(session.worker.confined)
-            for item in items:
-                result.items.append(_grade_item(session, item, rubric, mode, reference, plan))
+            graded = {}
+            for item in execution_order(items):
+                graded[item.id] = _grade_item(session, item, rubric, mode, reference, plan)
                 if progress is not None:
-                    progress(len(result.items), len(items), result.items[-1])
+                    progress(len(graded), len(items), graded[item.id])
+            result.items = [graded[item.id] for item in items]        # reported in the rubric's order
         finally:
+            session.close()                       # the worker's output is complete only once it has ended
             result.printed = session.worker.printed()
-            session.close()
             result.execution_time = time.monotonic() - started
     return result
+
+
+def execution_order(items):
+    """The rubric's items, those whose checks show the worker held-out data last: once the worker
+    has seen values it must not know, no later item runs in it whose feedback could carry them out."""
+    from autograder.checks import REGISTRY
+
+    return sorted(items, key=lambda item: bool(getattr(REGISTRY[item.id], "sees_held_out_data", False)))
 
 
 def result_seed(rubric, mode):

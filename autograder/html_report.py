@@ -10,6 +10,8 @@ import base64
 import html
 import io
 
+import numpy as np
+
 from autograder.diagnosis import diagnose
 from autograder.text import printable
 
@@ -49,7 +51,12 @@ def _png(fig):
 
 
 def pipeline_figures(details):
-    """(title, data URI) for each plot the student's trained model allows."""
+    """(title, data URI) for each plot the student's trained model allows.
+
+    Each plot is drawn on its own and skipped if its data cannot be drawn: the history is the
+    student's return value, and a curve of 1e308s must not cost the report (or, in a batch,
+    the grade that comes with it).
+    """
     import matplotlib
 
     matplotlib.use("Agg")
@@ -57,47 +64,65 @@ def pipeline_figures(details):
 
     figures = []
     truth, pred, naive = details["y_val"], details["pred"], details["naive_pred"]
-    fig, ax = plt.subplots(figsize=(10, 3.6))
-    ax.plot(truth, label="truth", color="black", linewidth=2)
-    ax.plot(pred, label="your model")
-    ax.plot(naive, label="naive (last value)", linestyle="--")
-    ax.set(title="Validation: truth, your prediction and the naive baseline", xlabel="validation step", ylabel="value")
-    ax.legend()
-    ax.grid(True, alpha=0.3)
-    figures.append(("Validation predictions", _png(fig)))
 
-    history = details.get("history")
-    if isinstance(history, list) and history and all(isinstance(r, dict) for r in history):
+    def drawn(title, draw):
+        fig, ax = plt.subplots(figsize=(9, 3.5))
         try:
-            epochs = [float(r["epoch"]) for r in history]
-            train = [float(r["train_mse"]) for r in history]
-            val = [float(r["val_mse"]) for r in history]
-        except (KeyError, TypeError, ValueError):
-            epochs = None
-        if epochs:
-            fig, ax = plt.subplots(figsize=(8, 3.4))
+            draw(ax)
+            ax.legend()
+            ax.grid(True, alpha=0.3)
+            figures.append((title, _png(fig)))
+        except Exception:  # noqa: BLE001  (a plot the data does not allow is left out, nothing else)
+            plt.close(fig)
+
+    def predictions(ax):
+        ax.plot(truth, label="truth", color="black", linewidth=2)
+        ax.plot(pred, label="your model")
+        ax.plot(naive, label="naive (last value)", linestyle="--")
+        ax.set(title="Validation: truth, your prediction and the naive baseline", xlabel="validation step",
+               ylabel="value")
+
+    drawn("Validation predictions", predictions)
+    curves = _bounded_history(details.get("history"))
+    if curves:
+        epochs, train, val = curves
+
+        def training(ax):
             ax.plot(epochs, train, marker="o", label="train MSE")
             ax.plot(epochs, val, marker="o", label="validation MSE")
-            ax.axhline(details["naive_mse"], color="grey", linestyle=":", label="naive baseline MSE")
+            ax.axhline(details["naive_mse"], color="grey", linestyle=":", label="naive baseline MSE (held-out steps)")
             ax.set(title="Your training curves (logged epochs)", xlabel="epoch", ylabel="MSE")
             if min(train + val) > 0:
                 ax.set_yscale("log")
-            ax.legend()
-            ax.grid(True, alpha=0.3)
-            figures.append(("Training curves", _png(fig)))
 
+        drawn("Training curves", training)
     rolling = details.get("rolling")
-    if rolling is not None and len(rolling):
+    if rolling is not None and len(rolling) and np.all(np.isfinite(rolling)) and np.abs(rolling).max() < 1e6:
         steps = min(len(rolling), len(truth))
-        fig, ax = plt.subplots(figsize=(8, 3.4))
-        ax.plot(truth[:steps], label="truth", color="black", linewidth=2)
-        ax.plot(rolling[:steps], label="your rolling forecast", marker=".")
-        ax.plot(pred[:steps], label="one-step predictions", alpha=0.6)
-        ax.set(title="Rolling forecast from the first validation window", xlabel="steps ahead", ylabel="value")
-        ax.legend()
-        ax.grid(True, alpha=0.3)
-        figures.append(("Rolling forecast", _png(fig)))
+
+        def rolled(ax):
+            ax.plot(truth[:steps], label="truth", color="black", linewidth=2)
+            ax.plot(rolling[:steps], label="your rolling forecast", marker=".")
+            ax.plot(pred[:steps], label="one-step predictions", alpha=0.6)
+            ax.set(title="Rolling forecast from the first validation window", xlabel="steps ahead", ylabel="value")
+
+        drawn("Rolling forecast", rolled)
     return figures
+
+
+def _bounded_history(history):
+    """(epochs, train, val) from a student's history when it is a short list of finite, plottable
+    rows; None otherwise."""
+    if not isinstance(history, list) or not history or len(history) > 1000:
+        return None
+    try:
+        rows = [(float(r["epoch"]), float(r["train_mse"]), float(r["val_mse"])) for r in history]
+    except (KeyError, TypeError, ValueError):
+        return None
+    values = np.array(rows)
+    if not np.all(np.isfinite(values)) or np.abs(values).max() > 1e12:
+        return None
+    return [list(column) for column in values.T]
 
 
 # Items that run the student's whole pipeline: the diagnosis below must agree with them.
@@ -147,9 +172,10 @@ def html_report(result, title="Lesson 6.4.4 feedback"):
     details = next((item.artifacts.get("pipeline") for item in result.items if item.artifacts.get("pipeline")), None)
     if details is not None:
         parts.append("<h2>How your model predicts</h2>")
-        parts.append(f"<p>On one series, validation MSE {details['model_mse']:.4f} against the naive baseline's "
-                     f"{details['naive_mse']:.4f} (ratio {details['model_mse'] / details['naive_mse']:.2f}; "
-                     "lower is better, 1.0 is no better than repeating the last value).</p>")
+        parts.append(f"<p>On one series, on the steps held out after your validation data, your model's MSE is "
+                     f"{details['model_mse']:.4f} against the naive baseline's {details['naive_mse']:.4f} (ratio "
+                     f"{details['model_mse'] / details['naive_mse']:.2f}; lower is better, 1.0 is no better than "
+                     "repeating the last value). The plots show your validation stretch.</p>")
         parts += diagnosis_boxes(result, diagnose(details["y_val"], details["pred"]))
         for caption, uri in pipeline_figures(details):
             parts.append(f'<h3>{e(caption)}</h3><img alt="{e(caption)}" src="{uri}">')

@@ -31,6 +31,39 @@ PR_SET_CHILD_SUBREAPER = 36
 MAX_RESPONSE_BYTES = 64 * 2**20
 
 
+def _parse_answer(line):
+    """A dict shaped like an answer or progress message, or None. An ``error`` is always a dict of
+    plain values, so code reading it never meets a string or a list where it expects a mapping."""
+    if not line.strip():
+        return None
+    try:
+        answer = json.loads(line)
+    except (ValueError, RecursionError):
+        return None
+    if not isinstance(answer, dict):
+        return None
+    if "error" in answer and not isinstance(answer["error"], dict):
+        answer["error"] = {"type": "MalformedAnswer", "message": "the worker sent an error that is not a record"}
+    if isinstance(answer.get("error"), dict):
+        answer["error"] = {str(k)[:40]: _bounded(v) for k, v in list(answer["error"].items())[:20]}
+    return answer
+
+
+MAX_ERROR_TEXT = 2000
+
+
+def _bounded(value):
+    """An error field as plain, bounded data: a 40 MB exception message must not become a 40 MB report."""
+    if isinstance(value, (bool, int, float, type(None))):
+        return value
+    if isinstance(value, list):
+        return [str(v)[:200] for v in value[:20]]
+    text = str(value)
+    if len(text) > MAX_ERROR_TEXT:
+        text = text[:MAX_ERROR_TEXT] + f" ... [{len(text) - MAX_ERROR_TEXT} more characters]"
+    return text
+
+
 class WorkerLost(BaseException):
     """The worker hung or died. A BaseException, so Hypothesis stops instead of shrinking."""
 
@@ -318,7 +351,8 @@ class Worker:
         self.responses = response_r
         self.buffer = b""
         self.starts += 1
-        threading.Thread(target=self._drain, args=(self.proc.stdout,), daemon=True).start()
+        self.drainer = threading.Thread(target=self._drain, args=(self.proc.stdout,), daemon=True)
+        self.drainer.start()
 
     def wait_ready(self, timeout):
         ready = self._read_response(None, time.monotonic() + timeout)
@@ -376,6 +410,9 @@ class Worker:
             pass
         proc.wait()
         reap_orphans(keep={self.zygote.proc.pid} if self.zygote is not None else ())
+        drainer = getattr(self, "drainer", None)
+        if drainer is not None:
+            drainer.join(timeout=2.0)             # everything printed before the end is kept, every time
         if proc.stdout:
             proc.stdout.close()
         if self.workdir:
@@ -403,23 +440,26 @@ class Worker:
         return self._read_response(self.next_id, deadline)
 
     def _read_response(self, wanted_id, deadline):
+        """The next well-formed answer with ``wanted_id``; everything else on the pipe is junk.
+
+        The pipe is the submission's to write on, so nothing read from it may crash the grader:
+        lines that are not JSON, too deep for the parser, or not shaped like an answer are
+        skipped, and the deadline is checked between lines as well as between reads.
+        """
         while True:
-            newline = self.buffer.find(b"\n")
-            if newline >= 0:
-                line, self.buffer = self.buffer[:newline], self.buffer[newline + 1:]
-                try:
-                    answer = json.loads(line)
-                except ValueError:
-                    continue              # junk written by the submission: not an answer
-                if not isinstance(answer, dict):
-                    continue
+            lines = self.buffer.split(b"\n")
+            self.buffer = lines.pop()                     # an unfinished line waits for more
+            for number, line in enumerate(lines):
+                answer = _parse_answer(line)
+                if answer is None:
+                    continue                              # junk written by the submission: not an answer
                 if "progress" in answer and "ok" not in answer:     # entering a student function
                     if wanted_id is not None and answer.get("id") == wanted_id:
                         self.entered = str(answer["progress"])[:100]
                     continue
-                if wanted_id is None or answer.get("id") == wanted_id:
+                if "ok" in answer and (wanted_id is None or answer.get("id") == wanted_id):
+                    self.buffer = b"\n".join(lines[number + 1:] + [self.buffer])
                     return answer
-                continue
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 raise WorkerTimeout("timed out", self.entered)

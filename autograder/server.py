@@ -33,7 +33,11 @@ def grade_job(job, zygote=None):
         return {"status": "ungradable", "reason": str(problem)}
     write_results_json(result, out / "results.json")
     atomic_write_text(out / "report.txt", text_report(result))
-    atomic_write_text(out / "report.html", html_report(result))
+    try:
+        page = html_report(result)
+    except Exception as exc:  # noqa: BLE001  (a report that cannot be drawn must not cost the grade)
+        page = f"<!doctype html><p>The HTML report could not be drawn ({type(exc).__name__}); report.txt has it all.</p>"
+    atomic_write_text(out / "report.html", page)
     return {"status": result.status, "score": result.score,
             "items": {item.id: item.score for item in result.items}}
 

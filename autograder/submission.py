@@ -282,6 +282,8 @@ def _notebook_cells(text, path):
         data = json.loads(text)
     except ValueError as exc:
         raise bad(f"not valid JSON: {getattr(exc, 'msg', exc)} at line {getattr(exc, 'lineno', '?')}") from None
+    except RecursionError:
+        raise bad("JSON nested too deeply") from None
     if not isinstance(data, dict):
         raise bad("the file is JSON but not a notebook object")
     version = data.get("nbformat")
@@ -296,6 +298,8 @@ def _notebook_cells(text, path):
             nbformat.validate(notebook)
     except nbformat.ValidationError as exc:
         raise bad(f"nbformat validation failed: {str(exc.message).splitlines()[0][:200]}") from None
+    except RecursionError:
+        raise bad("nested too deeply") from None
     except Exception as exc:  # noqa: BLE001  (old formats convert through code that raises several kinds)
         raise bad(f"{type(exc).__name__} while reading it") from None
     cells = notebook.get("cells") if isinstance(notebook, dict) else None

@@ -18,8 +18,11 @@ _ESCAPE_SEQUENCE = re.compile(
     r"|\x1b[ -/]*[0-~]"                        # two-character and nF escapes
     r"|\x9b[0-?]*[ -/]*[@-~]"                  # the single-character (C1) CSI
 )
-# Every other C0 control but \t and \n, DEL and the C1 controls; \r included.
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+# Every other C0 control but \t and \n, DEL and the C1 controls; \r included. And the Unicode
+# format controls that reorder or hide text (bidi embeddings, overrides and isolates, marks).
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069\u061c\ufeff]")
+# What str.splitlines() would also break a line at: a new line in disguise, so it becomes one.
+_LINE_BREAK = re.compile(r"[\u2028\u2029\x85\x0b\x0c\x1c-\x1e]")
 # Lone surrogates (a file name that is not UTF-8, a student's "\ud800"): they cannot be written as UTF-8.
 _SURROGATE = re.compile(r"[\ud800-\udfff]")
 # What spreadsheet applications read as the start of a formula.
@@ -37,6 +40,7 @@ def printable(text):
     """``text`` without escape sequences or control characters (\\n and \\t stay), always writable as UTF-8."""
     text = str(text)
     text = _ESCAPE_SEQUENCE.sub("", text)
+    text = _LINE_BREAK.sub("\n", text)
     text = _CONTROL.sub("", text)
     return _SURROGATE.sub(_surrogate_escape, text)
 

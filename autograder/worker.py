@@ -186,6 +186,11 @@ def decode_input(value):
 
 # --- probe models (used by both processes) ---------------------------------
 
+# What a probe adds to its output when it runs in training mode (StubForecaster) or, in eval
+# mode, with gradients on (both probes): large enough that no tolerance hides it.
+GRADIENT_MARK, TRAINING_MARK = 0.5, 1000.0
+
+
 def _torch_modules():
     import torch
     from torch import nn
@@ -217,7 +222,12 @@ def _torch_modules():
                 self.mask_draws += 1
                 keep = torch.rand(last.shape, generator=masks) >= self.dropout
                 last = last * keep / (1 - self.dropout)
-            return self.fc(last)                              # (batch, 1)
+            out = self.fc(last)                               # (batch, 1)
+            if not self.training and torch.is_grad_enabled():
+                # Evaluating with gradients on shows in the numbers the grader compares, so the
+                # verdict never rests on call records a submission can reach and rewrite.
+                out = out + GRADIENT_MARK
+            return out
 
     class StubForecaster(nn.Module):
         """A model with a closed-form rule, for checking rolling forecasts.
@@ -244,6 +254,8 @@ def _torch_modules():
                 out = x[:, 0, :1]
             else:
                 out = x[:, :, :1].mean(dim=1)
+            # Training mode or gradients move the forecast itself (see GRADIENT_MARK).
+            out = out + TRAINING_MARK * self.training + GRADIENT_MARK * torch.is_grad_enabled()
             return out + 0 * self.anchor                      # (batch, 1)
 
     return ProbeNet, StubForecaster

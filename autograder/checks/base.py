@@ -75,7 +75,7 @@ class CheckContext:
             raise StudentRaised(label, info, getattr(self.session, "line_map", None))
         try:
             return decode(answer["value"])
-        except (ValueError, TypeError, KeyError) as bad:
+        except (ValueError, TypeError, KeyError, RecursionError) as bad:
             raise CheckFailed(f"the submission's process sent an answer that cannot be read ({bad}); "
                               "was the grading worker tampered with?") from None
 
