@@ -5,7 +5,8 @@
     autograder assign                    regenerate lessons/ from solutions/
     autograder batch DIR --out OUT       grade a whole class
     autograder gradescope ZIP            build the Gradescope autograder zip
-    autograder release OUT               the student hand-out (no answer key) and the Gradescope zip
+    autograder prairielearn OUT          build the PrairieLearn external-grader bundle
+    autograder release OUT               the student hand-out (no answer key) and both platform bundles
 
 In the student hand-out (see autograder/release.py) only ``check`` exists.
 """
@@ -78,6 +79,19 @@ def cmd_gradescope(args):
     return EXIT_OK
 
 
+def cmd_prairielearn(args):
+    from autograder.prairielearn import build_bundle
+    from autograder.rubric import RubricError
+
+    try:
+        path, seed_source = build_bundle(args.out, rubric_path=args.rubric, seed=args.seed)
+    except (RubricError, ValueError) as problem:
+        print(f"autograder: {problem}", file=sys.stderr)
+        return EXIT_UNGRADABLE
+    print(f"wrote {path}/ (hidden seed: {seed_source})")
+    return EXIT_OK
+
+
 def cmd_release(args):
     from autograder.release import ReleaseError, release
     from autograder.rubric import RubricError
@@ -125,7 +139,14 @@ def build_parser():
     gradescope.add_argument("--seed", help="the hidden seed (default: $AUTOGRADER_HIDDEN_SEED, else drawn fresh)")
     gradescope.set_defaults(func=cmd_gradescope)
 
-    release = sub.add_parser("release", help="write OUT/student (the hand-out, no answer key) and OUT/gradescope.zip")
+    prairielearn = sub.add_parser("prairielearn", help="build the PrairieLearn external-grader bundle in OUT")
+    prairielearn.add_argument("out")
+    prairielearn.add_argument("--rubric", metavar="TOML")
+    prairielearn.add_argument("--seed", help="the hidden seed (default: $AUTOGRADER_HIDDEN_SEED, else drawn fresh)")
+    prairielearn.set_defaults(func=cmd_prairielearn)
+
+    release = sub.add_parser("release", help="write OUT/student (the hand-out, no answer key), OUT/gradescope.zip "
+                                             "and OUT/prairielearn/")
     release.add_argument("out")
     release.add_argument("--seed", help="the hidden seed (default: $AUTOGRADER_HIDDEN_SEED, else drawn fresh)")
     release.add_argument("--rubric", metavar="TOML")
