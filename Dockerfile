@@ -10,14 +10,20 @@
 # The grader runs as root (no USER line): it needs root to confine student
 # code, which then runs under a uid of its own, never as root.
 
+# Base images can be swapped (--build-arg), e.g. for a local mirror; TORCH_INDEX_URL="" makes pip
+# take torch from its own configuration (a wheel folder) instead of PyTorch's CPU index.
+ARG PYTHON_IMAGE=python:3.12-slim
+ARG BASE_IMAGE=ubuntu:24.04
+
 # The runtime dependencies, read from pyproject.toml by the kit's own code (one list, not a copy).
-FROM python:3.12-slim AS requirements
+FROM ${PYTHON_IMAGE} AS requirements
 COPY pyproject.toml /kit/pyproject.toml
 COPY autograder/__init__.py autograder/bundle.py autograder/rubric.py /kit/autograder/
 RUN cd /kit && python3 -c "from autograder.bundle import requirements_text; print(requirements_text(), end='')" \
     > /requirements.txt
 
-FROM ubuntu:24.04
+FROM ${BASE_IMAGE}
+ARG TORCH_INDEX_URL=https://download.pytorch.org/whl/cpu
 COPY autograder/install.sh constraints.txt /opt/seqmodel-install/
 COPY --from=requirements /requirements.txt /opt/seqmodel-install/requirements.txt
 RUN bash /opt/seqmodel-install/install.sh /opt/seqmodel-install && rm -rf /opt/seqmodel-install /var/lib/apt/lists/*
