@@ -11,11 +11,13 @@ happens leaves a valid results.json (the shell writes a minimal one if Python
 itself dies).
 """
 
+import argparse
 import json
 import os
 import re
 import secrets
 import shutil
+import sys
 from pathlib import Path
 
 KIT_ROOT = Path(__file__).resolve().parent.parent
@@ -190,3 +192,21 @@ def scrub(text, rubric):
     """``text`` without the hidden seed's digits: a crash message is shown to the student."""
     seed = str(getattr(rubric, "hidden_seed", "") or "")
     return text.replace(seed, "<hidden seed>") if len(seed) >= 4 else text
+
+
+def crash_summary(crash, rubric):
+    """``Type: message`` of a grader crash, short, for a student to read: never the hidden seed."""
+    return f"{type(crash).__name__}: {scrub(str(crash), rubric)[:300]}"
+
+
+def runner_main(module, default_root, graded, run, argv=None):
+    """``python -m autograder.MODULE run [--root ROOT]``: the command a platform's entry script runs.
+    The root defaults to $AUTOGRADER_ROOT, else ``default_root``; ``graded`` names what is graded."""
+    parser = argparse.ArgumentParser(prog=f"python -m autograder.{module}")
+    sub = parser.add_subparsers(dest="command", required=True)
+    runner = sub.add_parser("run", help=f"grade ROOT/{graded} into ROOT/results/results.json")
+    runner.add_argument("--root", default=os.environ.get("AUTOGRADER_ROOT", default_root))
+    args = parser.parse_args(argv)
+    code = run(args.root)
+    sys.stdout.flush()
+    return code

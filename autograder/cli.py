@@ -66,12 +66,12 @@ def cmd_batch(args):
     return run_batch(args.submissions, args.out, jobs=args.jobs, force=args.force, rubric_path=args.rubric)
 
 
-def cmd_gradescope(args):
-    from autograder.gradescope import build_zip
+def _build_bundle(build, target, args):
+    """Build a platform bundle at ``target``; a broken rubric or seed is a one-line error."""
     from autograder.rubric import RubricError
 
     try:
-        path, seed_source = build_zip(args.zip, rubric_path=args.rubric, seed=args.seed)
+        path, seed_source = build(target, rubric_path=args.rubric, seed=args.seed)
     except (RubricError, ValueError) as problem:
         print(f"autograder: {problem}", file=sys.stderr)
         return EXIT_UNGRADABLE
@@ -79,17 +79,14 @@ def cmd_gradescope(args):
     return EXIT_OK
 
 
+def cmd_gradescope(args):
+    from autograder.gradescope import build_zip
+    return _build_bundle(build_zip, args.zip, args)
+
+
 def cmd_prairielearn(args):
     from autograder.prairielearn import build_bundle
-    from autograder.rubric import RubricError
-
-    try:
-        path, seed_source = build_bundle(args.out, rubric_path=args.rubric, seed=args.seed)
-    except (RubricError, ValueError) as problem:
-        print(f"autograder: {problem}", file=sys.stderr)
-        return EXIT_UNGRADABLE
-    print(f"wrote {path}/ (hidden seed: {seed_source})")
-    return EXIT_OK
+    return _build_bundle(build_bundle, args.out, args)
 
 
 def cmd_release(args):

@@ -15,15 +15,15 @@ shell writes a minimal one. The root is ``$AUTOGRADER_ROOT`` (default
 laid out the same way.
 """
 
-import argparse
 import os
 import stat
 import sys
 import zipfile
 from pathlib import Path
 
-from autograder.bundle import (choose_seed, kit_contents, reference_losses, requirements_text,  # noqa: F401
-                               resolve_seed, rubric_with_seed, runner_script, scrub)
+from autograder.bundle import choose_seed, crash_summary, kit_contents, runner_main, runner_script
+# Moved to autograder.bundle (shared with PrairieLearn); still importable from here.
+from autograder.bundle import reference_losses, requirements_text, resolve_seed, rubric_with_seed  # noqa: F401
 
 SETUP_SH = """#!/usr/bin/env bash
 # Gradescope runs this once, as root, when it builds the autograder image.
@@ -123,23 +123,15 @@ def run(root):
         print(text_report(result))
     except BaseException as crash:  # noqa: BLE001  (whatever broke, the student gets a result and a reason)
         traceback.print_exc(file=sys.stdout)      # stdout is hidden from students
-        why = scrub(str(crash), rubric)[:300]     # the student reads it: never the hidden seed
-        reason = (f"The autograder failed while grading ({type(crash).__name__}: {why}). "
+        reason = (f"The autograder failed while grading ({crash_summary(crash, rubric)}). "
                   "This is not your fault: tell your instructor.")
         atomic_write_text(results, json.dumps(zero_results(rubric, reason), indent=2) + "\n")
     return 0
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog="python -m autograder.gradescope")
-    sub = parser.add_subparsers(dest="command", required=True)
-    runner = sub.add_parser("run", help="grade ROOT/submission into ROOT/results/results.json")
-    runner.add_argument("--root", default=os.environ.get("AUTOGRADER_ROOT", "/autograder"))
-    args = parser.parse_args(argv)
-    return run(args.root)
+    return runner_main("gradescope", "/autograder", "submission", run, argv)
 
 
 if __name__ == "__main__":
-    code = main()
-    sys.stdout.flush()
-    os._exit(code)
+    os._exit(main())

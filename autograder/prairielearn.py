@@ -20,13 +20,13 @@ what it lost, like anywhere else. The root is ``$AUTOGRADER_ROOT`` (default
 ``/grade``), so tests run the same script against a temporary folder.
 """
 
-import argparse
 import json
 import os
 import sys
 from pathlib import Path
 
-from autograder.bundle import choose_seed, fresh_folder, kit_contents, runner_script, scrub
+from autograder.bundle import (choose_seed, crash_summary, fresh_folder, kit_contents, runner_main,
+                               runner_script)
 
 COURSE_FOLDER = "seqmodel"          # the bundle's folder inside the course's serverFilesCourse
 ENTRY_SCRIPT = "run_prairielearn"
@@ -168,22 +168,14 @@ def run(root):
             print(text_report(result))
     except BaseException as crash:  # noqa: BLE001  (whatever broke, the student gets a result and a reason)
         traceback.print_exc(file=sys.stdout)      # the job's log, for staff
-        why = scrub(str(crash), rubric)[:300]     # the student reads it: never the hidden seed
-        data = not_gradable(f"The grader failed ({type(crash).__name__}: {why}). {NOT_YOUR_FAULT}")
+        data = not_gradable(f"The grader failed ({crash_summary(crash, rubric)}). {NOT_YOUR_FAULT}")
     atomic_write_text(results, json.dumps(data, indent=2, allow_nan=False) + "\n")
     return 0
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog="python -m autograder.prairielearn")
-    sub = parser.add_subparsers(dest="command", required=True)
-    runner = sub.add_parser("run", help="grade ROOT/student into ROOT/results/results.json")
-    runner.add_argument("--root", default=os.environ.get("AUTOGRADER_ROOT", "/grade"))
-    args = parser.parse_args(argv)
-    return run(args.root)
+    return runner_main("prairielearn", "/grade", "student", run, argv)
 
 
 if __name__ == "__main__":
-    code = main()
-    sys.stdout.flush()
-    os._exit(code)
+    os._exit(main())
