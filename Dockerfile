@@ -24,6 +24,10 @@ RUN cd /kit && python3 -c "from autograder.bundle import requirements_text; prin
 
 FROM ${BASE_IMAGE}
 ARG TORCH_INDEX_URL=https://download.pytorch.org/whl/cpu
+# pip's own settings, for a mirror, a wheel folder or a proxy's CA (unset unless given).
+ARG PIP_INDEX_URL
+ARG PIP_FIND_LINKS
+ARG PIP_CERT
 COPY autograder/install.sh constraints.txt /opt/seqmodel-install/
 COPY --from=requirements /requirements.txt /opt/seqmodel-install/requirements.txt
 RUN bash /opt/seqmodel-install/install.sh /opt/seqmodel-install && rm -rf /opt/seqmodel-install /var/lib/apt/lists/*
