@@ -240,23 +240,41 @@ def test_a_wrong_submission_gets_a_fraction_and_the_failing_items_message(tmp_pa
     assert results["score"] == pytest.approx(sum(t["points"] for t in results["tests"]) / 100, abs=1e-6)
 
 
-def snoop(kit):
-    """Code that runs at import in the worker: it tries the kit's real path, /grade and its own
-    /tmp for the rubric and the seed plans, and the environment for the seed, and prints what it
-    found (printed output reaches results.json's output, so a leak would show there)."""
+def snoop(kit, search=("/grade", "/tmp", "/root")):
+    """Code that runs at import in the worker and prints one short line per place it tries (the
+    report keeps 5 lines of 160 characters): a file every worker may read (the control: proves
+    the reading and the printing work), the kit's rubric and seed plans at their real path, any
+    rubric under ``search`` (/grade, /tmp, /root: small inside the worker), and the environment.
+    From a file it prints the ``hidden_seed`` line if there is one, else its first line."""
     return f"""
 import glob as _glob, os as _os
-_found = []
-for _pattern in ({str(kit / "autograder" / "rubric.toml")!r}, {str(kit / "autograder" / "seed_plans.json")!r},
-                 "/grade/**/rubric.toml", "/tmp/**/rubric.toml", "/root/**/rubric.toml"):
-    for _path in _glob.glob(_pattern, recursive=True)[:5] or [_pattern]:
-        try:
-            _found.append(open(_path).read()[:3000])
-        except OSError as _e:
-            _found.append(f"{{_path}}: {{_e.strerror}}")
-_found.append(_os.environ.get("AUTOGRADER_HIDDEN_SEED", "no seed in the environment"))
-print("snoop ran:", _found)
+
+def _first(path):
+    try:
+        lines = open(path).read().splitlines()
+    except OSError as e:
+        return f"{{path}}: {{e.strerror}}"
+    return next((l for l in lines if "hidden_seed" in l), lines[0] if lines else "empty")[:120]
+
+_found = [_glob.glob(_os.path.join(p, "**", "rubric.toml"), recursive=True) for p in {list(search)!r}]
+for _i, _text in enumerate([_first("/usr/lib/os-release"), _first({str(kit / "autograder" / "rubric.toml")!r}),
+                            _first({str(kit / "autograder" / "seed_plans.json")!r}),
+                            _first(sum(_found, [])[0]) if sum(_found, []) else "no rubric found",
+                            _os.environ.get("AUTOGRADER_HIDDEN_SEED", "no seed in the environment")]):
+    print(f"snoop {{_i}}: {{_text}}")
 """
+
+
+def test_the_snoop_reports_a_kit_it_can_read(tmp_path, capsys):
+    """The hostile test's probe, run unconfined on a readable kit: it must show the seed line,
+    or its silence in the worker would prove nothing."""
+    kit = tmp_path / "seqmodel"
+    (kit / "autograder").mkdir(parents=True)
+    (kit / "autograder" / "rubric.toml").write_text(f"[data]\nhidden_seed = {SEED}\n")
+    exec(compile(snoop(kit, search=[str(tmp_path)]), "snoop", "exec"), {})
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[1] == f"snoop 1: hidden_seed = {SEED}" and lines[2].endswith("No such file or directory")
+    assert lines[3] == f"snoop 3: hidden_seed = {SEED}"                    # found by searching, too
 
 
 @slow
@@ -268,8 +286,11 @@ def test_a_hostile_submission_costs_its_own_points_and_reads_nothing_of_the_kit(
     kit = tmp_path / "snoop" / "grade" / "serverFilesCourse" / prairielearn.COURSE_FOLDER   # where it will lie
     source = snoop(kit) + REFERENCE.read_text()
     spied, _ = run_in_fake_grade(tmp_path / "snoop", pl_bundle, {"sequence_modeling.py": source})
-    assert "snoop ran:" in spied["output"]                                  # its print did reach results.json
-    assert "hidden_seed" not in spied["output"] and "[[items]]" not in spied["output"]
+    lines = [line.strip() for line in spied["output"].splitlines() if line.strip().startswith("snoop ")]
+    assert len(lines) == 5 and "=" in lines[0] and ": " not in lines[0][len("snoop 0: "):]   # the control read
+    assert all("hidden_seed" not in line for line in lines), lines
+    assert lines[1].endswith(("No such file or directory", "Permission denied")), lines
+    assert lines[3:] == ["snoop 3: no rubric found", "snoop 4: no seed in the environment"]
     assert spied["gradable"] is True and spied["score"] == 1.0              # it cost nothing else
 
 
