@@ -6,7 +6,8 @@
     autograder batch DIR --out OUT       grade a whole class (or, with --shard K/N, one machine's share)
     autograder merge OUT1 OUT2 ... --out MERGED   combine the shards' outputs into one class
     autograder gradescope ZIP            build the Gradescope autograder zip
-    autograder release OUT               the student hand-out (no answer key) and the Gradescope zip
+    autograder prairielearn OUT          build the PrairieLearn external-grader bundle
+    autograder release OUT               the student hand-out (no answer key) and both platform bundles
 
 In the student hand-out (see autograder/release.py) only ``check`` exists.
 """
@@ -107,17 +108,27 @@ def cmd_merge(args):
     return EXIT_OK
 
 
-def cmd_gradescope(args):
-    from autograder.gradescope import build_zip
+def _build_bundle(build, target, args):
+    """Build a platform bundle at ``target``; a broken rubric or seed is a one-line error."""
     from autograder.rubric import RubricError
 
     try:
-        path, seed_source = build_zip(args.zip, rubric_path=args.rubric, seed=args.seed)
+        path, seed_source = build(target, rubric_path=args.rubric, seed=args.seed)
     except (RubricError, ValueError) as problem:
         print(f"autograder: {problem}", file=sys.stderr)
         return EXIT_UNGRADABLE
     print(f"wrote {path} (hidden seed: {seed_source})")
     return EXIT_OK
+
+
+def cmd_gradescope(args):
+    from autograder.gradescope import build_zip
+    return _build_bundle(build_zip, args.zip, args)
+
+
+def cmd_prairielearn(args):
+    from autograder.prairielearn import build_bundle
+    return _build_bundle(build_bundle, args.out, args)
 
 
 def cmd_release(args):
@@ -177,7 +188,14 @@ def build_parser():
     gradescope.add_argument("--seed", help="the hidden seed (default: $AUTOGRADER_HIDDEN_SEED, else drawn fresh)")
     gradescope.set_defaults(func=cmd_gradescope)
 
-    release = sub.add_parser("release", help="write OUT/student (the hand-out, no answer key) and OUT/gradescope.zip")
+    prairielearn = sub.add_parser("prairielearn", help="build the PrairieLearn external-grader bundle in OUT")
+    prairielearn.add_argument("out")
+    prairielearn.add_argument("--rubric", metavar="TOML")
+    prairielearn.add_argument("--seed", help="the hidden seed (default: $AUTOGRADER_HIDDEN_SEED, else drawn fresh)")
+    prairielearn.set_defaults(func=cmd_prairielearn)
+
+    release = sub.add_parser("release", help="write OUT/student (the hand-out, no answer key), OUT/gradescope.zip "
+                                             "and OUT/prairielearn/")
     release.add_argument("out")
     release.add_argument("--seed", help="the hidden seed (default: $AUTOGRADER_HIDDEN_SEED, else drawn fresh)")
     release.add_argument("--rubric", metavar="TOML")

@@ -8,8 +8,9 @@ answers are recorded here, now, by grading the reference in check mode on the
 public seed through a ``RecordingOracle``. It holds no hidden seed either (the
 shipped rubric has none) and only the grader modules the check imports.
 
-``OUT/gradescope.zip`` is autograder.gradescope's bundle, with the hidden seed
-from ``--seed``, ``$AUTOGRADER_HIDDEN_SEED`` or drawn fresh.
+``OUT/gradescope.zip`` is autograder.gradescope's bundle and ``OUT/prairielearn/``
+autograder.prairielearn's, both with the one hidden seed from ``--seed``,
+``$AUTOGRADER_HIDDEN_SEED`` or drawn fresh.
 """
 
 import json
@@ -17,7 +18,7 @@ import re
 import shutil
 from pathlib import Path
 
-from autograder import assign, gradescope, seedplan
+from autograder import assign, bundle, gradescope, prairielearn, seedplan
 from autograder.rubric import load_rubric, tomllib
 
 KIT_ROOT = Path(__file__).resolve().parent.parent
@@ -31,7 +32,6 @@ SELF_CHECK_DEPENDENCIES = ("torch", "numpy", "nbformat", "hypothesis", "tomli")
 # optimizer steps; the self-check knows the answers for loops of 1 to 20 steps.
 RECORDED_VARIANTS = {"train_model": ("epochs", range(1, 21))}
 RECORDING_SECONDS = 600          # per item while recording: the recording runs extra reference trainings
-MARKER = ".autograder-release"
 
 STUDENT_PYPROJECT = """[build-system]
 requires = ["setuptools>=68"]
@@ -124,12 +124,10 @@ def _kit_version():
 
 def _fresh_folder(folder):
     """An empty ``folder``; an earlier release there is replaced, anything else is left alone."""
-    if folder.exists():
-        if any(folder.iterdir()) and not (folder / MARKER).is_file():
-            raise ReleaseError(f"{folder} exists and was not made by `autograder release`; choose another OUT")
-        shutil.rmtree(folder)
-    folder.mkdir(parents=True)
-    (folder / MARKER).write_text("made by `autograder release`; the next release replaces this folder\n")
+    try:
+        bundle.fresh_folder(folder)
+    except ValueError as problem:
+        raise ReleaseError(str(problem)) from None
 
 
 def record_answers(rubric, answers_path):
@@ -201,7 +199,7 @@ def _refuse_leaks(student, seed):
 
 
 def release(out, seed=None, rubric_path=None):
-    """Build OUT/student and OUT/gradescope.zip; returns a list of lines describing them."""
+    """Build OUT/student, OUT/gradescope.zip and OUT/prairielearn/; returns a list of lines describing them."""
     out = Path(out)
     rubric = load_rubric(rubric_path)
     seed_value, seed_source = gradescope.choose_seed(seed, rubric_path)
@@ -209,5 +207,11 @@ def release(out, seed=None, rubric_path=None):
     _refuse_leaks(out / "student", seed_value)
     zip_path, _ = gradescope.build_zip(out / "gradescope.zip", rubric_path=rubric_path, seed=seed_value,
                                        checked=True)
+    try:
+        pl_path, _ = prairielearn.build_bundle(out / "prairielearn", rubric_path=rubric_path, seed=seed_value,
+                                               checked=True)
+    except ValueError as problem:
+        raise ReleaseError(str(problem)) from None
     return [f"wrote {out / 'student'}/ (stubs, notebook, lesson guide, self-check with {calls} recorded answers)",
-            f"wrote {zip_path} (hidden seed: {seed_source})"]
+            f"wrote {zip_path} (hidden seed: {seed_source})",
+            f"wrote {pl_path}/ (PrairieLearn external grader, same hidden seed; see its README.md)"]

@@ -522,9 +522,14 @@ def test_gradescope_bundle_installs_only_dependencies_and_carries_our_seed(relea
         requirements = zf.read("requirements.txt").decode()
     assert {"setup.sh", "run_autograder", "solutions/sequence_modeling.py", "constraints.txt"} <= names
     assert rubric["data"]["hidden_seed"] == SEED
-    assert "torch==2.13.0" in setup and "-r requirements.txt" in setup
+    assert "bash autograder/install.sh /autograder/source" in setup and "autograder/install.sh" in names
     assert "pip3 install --no-cache-dir -c constraints.txt ." not in setup and " -e " not in setup
     assert "nbformat" in requirements and "hypothesis" in requirements and "seqmodel" not in requirements
+    prairielearn = release / "prairielearn"                 # the PrairieLearn bundle: the same seed and kit
+    assert tomllib.loads((prairielearn / "serverFilesCourse" / "seqmodel" / "autograder" / "rubric.toml")
+                         .read_text())["data"]["hidden_seed"] == SEED
+    assert (prairielearn / "serverFilesCourse" / "seqmodel" / "requirements.txt").read_text() == requirements
+    assert str(SEED) not in (prairielearn / "info.json").read_text()
 
 
 @slow
