@@ -357,9 +357,17 @@ def _build_root(libc, config, workdir, readonly, hidden, rebind, userns):
         _mount(libc, None, "/", None, MS_REC | MS_PRIVATE, what="making / private")
     except ConfinementError as exc:
         fail_softly(exc)
+    # The worker's folder becomes a size-capped tmpfs holding copies of its files, read now, before
+    # /tmp (which may hold it) is covered: what the student writes never reaches the host's disk.
+    work_files = {}
+    for name in os.listdir(workdir):
+        path = os.path.join(workdir, name)
+        if os.path.isfile(path) and not os.path.islink(path):
+            with open(path, "rb") as f:
+                work_files[name] = f.read()
     # Open every source before covering anything: /tmp, the new root's mount point, may hold the workdir.
     opened = {}
-    for path in [*readonly, *rebind, *(f"/dev/{name}" for name in DEVICES), workdir]:
+    for path in [*readonly, *rebind, *(f"/dev/{name}" for name in DEVICES)]:
         if not (path in SYSTEM_DIRS and os.path.islink(path)):
             opened[path] = os.open(path, os.O_PATH | os.O_CLOEXEC)
     try:
@@ -393,7 +401,12 @@ def _build_root(libc, config, workdir, readonly, hidden, rebind, userns):
         _make_path(NEW_ROOT, "/tmp")
         _mount(libc, "tmpfs", NEW_ROOT + "/tmp", "tmpfs", MS_NOSUID | MS_NODEV,
                f"size={config['tmp_bytes']},mode=1777", what="private /tmp")
-        _bind(libc, opened[workdir], NEW_ROOT + workdir, False)
+        _make_path(NEW_ROOT, workdir)
+        _mount(libc, "tmpfs", NEW_ROOT + workdir, "tmpfs", MS_NOSUID | MS_NODEV,
+               f"size={config.get('work_bytes', config['file_bytes'])},mode=700", what="the worker's own folder")
+        for name, data in work_files.items():
+            with open(os.path.join(NEW_ROOT + workdir, name), "wb") as f:
+                f.write(data)
         _make_path(NEW_ROOT, "/proc")
         _mount(libc, "proc", NEW_ROOT + "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC,
                what="/proc of the new PID namespace")

@@ -71,7 +71,7 @@ def load_rubric(path=None, hidden_seed=None):
         raise RubricError(f"rubric {path} is not valid TOML: {exc}") from None
 
     limits = {"item_seconds": 60, "import_seconds": 60, "total_seconds": 300, "memory_mb": 4096, "file_mb": 64,
-              "output_kb": 64, "tmp_mb": 64, "shm_mb": 64, "worker_uid_base": 200000, "max_processes": 256,
+              "output_kb": 64, "tmp_mb": 64, "shm_mb": 64, "workdir_mb": 64, "worker_uid_base": 200000, "max_processes": 256,
               "notebook_margin_seconds": 60}
     limits.update(raw.get("limits", {}))
     for key in ("item_seconds", "import_seconds", "total_seconds"):

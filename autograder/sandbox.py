@@ -325,6 +325,7 @@ class Worker:
                    "file_bytes": int(self.limits.get("file_mb", 64)) * 2**20,
                    "tmp_bytes": int(self.limits.get("tmp_mb", 64)) * 2**20,
                    "shm_bytes": int(self.limits.get("shm_mb", 64)) * 2**20,
+                   "work_bytes": int(self.limits.get("workdir_mb", 64)) * 2**20,
                    "uid_base": int(self.limits.get("worker_uid_base", 200000)),
                    "max_processes": int(self.limits.get("max_processes", 256)),
                    "hide": self.hide, "site_dirs": site_dirs()}
