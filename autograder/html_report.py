@@ -132,7 +132,9 @@ PIPELINE_ITEMS = ("beats_baseline", "two_feature", "window_comparison")
 def diagnosis_boxes(result, findings):
     """The diagnosis in boxes that never contradict the score: red for each failing pipeline
     item (what failed), yellow for each finding of the curve, green only when all is well."""
-    e = html.escape
+    def e(text):
+        return html.escape(printable(text))
+
     boxes = [f'<div class="failing"><strong>{e(item.id)} failed</strong>: {e(item.feedback)}</div>'
              for item in result.items if item.id in PIPELINE_ITEMS and not item.passed]
     for name, evidence, fix in findings:

@@ -94,7 +94,7 @@ def test_a_deep_json_line_on_the_answer_pipe_is_no_grader_error_on_gradescope(tm
     done, results = gradescope(tmp_path, submission("deep_json_crash"))
     assert done.returncode == 0, done.stdout[-1500:]
     assert "GRADER ERROR" not in json.dumps(results)
-    assert len(results["tests"]) == 14 and results["score"] < 100
+    assert len(results["tests"]) == 14          # the line was junk to the grader: the honest answers were graded
 
 
 # --- forgeries of what the worker measures: the attack must earn what the honest mistake earns --------------
@@ -119,13 +119,18 @@ def test_held_out_windows_leaked_through_feedback_earn_nothing_in_a_resubmission
     secret = {"AUTOGRADER_HIDDEN_SEED": "918273645"}          # a course's secret seed, not the rubric's
     name = "leaks_heldout_windows_through_feedback"
     _, first, _ = graded(tmp_path, "leak", submission(name), env=secret)
-    leaks = [m.group(1) for t in first["tests"] if t["visibility"] == "visible"
-             for m in [re.search(r"LEAK:([A-Za-z0-9+/=]+)", t["output"])] if m]
-    assert leaks, "the first submission's feedback carries no leaked windows"
-    _, second, _ = graded(tmp_path, "use", submission(name, _STAGE="use", _TABLE=leaks[0]), env=secret)
+    leaks = [m.group(1) for t in first["tests"]
+             for m in [re.search(r"LEAK:([A-Za-z0-9+/=]*)", t["output"])] if m]
+    # The attack's rolling_forecast raises its stash into feedback once predict has filled it; it never
+    # is: beats_baseline, the only item that shows the worker held-out windows, runs last, so
+    # rolling_forecast ran (and passed) with nothing to leak. (Before that rule this found 39 of each
+    # series' 40 held-out targets, and the table they made won a naive model all of beats_baseline's
+    # points in a resubmission.)
+    assert not leaks
+    assert item_scores(first)["rolling_forecast"] == max(t["max_score"] for t in first["tests"]
+                                                         if t["tags"] == ["rolling_forecast"])
     _, naive, _ = graded(tmp_path, "naive", submission(name, _STAGE="use", _TABLE=""), env=secret)
-    assert item_scores(naive)["beats_baseline"] == 0           # without the table: the naive baseline, 0 points
-    assert item_scores(second)["beats_baseline"] == item_scores(naive)["beats_baseline"]
+    assert item_scores(naive)["beats_baseline"] == 0           # the naive model itself earns nothing
 
 
 # --- confinement: the host's disk and memory -----------------------------------------------------------------

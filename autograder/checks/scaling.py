@@ -90,9 +90,10 @@ def check_standardizer(ctx):
         names = ("X_train", "X_val", "y_train", "y_val")
         arrays = [need_array(a, name) for a, name in zip(got["arrays"], names)]
         mean, std = _stat(got["mean"], "mean_", 1)[0], _stat(got["std"], "std_", 1)[0]
-        scaled = ((series - mean) / std).astype(np.float32)
-        X, y = ctx.reference.make_windows(scaled, window)
-        expected = [t.numpy() for t in ctx.reference.time_split(X, y, frac)]
+        # Windows and the split are positional, so scaling commutes with them: scale the reference's
+        # windows of the raw series (the same call whatever the student fitted; the hand-out replays it).
+        X, y = ctx.reference.make_windows(series, window)
+        expected = [(t.numpy().astype(np.float64) - mean) / std for t in ctx.reference.time_split(X, y, frac)]
         if all(a.shape == e.shape and np.allclose(a, e, rtol=1e-4, atol=1e-4) for a, e in zip(arrays, expected)):
             return
         composed = got.get("composed")
