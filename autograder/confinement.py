@@ -375,6 +375,10 @@ def _build_root(libc, config, workdir, readonly, hidden, rebind, userns):
     except ConfinementError as exc:
         fail_softly(exc)
     try:
+        # The private /tmp first: a venv or a Python that lives under /tmp is bound on top of it.
+        _make_path(NEW_ROOT, "/tmp")
+        _mount(libc, "tmpfs", NEW_ROOT + "/tmp", "tmpfs", MS_NOSUID | MS_NODEV,
+               f"size={config['tmp_bytes']},mode=1777", what="private /tmp")
         for path in readonly:
             if path in opened:
                 _bind(libc, opened[path], NEW_ROOT + path, True, recursive=userns)
@@ -398,9 +402,6 @@ def _build_root(libc, config, workdir, readonly, hidden, rebind, userns):
         os.mkdir(NEW_ROOT + "/dev/shm")
         _mount(libc, "tmpfs", NEW_ROOT + "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,
                f"size={config['shm_bytes']},mode=1777", what="private /dev/shm")
-        _make_path(NEW_ROOT, "/tmp")
-        _mount(libc, "tmpfs", NEW_ROOT + "/tmp", "tmpfs", MS_NOSUID | MS_NODEV,
-               f"size={config['tmp_bytes']},mode=1777", what="private /tmp")
         _make_path(NEW_ROOT, workdir)
         _mount(libc, "tmpfs", NEW_ROOT + workdir, "tmpfs", MS_NOSUID | MS_NODEV,
                f"size={config.get('work_bytes', config['file_bytes'])},mode=700", what="the worker's own folder")

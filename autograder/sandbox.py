@@ -137,7 +137,12 @@ def kit_paths_to_hide():
     (a kit unpacked under /usr). An installed copy inside site-packages is found
     by name in the worker (confinement.kit_copies).
     """
-    return [str(Path(__file__).resolve().parent.parent)]
+    package = Path(__file__).resolve().parent
+    if package.parent.name in ("site-packages", "dist-packages"):
+        # An installed copy (the student hand-out): its folder is site-packages, which the worker
+        # needs for numpy and torch. The package itself goes; kit_copies finds its metadata.
+        return [str(package)]
+    return [str(package.parent)]
 
 
 class Zygote:
