@@ -563,14 +563,14 @@ def test_run_autograder_grades_with_the_bundles_hidden_seed(tmp_path, release):
     results, _ = run_in(tmp_path, release, {"sequence_modeling.py": source})
     assert_valid_results(results)
     seen = next(t["output"] for t in results["tests"] if t["tags"] == ["make_windows"])
-    path = tmp_path / "probe.py"
+    path = tmp_path / "sequence_modeling.py"             # feedback names the file: the same name as submitted
     path.write_text(source)
     ours, default = load_rubric(), load_rubric()
     ours.hidden_seed = SEED
     with_seed = grade(path, rubric=ours, only={"make_windows"}).items[0]
     with_default = grade(path, rubric=default, only={"make_windows"}).items[0]
     assert "series sum" in seen and with_seed.details != with_default.details
-    assert all(detail in seen for detail in with_seed.details)
+    assert all(detail in seen for detail in with_seed.details), (seen, with_seed.details)
 
 
 @slow
