@@ -435,10 +435,13 @@ print("INTRUDER " + (" ".join(sorted(report)) or "nothing"))
 '''
 
 OBSERVER = r'''
-import os, time
+import os, sys, time
 time.sleep(1)
+# Its own folder, and the read-only path to Python where the interpreter or its venv lives under /tmp
+# (a fresh clone in /tmp, say), are the only entries a private /tmp may show.
+own = [os.getcwd(), sys.base_prefix] + list(sys.path)
 print("OBSERVER shm=%s tmp=%s" % (sorted(os.listdir("/dev/shm")),
-      sorted(e for e in os.listdir("/tmp") if not os.getcwd().startswith("/tmp/" + e))))
+      sorted(e for e in os.listdir("/tmp") if not any((p + "/").startswith("/tmp/" + e + "/") for p in own))))
 '''
 
 
