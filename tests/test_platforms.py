@@ -151,7 +151,8 @@ def test_html_report_renders_in_a_real_browser_with_its_plots(tmp_path):
     if not chromium():
         pytest.skip("Debian's chromium is not installed (.ci/run installs it)")
     submission = tmp_path / "lagging.py"
-    submission.write_text(corpus.build(corpus.WRONG[0]))           # y is the last input: the curve lags
+    copier = next(case for case in corpus.WRONG if case.name == "last_value_copier")
+    submission.write_text(corpus.build(copier))                    # the model repeats the last value: it lags
     report = tmp_path / "report.html"
     assert autograder("grade", submission, "--html", report).returncode == 0
     page = report.read_text()
