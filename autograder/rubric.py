@@ -1,11 +1,18 @@
-"""Load and validate the rubric: the one file holding every grading number.
+"""Load and validate the rubric: the instructor's overrides of the grader's numbers.
 
-The item ids are the contract of ``../shared/spec/lesson-api.md``; a rubric
-that drops one, repeats one, or whose points do not add up to 100 is refused
-before anything is graded.
+Every number has its default in one place: an item's in the frozen dataclass its
+check declares with ``@item`` (autograder/checks/registry.py), the rest in the
+dataclasses below. The rubric file overrides them and is read strictly: an
+unknown table or key, or a value of the wrong type, is refused with a one-line
+message naming it, since a misspelt ``tolerence`` would otherwise be ignored
+without a word. An item the file does not list gets its declaration's defaults.
+The points must add up to 100 (the spec's max_score); the refusal lists them.
 """
 
+import dataclasses
+import json
 import os
+import typing
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -15,17 +22,63 @@ except ModuleNotFoundError:  # Python 3.10
     import tomli as tomllib
 
 DEFAULT_RUBRIC = Path(__file__).with_name("rubric.toml")
-ITEM_IDS = (
-    "make_windows", "make_windows_multifeature", "input_validation", "time_split",
-    "naive_baseline", "lstm_forecaster", "train_loop", "grad_clipping", "beats_baseline",
-    "gru_forecaster", "window_comparison", "two_feature", "rolling_forecast", "standardizer",
-)
 HIDDEN_SEED_VARIABLE = "AUTOGRADER_HIDDEN_SEED"
 VISIBILITIES = ("visible", "hidden", "after_due_date", "after_published")
+TOTAL_POINTS = 100
+
+
+def __getattr__(name):
+    """``ITEM_IDS``: every declared item's id, in order. Computed on first use, since it imports the
+    checks (and torch), which most importers of this module never need."""
+    if name == "ITEM_IDS":
+        from autograder.checks.registry import item_ids
+        return item_ids()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 class RubricError(ValueError):
     """The rubric file is malformed; the message names the problem."""
+
+
+@dataclass(frozen=True)
+class Limits:
+    """[limits]: the worker's resources and the time limits."""
+    item_seconds: float = 60             # wall clock per item, unless the item sets `seconds`
+    import_seconds: float = 60           # importing the submission (and each restart after a loss)
+    total_seconds: float = 300           # the whole grade, imports included
+    memory_mb: int = 4096                # the worker's address space
+    file_mb: int = 64                    # the largest file the submission may write
+    output_kb: int = 64                  # what the report keeps of what the submission prints
+    tmp_mb: int = 64                     # the worker's private /tmp
+    shm_mb: int = 64                     # the worker's private /dev/shm
+    workdir_mb: int = 64                 # the worker's own folder
+    worker_uid_base: int = 200000        # as root, each worker runs as this + its pid
+    max_processes: int = 256             # processes and threads of that uid
+    notebook_margin_seconds: float = 60  # check() in a notebook: beyond the items' own limits
+
+
+@dataclass(frozen=True)
+class HypothesisBudget:
+    """[hypothesis]: examples per property."""
+    grade_examples: int = 40
+    check_examples: int = 15
+
+
+@dataclass(frozen=True)
+class DataSeeds:
+    """[data]: the seeds inputs are drawn from."""
+    hidden_seed: int = 0
+    public_seed: int = 7
+
+
+@dataclass(frozen=True)
+class PrairieLearnOptions:
+    """[prairielearn]: the external grader's job."""
+    timeout_seconds: int = 600
+
+
+TABLES = {"limits": Limits, "hypothesis": HypothesisBudget, "data": DataSeeds, "prairielearn": PrairieLearnOptions}
+SECONDS_LIMITS = ("item_seconds", "import_seconds", "total_seconds")
 
 
 @dataclass
@@ -36,31 +89,85 @@ class Item:
     visibility: str
     check: bool
     seconds: float
-    settings: dict = field(default_factory=dict)   # the item's own numbers (thresholds, epochs...)
+    settings: object = None     # the item's numbers: an instance of the settings dataclass its check declares
 
     def get(self, key, default=None):
-        return self.settings.get(key, default)
+        return getattr(self.settings, key, default)
 
 
 @dataclass
 class Rubric:
     items: list
-    limits: dict
+    limits: dict                # Limits as a mapping (callers read and, in tests, shorten them by key)
     hypothesis: dict
     hidden_seed: int
     public_seed: int
     path: Path
     text: str
+    prairielearn: PrairieLearnOptions = field(default_factory=PrairieLearnOptions)
 
     @property
     def max_score(self):
         return sum(item.points for item in self.items)
 
 
+# --- types ------------------------------------------------------------------------------
+
+def _type_text(kind):
+    if typing.get_origin(kind) is tuple:
+        args = typing.get_args(kind)
+        return f"a list of {len(args)} {_type_text(args[0]).split(' ', 1)[1]}s"
+    return {float: "a number", int: "an integer", bool: "true or false", str: "a string"}[kind]
+
+
+def _conform(value, kind):
+    """``value`` as a ``kind`` field holds it (a TOML list becomes a tuple), or raise TypeError.
+    Numbers are kept as written: an int stays an int where a float is expected, as before."""
+    if typing.get_origin(kind) is tuple:
+        args = typing.get_args(kind)
+        if not isinstance(value, (list, tuple)) or len(value) != len(args):
+            raise TypeError
+        return tuple(_conform(v, a) for v, a in zip(value, args))
+    if isinstance(value, bool) != (kind is bool):
+        raise TypeError
+    if kind is float and isinstance(value, (int, float)):
+        return value
+    if isinstance(value, kind):
+        return value
+    raise TypeError
+
+
+def _fill(cls, table, where):
+    """An instance of dataclass ``cls`` from the TOML ``table``, refusing unknown keys and wrong types."""
+    if not isinstance(table, dict):
+        raise RubricError(f"rubric {where} must be a table of settings, got {table!r}")
+    hints = typing.get_type_hints(cls)
+    known = [f.name for f in dataclasses.fields(cls)]
+    values = {}
+    for key, value in table.items():
+        if key not in hints:
+            raise RubricError(f"rubric {where}: unknown key {key!r} (known: {', '.join(known) or 'none'})")
+        try:
+            values[key] = _conform(value, hints[key])
+        except TypeError:
+            raise RubricError(f"rubric {where}: {key} must be {_type_text(hints[key])}, got {value!r}") from None
+    try:
+        return cls(**values)
+    except ValueError as bad:            # a settings class's own __post_init__ refusal
+        raise RubricError(f"rubric {where}: {bad}") from None
+
+
+# --- loading ------------------------------------------------------------------------------
+
+ENTRY_KEYS = {"id": str, "name": str, "points": float, "visibility": str, "check": bool, "seconds": float}
+
+
 def load_rubric(path=None, hidden_seed=None):
     """The rubric at ``path`` (the kit's own by default). The hidden seed is, first found:
     ``hidden_seed`` (a batch passes it in each job, so its servers never hold it in their
     environment), AUTOGRADER_HIDDEN_SEED, the file's [data] hidden_seed."""
+    from autograder.checks.registry import specs
+
     path = Path(path) if path else DEFAULT_RUBRIC
     try:
         text = path.read_text()
@@ -69,48 +176,138 @@ def load_rubric(path=None, hidden_seed=None):
         raise RubricError(f"cannot read rubric {path}: {exc.strerror}") from None
     except tomllib.TOMLDecodeError as exc:
         raise RubricError(f"rubric {path} is not valid TOML: {exc}") from None
+    for table in raw:
+        if table not in TABLES and table != "items":
+            raise RubricError(f"rubric: unknown table {table!r} (known: {', '.join(TABLES)}, items)")
 
-    limits = {"item_seconds": 60, "import_seconds": 60, "total_seconds": 300, "memory_mb": 4096, "file_mb": 64,
-              "output_kb": 64, "tmp_mb": 64, "shm_mb": 64, "workdir_mb": 64, "worker_uid_base": 200000, "max_processes": 256,
-              "notebook_margin_seconds": 60}
-    limits.update(raw.get("limits", {}))
-    for key in ("item_seconds", "import_seconds", "total_seconds"):
-        if isinstance(limits[key], bool) or not isinstance(limits[key], (int, float)) or limits[key] <= 0:
-            raise RubricError(f"rubric [limits] {key} must be a positive number of seconds, got {limits[key]!r}")
-    hypothesis = {"grade_examples": 40, "check_examples": 15}
-    hypothesis.update(raw.get("hypothesis", {}))
-    data = raw.get("data", {})
+    limits = dataclasses.asdict(_limits(raw.get("limits", {})))
+    hypothesis = dataclasses.asdict(_fill(HypothesisBudget, raw.get("hypothesis", {}), "[hypothesis]"))
+    data = _fill(DataSeeds, raw.get("data", {}), "[data]")
+    prairielearn = _fill(PrairieLearnOptions, raw.get("prairielearn", {}), "[prairielearn]")
     if hidden_seed is None:
-        hidden_seed = os.environ.get(HIDDEN_SEED_VARIABLE, data.get("hidden_seed", 0))
+        hidden_seed = os.environ.get(HIDDEN_SEED_VARIABLE, data.hidden_seed)
     try:
         hidden_seed = int(hidden_seed)
     except (TypeError, ValueError):
         raise RubricError(f"the hidden seed must be an integer, not {hidden_seed!r}") from None
 
+    declared = specs()
+    items = _items(raw.get("items", []), declared, limits)
+    rubric = Rubric(items, limits, hypothesis, hidden_seed, data.public_seed, path, text, prairielearn)
+    _check_points(rubric, {entry.get("id") for entry in raw.get("items", [])})
+    return rubric
+
+
+def _limits(table):
+    """[limits], with the time limits also positive (and the message a test and the CLI rely on)."""
+    for key in SECONDS_LIMITS:
+        value = table.get(key, 1) if isinstance(table, dict) else 1
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
+            raise RubricError(f"rubric [limits] {key} must be a positive number of seconds, got {value!r}")
+    return _fill(Limits, table, "[limits]")
+
+
+def _items(entries, declared, limits):
+    """The rubric's items: those it lists, in its order, then the declared items it does not list,
+    each with its declaration's defaults."""
+    if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
+        raise RubricError("rubric items must be [[items]] tables")
     items, seen = [], set()
-    for entry in raw.get("items", []):
-        entry = dict(entry)
-        item_id = entry.pop("id", None)
-        if item_id not in ITEM_IDS:
-            raise RubricError(f"rubric item {item_id!r} is not one of the lesson's item ids")
+    for entry in entries:
+        item_id = entry.get("id")
+        if item_id not in declared:
+            raise RubricError(f"rubric item {item_id!r} is not one of the lesson's item ids "
+                              f"(known: {', '.join(declared)})")
         if item_id in seen:
             raise RubricError(f"rubric item {item_id!r} appears twice")
         seen.add(item_id)
-        visibility = entry.pop("visibility", "visible")
-        if visibility not in VISIBILITIES:
-            raise RubricError(f"rubric item {item_id!r}: visibility must be one of {', '.join(VISIBILITIES)}")
-        points = entry.pop("points", None)
-        if not isinstance(points, (int, float)) or points < 0:
-            raise RubricError(f"rubric item {item_id!r}: points must be a non-negative number")
-        items.append(Item(
-            id=item_id, name=entry.pop("name", item_id), points=points, visibility=visibility,
-            check=bool(entry.pop("check", True)), seconds=float(entry.pop("seconds", limits["item_seconds"])),
-            settings=entry,
-        ))
-    missing = [i for i in ITEM_IDS if i not in seen]
-    if missing:
-        raise RubricError(f"rubric has no item for: {', '.join(missing)}")
-    rubric = Rubric(items, limits, hypothesis, hidden_seed, int(data.get("public_seed", 7)), path, text)
-    if abs(rubric.max_score - 100) > 1e-9:
-        raise RubricError(f"rubric points add up to {rubric.max_score}, not 100")
-    return rubric
+        items.append(_item(declared[item_id], entry, limits))
+    items += [_item(spec, {"id": spec.id}, limits) for item_id, spec in declared.items() if item_id not in seen]
+    return items
+
+
+def _item(spec, entry, limits):
+    where = f"item {spec.id!r}"
+    own = {f.name for f in dataclasses.fields(spec.settings)}
+    overrides = {}
+    for key, value in entry.items():
+        if key in ENTRY_KEYS:
+            try:
+                overrides[key] = _conform(value, ENTRY_KEYS[key])
+            except TypeError:
+                raise RubricError(f"rubric {where}: {key} must be {_type_text(ENTRY_KEYS[key])}, "
+                                  f"got {value!r}") from None
+        elif key not in own:
+            known = [*ENTRY_KEYS][1:] + [f.name for f in dataclasses.fields(spec.settings)]
+            raise RubricError(f"rubric {where}: unknown key {key!r} (known: {', '.join(known)})")
+    visibility = overrides.get("visibility", spec.visibility)
+    if visibility not in VISIBILITIES:
+        raise RubricError(f"rubric {where}: visibility must be one of {', '.join(VISIBILITIES)}")
+    points = overrides.get("points", spec.points)
+    if points < 0:
+        raise RubricError(f"rubric {where}: points must be a non-negative number")
+    seconds = overrides.get("seconds", limits["item_seconds"])
+    if seconds <= 0:
+        raise RubricError(f"rubric {where}: seconds must be a positive number of seconds, got {seconds!r}")
+    settings = _fill(spec.settings, {k: v for k, v in entry.items() if k in own}, where)
+    return Item(id=spec.id, name=overrides.get("name", spec.name), points=points, visibility=visibility,
+                check=overrides.get("check", spec.check), seconds=float(seconds), settings=settings)
+
+
+def _check_points(rubric, listed):
+    """The points must add up to 100; the refusal names the total, every item's points, and which
+    came from an item's declaration because the rubric does not list it."""
+    total = rubric.max_score
+    if abs(total - TOTAL_POINTS) <= 1e-9:
+        return
+    parts = [f"{item.id} {item.points:g}" + ("" if item.id in listed else " (its @item default: not in the rubric)")
+             for item in rubric.items]
+    unlisted = [item.id for item in rubric.items if item.id not in listed]
+    change = f"{'take' if total > TOTAL_POINTS else 'add'} {abs(total - TOTAL_POINTS):g} points " \
+             f"{'off' if total > TOTAL_POINTS else 'to'} these items' `points`"
+    if unlisted:
+        change += f" (an [[items]] entry with id = {unlisted[0]!r} and its own points overrides its default)"
+    raise RubricError(f"rubric points add up to {total:g}, not {TOTAL_POINTS}: {', '.join(parts)}; {change}")
+
+
+# --- showing what a rubric grades with -----------------------------------------------------
+
+def describe(rubric):
+    """Every number ``rubric`` grades with, defaults included, in the rubric file's own form."""
+    def toml(value):
+        if isinstance(value, bool):
+            return "true" if value else "false"
+        if isinstance(value, (tuple, list)):
+            return "[" + ", ".join(toml(v) for v in value) + "]"
+        return json.dumps(value) if isinstance(value, str) else f"{value}"
+
+    lines = []
+    for table, values in (("limits", rubric.limits), ("hypothesis", rubric.hypothesis),
+                          ("data", {"public_seed": rubric.public_seed}),
+                          ("prairielearn", dataclasses.asdict(rubric.prairielearn))):
+        lines += [f"[{table}]"] + [f"{key} = {toml(value)}" for key, value in values.items()] + [""]
+    for item in rubric.items:
+        lines += ["[[items]]", f"id = {toml(item.id)}", f"name = {toml(item.name)}", f"points = {toml(item.points)}",
+                  f"visibility = {toml(item.visibility)}", f"check = {toml(item.check)}", f"seconds = {item.seconds:g}"]
+        lines += [f"{key} = {toml(value)}" for key, value in dataclasses.asdict(item.settings).items()] + [""]
+    return "\n".join(lines)
+
+
+def main(argv=None):
+    import argparse
+    import sys
+
+    parser = argparse.ArgumentParser(prog="python -m autograder.rubric",
+                                     description="Print every number a rubric grades with (the hidden seed left out).")
+    parser.add_argument("--rubric", help="a rubric file (default: the kit's)")
+    args = parser.parse_args(argv)
+    try:
+        print(describe(load_rubric(args.rubric)), end="")
+    except RubricError as problem:
+        print(f"autograder: {problem}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -34,10 +34,10 @@ class SeedError(RuntimeError):
 
 
 def _settings(rubric, item_id, mode):
-    item = next(i for i in rubric.items if i.id == item_id)
-    count = int(item.get("series", 3)) if (mode == "grade" and item_id == "beats_baseline") else 1
-    return {"count": count, "held_out": int(item.get("held_out", 40)),
-            "accept_ratio": float(item.get("accept_ratio", 0.6)), "max_draws": int(item.get("max_draws", 20))}
+    numbers = next(i for i in rubric.items if i.id == item_id).settings    # checks/pipeline.py PlannedSeriesSettings
+    count = int(numbers.series) if (mode == "grade" and item_id == "beats_baseline") else 1
+    return {"count": count, "held_out": int(numbers.held_out),
+            "accept_ratio": float(numbers.accept_ratio), "max_draws": int(numbers.max_draws)}
 
 
 def plan_key(seed, rubric, mode):

@@ -56,6 +56,7 @@ class CheckContext:
     def __init__(self, session, item, rubric, mode, reference, plan=None):
         self.session, self.item, self.rubric, self.mode, self.reference = session, item, rubric, mode, reference
         self.plan = plan                      # seedplan: which drawn series this seed grades on
+        self.settings = item.settings         # the item's numbers: a frozen dataclass (checks/registry.py)
         self.seed = rubric.hidden_seed if mode == "grade" else rubric.public_seed
         self.data = "unseen" if mode == "grade" else "public"      # how feedback names generated data
         self.examples = rubric.hypothesis["grade_examples" if mode == "grade" else "check_examples"]

@@ -1,9 +1,11 @@
-"""Checks for exercises 1, 4 and 5: window comparison, a second feature, rolling forecasts.
+"""Checks for exercises 1, 2, 4 and 5: window comparison, a GRU, a second feature, rolling forecasts.
 
 Rolling forecasts are checked against stub models whose recursion has a closed
 form (``next = last + step``, ``next = first``, ``next = mean``): the expected
 forecast is known exactly, and every input the model was shown is recorded.
 """
+
+from dataclasses import dataclass
 
 import numpy as np
 from hypothesis import strategies as st
@@ -11,9 +13,25 @@ from hypothesis import strategies as st
 import torch
 
 from autograder.checks.base import CheckFailed, StudentRaised, Subchecks, arg, need_array, need_close, need_number
+from autograder.checks.models import ForecasterSettings, check_forecaster
+from autograder.checks.pipeline import PlannedSeriesSettings
+from autograder.checks.registry import item
 from autograder.hidden import random_series
 
 
+@item("gru_forecaster", settings=ForecasterSettings, name="GRUForecaster (exercise 2)", points=5)
+def check_gru_forecaster(ctx):
+    """Exercise 2 is graded like LSTMForecaster (checks/models.py), with a GRU."""
+    return check_forecaster(ctx, "gru_forecaster")
+
+
+@dataclass(frozen=True)
+class WindowComparisonSettings:
+    epochs: int = 4              # each window size's training run
+    tolerance: float = 1e-4      # its validation MSE against the same composition of parts
+
+
+@item("window_comparison", settings=WindowComparisonSettings, name="compare_window_sizes (exercise 1)", points=5)
 def check_window_comparison(ctx):
     """Exercise 1 grades how compare_window_sizes composes the student's own parts.
 
@@ -21,8 +39,8 @@ def check_window_comparison(ctx):
     time_split, LSTMForecaster or train_model differ from the reference (their own
     items grade that), the same composition of the student's own parts.
     """
-    tol = float(ctx.item.get("tolerance", 1e-4))
-    epochs = int(ctx.item.get("epochs", 4))
+    tol = float(ctx.settings.tolerance)
+    epochs = int(ctx.settings.epochs)
     checks = Subchecks()
     rng = ctx.rng("series")
     series = random_series(rng, 90)
@@ -68,6 +86,12 @@ def check_window_comparison(ctx):
     return checks.outcome()
 
 
+@dataclass(frozen=True)
+class TwoFeatureSettings(PlannedSeriesSettings):
+    """As beats_baseline's, on one two-feature series."""
+
+
+@item("two_feature", settings=TwoFeatureSettings, name="Two-feature series (exercise 4)", points=5)
 def check_two_feature(ctx):
     """Exercise 4 grades two_feature_series and LSTMForecaster(input_size=2), nothing else.
 
@@ -80,8 +104,8 @@ def check_two_feature(ctx):
     from autograder.checks.pipeline import reference_ratio
     from autograder.seedplan import planned_draws, task_for
 
-    max_ratio = float(ctx.item.get("max_ratio", 0.8))
-    held_out = int(ctx.item.get("held_out", 40))
+    max_ratio = float(ctx.settings.max_ratio)
+    held_out = int(ctx.settings.held_out)
     checks = Subchecks()
     [(_, (n, seed))] = planned_draws(ctx.plan, ctx.seed, "two_feature", held_out)
 
@@ -140,6 +164,7 @@ def _expected_rolling(window, steps, rule, step):
     return np.array(out)
 
 
+@item("rolling_forecast", name="Rolling forecast (exercise 5)", points=7)
 def check_rolling_forecast(ctx):
     checks = Subchecks()
 

@@ -16,6 +16,16 @@ import torch
 WINDOW, TRAIN_FRAC = 16, 0.8
 
 
+@dataclass(frozen=True)
+class PlannedSeriesSettings:
+    """What the two pipeline items share: the threshold on held-out MSE / naive MSE, the held-out
+    stretch, and the seed plan's rule (autograder/seedplan.py) for which drawn series to grade on."""
+    max_ratio: float = 0.8         # largest allowed ratio, measured by bench/baseline_spread.py
+    held_out: int = 40             # steps at the end of each series the student's code never receives
+    accept_ratio: float = 0.6      # a drawn series is used only if the reference's ratio is at most this
+    max_draws: int = 20            # candidates tried per seed before the seed is refused
+
+
 @dataclass
 class Task:
     X_train: torch.Tensor        # (n_train, WINDOW, features)

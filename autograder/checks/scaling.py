@@ -8,6 +8,7 @@ scaler's statistics must not move.
 import numpy as np
 
 from autograder.checks.base import CheckFailed, Subchecks, arg, need_array, need_close
+from autograder.checks.registry import item
 from autograder.hidden import random_series
 
 
@@ -19,6 +20,7 @@ def _stat(value, what, n_columns):
     return array
 
 
+@item("standardizer", name="Standardizer and leak-free prepare_data", points=6)
 def check_standardizer(ctx):
     checks = Subchecks()
     rng = ctx.rng("scaler")

@@ -10,13 +10,15 @@ all move the parameters.
 """
 
 import re
+from dataclasses import dataclass
 
 import numpy as np
 import torch
 from torch.optim.optimizer import register_optimizer_step_pre_hook
 
 from autograder.checks.base import CheckFailed, StudentRaised, Subchecks, arg, need_array, need_close, need_number
-from autograder.checks.pipeline import WINDOW, make_task
+from autograder.checks.pipeline import WINDOW, PlannedSeriesSettings, make_task
+from autograder.checks.registry import item
 from autograder.hidden import random_series
 from autograder.seedplan import planned_draws
 from autograder.worker import load_params, probe_models
@@ -140,6 +142,13 @@ def clip_above(norms):
     return max(1.0, float(np.ceil(4 * max(norms))))
 
 
+@dataclass(frozen=True)
+class TrainLoopSettings:
+    epochs_range: tuple[int, int] = (11, 24)   # the long run's epoch count is drawn from this range
+    tolerance: float = 1e-4                    # parameters and logged losses against the reference
+
+
+@item("train_loop", settings=TrainLoopSettings, name="Training loop and predict", points=10)
 def check_train_loop(ctx):
     """Parity with the reference loop on a probe, for two runs with drawn settings.
 
@@ -147,8 +156,8 @@ def check_train_loop(ctx):
     at 10 pass), and each run's clip_norm is set above every raw gradient norm the
     reference meets on it, measured here: clipping mistakes are grad_clipping's.
     """
-    tol = float(ctx.item.get("tolerance", 1e-4))
-    low, high = ctx.item.get("epochs_range", [11, 24])
+    tol = float(ctx.settings.tolerance)
+    low, high = ctx.settings.epochs_range
     rng = ctx.rng("settings")
     checks = Subchecks()
     params, data, seed = _probe_setup(ctx, "loop", PROBE, target_scale=0.25)
@@ -266,6 +275,13 @@ def _adam_consumed(steps, final, lr, tol):
     return False
 
 
+@dataclass(frozen=True)
+class ClipSettings:
+    clip_fraction: float = 0.25   # the clip norm's share of the probe's smallest raw gradient norm
+    tolerance: float = 1e-4       # the replayed Adam steps against the loop's own parameters
+
+
+@item("grad_clipping", settings=ClipSettings, name="Gradient clipping by total norm", points=6)
 def check_grad_clipping(ctx):
     """Clipping seen from outside the loop: a global optimizer step hook records the
     parameters and gradients right before every step.
@@ -277,9 +293,9 @@ def check_grad_clipping(ctx):
     is compared with the reference's trajectory, so loop mistakes (no zero_grad, a
     summed loss, an extra epoch) stay train_loop's.
     """
-    tol = float(ctx.item.get("tolerance", 1e-4))
+    tol = float(ctx.settings.tolerance)
     checks = Subchecks()
-    params, data, seed, base, clip, raw = _clip_setup(ctx, float(ctx.item.get("clip_fraction", 0.25)))
+    params, data, seed, base, clip, raw = _clip_setup(ctx, float(ctx.settings.clip_fraction))
 
     def run(clip_norm):
         got = _student_train(ctx, params, data, seed, dict(base, clip_norm=clip_norm, record_steps=True), CLIP_PROBE)
@@ -377,13 +393,22 @@ def _quietly(ctx, op, **payload):
         raise CheckFailed(f"{function[op]} raised {str(raised.info.get('type', 'an error'))[:40]}") from None
 
 
+@dataclass(frozen=True)
+class BaselineSettings(PlannedSeriesSettings):
+    series: int = 3                 # hidden series graded, each with its own model seed
+    check_max_ratio: float = 0.8    # the self-check's threshold, on the public series
+
+
+# Held-out windows reach the worker here: the engine grades this item after every other one.
+@item("beats_baseline", settings=BaselineSettings, name="Your pipeline beats the naive baseline on unseen series",
+      points=10, visibility="after_due_date", sees_held_out_data=True)
 def check_beats_baseline(ctx):
     """The student's model against the naive baseline on held-out steps (see run_student_model)."""
     from autograder.checks.base import Outcome
 
     grading = ctx.mode == "grade"
-    max_ratio = float(ctx.item.get("max_ratio" if grading else "check_max_ratio", 0.8))
-    held_out = int(ctx.item.get("held_out", 40))
+    max_ratio = float(ctx.settings.max_ratio if grading else ctx.settings.check_max_ratio)
+    held_out = int(ctx.settings.held_out)
     checks = Subchecks()
     draws = planned_draws(ctx.plan, ctx.seed, "beats_baseline", held_out)
     for number, (_, (series, model_seed)) in enumerate(draws, start=1):
@@ -402,6 +427,3 @@ def check_beats_baseline(ctx):
     outcome = checks.outcome()
     return Outcome(outcome.score, outcome.feedback, outcome.details, checks.artifacts)
 
-
-# Held-out windows reach the worker here: the engine grades this item after every other one.
-check_beats_baseline.sees_held_out_data = True

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 from autograder.checks.base import (
     CheckFailed, StudentRaised, Subchecks, arg, need_array, need_close, need_float,
 )
+from autograder.checks.registry import item
 from autograder.hidden import index_series, random_series
 
 KINDS = st.sampled_from(["ndarray", "tensor", "list"])
@@ -60,6 +61,7 @@ def _expect_windows(series, w, target_col, X, y):
         raise CheckFailed("neighbouring windows should overlap: X[i + 1] is X[i] shifted by one step")
 
 
+@item("make_windows", name="Sliding windows (1 feature)", points=10)
 def check_make_windows(ctx):
     checks = Subchecks()
 
@@ -92,6 +94,7 @@ def check_make_windows(ctx):
     return checks.outcome()
 
 
+@item("make_windows_multifeature", name="Sliding windows (several features, any target column)", points=6)
 def check_make_windows_multifeature(ctx):
     checks = Subchecks()
 
@@ -177,6 +180,7 @@ def _good_inputs(ctx):
     }
 
 
+@item("input_validation", name="Bad input raises ValueError", points=8)
 def check_input_validation(ctx):
     from autograder.checks.base import NotImplementedYet, Outcome
 
@@ -220,6 +224,7 @@ def check_input_validation(ctx):
 
 # --- time split -----------------------------------------------------------------
 
+@item("time_split", name="Time-ordered split", points=6)
 def check_time_split(ctx):
     checks = Subchecks()
 
@@ -280,6 +285,7 @@ def check_time_split(ctx):
 
 # --- naive baseline ---------------------------------------------------------------
 
+@item("naive_baseline", name="Naive last-value baseline", points=6)
 def check_naive_baseline(ctx):
     checks = Subchecks()
 
