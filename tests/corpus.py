@@ -11,6 +11,8 @@ keep full marks.
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from autograder.rubric import ITEM_IDS
+
 REFERENCE = Path(__file__).resolve().parent.parent / "solutions" / "sequence_modeling.py"
 
 # The spec's table "Which code each item grades" (../shared/spec/lesson-api.md): a mistake in
@@ -239,9 +241,7 @@ def honest_version(case):
     return Case(case.name + "_unpatched", case.edits, case.loses)
 
 
-ALL_ITEMS = {"make_windows", "make_windows_multifeature", "input_validation", "time_split", "naive_baseline",
-             "lstm_forecaster", "train_loop", "grad_clipping", "beats_baseline", "gru_forecaster",
-             "window_comparison", "two_feature", "rolling_forecast", "standardizer"}
+ALL_ITEMS = set(ITEM_IDS)              # every item declared with @item (autograder/checks/registry.py)
 # Items whose checks run the student's make_windows in the worker, directly or through the
 # student's own prepare_data and compare_window_sizes (the pipeline items use the grader's windows).
 USES_MAKE_WINDOWS = {"make_windows", "make_windows_multifeature", "input_validation", "standardizer",

@@ -1,0 +1,263 @@
+"""The rubric and the item declarations (fast: nothing is graded).
+
+Items are declared by ``@item`` on their checks; the rubric only overrides
+their defaults and refuses what it does not know, naming it.
+"""
+
+import dataclasses
+import importlib.util
+import os
+import re
+import subprocess
+import sys
+
+import pytest
+
+import corpus
+from autograder.checks import REGISTRY, registry
+from autograder.rubric import ITEM_IDS, RubricError, load_rubric
+from conftest import ROOT
+
+KIT_RUBRIC = (ROOT / "autograder" / "rubric.toml").read_text()
+
+# The spec's item ids in the spec's order (../shared/spec/lesson-api.md).
+SPEC_ORDER = ("make_windows", "make_windows_multifeature", "input_validation", "time_split", "naive_baseline",
+              "lstm_forecaster", "train_loop", "grad_clipping", "beats_baseline", "gru_forecaster",
+              "window_comparison", "two_feature", "rolling_forecast", "standardizer")
+
+# Every number the kit's rubric graded with before items were declared by @item, as that
+# rubric.toml wrote them (name, points, visibility, check, seconds, the item's own numbers).
+BEFORE = {
+    "make_windows": ("Sliding windows (1 feature)", 10, "visible", True, 60.0, {}),
+    "make_windows_multifeature": ("Sliding windows (several features, any target column)", 6, "visible", True,
+                                  60.0, {}),
+    "input_validation": ("Bad input raises ValueError", 8, "visible", True, 60.0, {}),
+    "time_split": ("Time-ordered split", 6, "visible", True, 60.0, {}),
+    "naive_baseline": ("Naive last-value baseline", 6, "visible", True, 60.0, {}),
+    "lstm_forecaster": ("LSTMForecaster", 10, "visible", True, 60.0, {"tolerance": 1e-5}),
+    "train_loop": ("Training loop and predict", 10, "visible", True, 60.0,
+                   {"epochs_range": (11, 24), "tolerance": 1e-4}),
+    "grad_clipping": ("Gradient clipping by total norm", 6, "visible", True, 60.0,
+                      {"clip_fraction": 0.25, "tolerance": 1e-4}),
+    "beats_baseline": ("Your pipeline beats the naive baseline on unseen series", 10, "after_due_date", True, 60.0,
+                       {"series": 3, "max_ratio": 0.8, "check_max_ratio": 0.8, "held_out": 40,
+                        "accept_ratio": 0.6, "max_draws": 20}),
+    "gru_forecaster": ("GRUForecaster (exercise 2)", 5, "visible", True, 60.0, {"tolerance": 1e-5}),
+    "window_comparison": ("compare_window_sizes (exercise 1)", 5, "visible", True, 60.0,
+                          {"epochs": 4, "tolerance": 1e-4}),
+    "two_feature": ("Two-feature series (exercise 4)", 5, "visible", True, 60.0,
+                    {"max_ratio": 0.8, "held_out": 40, "accept_ratio": 0.6, "max_draws": 20}),
+    "rolling_forecast": ("Rolling forecast (exercise 5)", 7, "visible", True, 60.0, {}),
+    "standardizer": ("Standardizer and leak-free prepare_data", 6, "visible", True, 60.0, {}),
+}
+LIMITS_BEFORE = {"item_seconds": 60, "import_seconds": 60, "total_seconds": 300, "memory_mb": 4096, "file_mb": 64,
+                 "output_kb": 64, "tmp_mb": 64, "shm_mb": 64, "workdir_mb": 64, "worker_uid_base": 200000,
+                 "max_processes": 256, "notebook_margin_seconds": 60}
+
+
+def typed(value):
+    """A value with its type, so 10 and 10.0 differ (reports print them differently)."""
+    if isinstance(value, (tuple, list)):
+        return tuple(typed(v) for v in value)
+    return (type(value).__name__, value)
+
+
+def write(tmp_path, text, name="rubric.toml"):
+    path = tmp_path / name
+    path.write_text(text)
+    return path
+
+
+def without_item(text, item_id):
+    """The rubric text with one [[items]] entry removed (an entry ends where the next table starts)."""
+    blocks = text.split("\n[[items]]\n")
+    kept = [b for b in blocks if not b.startswith(f'id = "{item_id}"\n')]
+    assert len(kept) == len(blocks) - 1, item_id
+    return "\n[[items]]\n".join(kept)
+
+
+def in_item(text, item_id, old, new):
+    """The rubric text with ``old`` replaced by ``new`` inside one item's entry."""
+    start = text.index(f'id = "{item_id}"\n')
+    end = text.find("\n[[items]]\n", start)
+    end = len(text) if end < 0 else end
+    assert text[start:end].count(old) == 1, (item_id, old)
+    return text[:start] + text[start:end].replace(old, new) + text[end:]
+
+
+# --- the declarations ----------------------------------------------------------------------
+
+def test_item_ids_and_registry_derive_from_the_declarations_in_the_spec_order():
+    assert ITEM_IDS == SPEC_ORDER
+    assert tuple(REGISTRY) == SPEC_ORDER == tuple(registry.specs())
+    for item_id, spec in registry.specs().items():
+        assert REGISTRY[item_id] is spec.function and spec.function.item_id == item_id
+        assert dataclasses.is_dataclass(spec.settings) and spec.settings.__dataclass_params__.frozen
+    held_out = [i for i in ITEM_IDS if getattr(REGISTRY[i], "sees_held_out_data", False)]
+    assert held_out == ["beats_baseline"]
+
+
+def test_every_declared_item_grades_some_function_of_the_spec_table():
+    graded = set().union(*corpus.ITEMS_OF_FUNCTION.values()) | {"input_validation"}
+    assert set(ITEM_IDS) <= graded, set(ITEM_IDS) - graded
+    assert corpus.ALL_ITEMS == set(ITEM_IDS)
+
+
+def test_an_item_declared_twice_by_two_functions_is_refused():
+    with pytest.raises(ValueError, match="item 'make_windows' is declared twice: by autograder.checks.windows"):
+        @registry.item("make_windows")
+        def another_check(ctx):
+            return None
+
+    assert registry.specs()["make_windows"].function.__module__ == "autograder.checks.windows"
+    with pytest.raises(TypeError, match="frozen dataclass"):
+        registry.item("toy", settings=dict)
+
+
+# --- the kit's rubric: the same numbers as before ------------------------------------------
+
+def test_the_kit_rubric_grades_with_exactly_the_numbers_it_had(monkeypatch):
+    monkeypatch.delenv("AUTOGRADER_HIDDEN_SEED", raising=False)
+    rubric = load_rubric()
+    got = {item.id: (item.name, item.points, item.visibility, item.check, item.seconds,
+                     dataclasses.asdict(item.settings)) for item in rubric.items}
+    assert list(got) == list(BEFORE)
+    for item_id, before in BEFORE.items():
+        assert typed(got[item_id][:5]) == typed(before[:5]), item_id
+        assert {k: typed(v) for k, v in got[item_id][5].items()} == {k: typed(v) for k, v in before[5].items()}, item_id
+    assert {k: typed(v) for k, v in rubric.limits.items()} == {k: typed(v) for k, v in LIMITS_BEFORE.items()}
+    assert rubric.hypothesis == {"grade_examples": 40, "check_examples": 15}
+    assert (rubric.hidden_seed, rubric.public_seed, rubric.prairielearn.timeout_seconds) == (6042026, 7, 600)
+    assert rubric.max_score == 100
+    assert rubric.items[ITEM_IDS.index("beats_baseline")].get("max_ratio") == 0.8     # the old interface
+    assert rubric.items[0].get("tolerance") is None
+
+
+# --- strictness: unknown keys and wrong types are named ---------------------------------------
+
+@pytest.mark.parametrize("edit,named", [
+    (lambda t: in_item(t, "grad_clipping", "clip_fraction = 0.25", "clip_fraction = 0.25\ntolerence = 1e-4"),
+     "rubric item 'grad_clipping': unknown key 'tolerence' (known: name, points, visibility, check, seconds, "
+     "clip_fraction, tolerance)"),
+    (lambda t: in_item(t, "make_windows", "check = true", "check = true\ntolerance = 1e-4"),
+     "rubric item 'make_windows': unknown key 'tolerance'"),
+    (lambda t: t.replace("item_seconds = 60", "item_second = 60"), "rubric [limits]: unknown key 'item_second'"),
+    (lambda t: t.replace("grade_examples = 40", "grade_example = 40"),
+     "rubric [hypothesis]: unknown key 'grade_example'"),
+    (lambda t: t.replace("public_seed = 7", "public_sead = 7"), "rubric [data]: unknown key 'public_sead'"),
+    (lambda t: t.replace("timeout_seconds = 600", "timeout = 600"), "rubric [prairielearn]: unknown key 'timeout'"),
+    (lambda t: t.replace("[hypothesis]", "[hypotheses]"), "rubric: unknown table 'hypotheses'"),
+])
+def test_an_unknown_key_or_table_is_refused_by_name(tmp_path, edit, named):
+    with pytest.raises(RubricError) as refused:
+        load_rubric(write(tmp_path, edit(KIT_RUBRIC)))
+    assert named in str(refused.value) and "\n" not in str(refused.value)
+
+
+@pytest.mark.parametrize("item_id,old,new,named", [
+    ("grad_clipping", "clip_fraction = 0.25", 'clip_fraction = "0.25"', "clip_fraction must be a number, got '0.25'"),
+    ("grad_clipping", "clip_fraction = 0.25", "clip_fraction = true", "clip_fraction must be a number, got True"),
+    ("beats_baseline", "held_out = 40", "held_out = 40.5", "held_out must be an integer, got 40.5"),
+    ("beats_baseline", "series = 3", "series = false", "series must be an integer, got False"),
+    ("train_loop", "epochs_range = [11, 24]", "epochs_range = [11, 24, 30]",
+     "epochs_range must be a list of 2 integers, got [11, 24, 30]"),
+    ("train_loop", "epochs_range = [11, 24]", "epochs_range = [11, 24.5]", "epochs_range must be a list of 2 integers"),
+    ("train_loop", "epochs_range = [11, 24]", "epochs_range = 11", "epochs_range must be a list of 2 integers"),
+    ("make_windows", "points = 10", 'points = "10"', "points must be a number, got '10'"),
+    ("make_windows", "check = true", 'check = "yes"', "check must be true or false, got 'yes'"),
+    ("make_windows", "check = true", "check = 1", "check must be true or false, got 1"),
+])
+def test_a_wrong_type_is_refused_naming_the_key_and_the_type(tmp_path, item_id, old, new, named):
+    with pytest.raises(RubricError) as refused:
+        load_rubric(write(tmp_path, in_item(KIT_RUBRIC, item_id, old, new)))
+    assert f"rubric item {item_id!r}: {named}" in str(refused.value)
+
+
+def test_a_wrong_type_in_a_table_is_refused(tmp_path):
+    for old, new, named in [("memory_mb = 4096", 'memory_mb = "4G"', "rubric [limits]: memory_mb must be an integer"),
+                            ("grade_examples = 40", "grade_examples = 4.5",
+                             "rubric [hypothesis]: grade_examples must be an integer"),
+                            ("timeout_seconds = 600", "timeout_seconds = true",
+                             "rubric [prairielearn]: timeout_seconds must be an integer"),
+                            ("total_seconds = 300", 'total_seconds = "ten"', "total_seconds must be a positive number")]:
+        with pytest.raises(RubricError, match=re.escape(named)):
+            load_rubric(write(tmp_path, KIT_RUBRIC.replace(old, new, 1)))
+
+
+def test_the_cli_exits_2_naming_a_misspelt_key_before_grading(tmp_path):
+    bad = write(tmp_path, in_item(KIT_RUBRIC, "grad_clipping", "clip_fraction = 0.25", "tolerence = 1e-4"), "bad.toml")
+    env = dict(os.environ, AUTOGRADER_CACHE=str(tmp_path / "cache"))
+    done = subprocess.run([sys.executable, "-m", "autograder", "grade", "--rubric", str(bad),
+                           str(ROOT / "solutions" / "sequence_modeling.py")],
+                          capture_output=True, text=True, cwd=ROOT, env=env, timeout=300)
+    assert done.returncode == 2, done.stderr
+    assert "unknown key 'tolerence'" in done.stderr and "grad_clipping" in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1 and done.stdout == ""
+
+
+# --- defaults: an item the rubric does not list; points that do not add up ----------------------
+
+def test_an_item_the_rubric_omits_gets_its_declarations_defaults(tmp_path):
+    rubric = load_rubric(write(tmp_path, without_item(KIT_RUBRIC, "two_feature")))
+    assert [item.id for item in rubric.items][-1] == "two_feature"       # listed items first, in file order
+    omitted = rubric.items[-1]
+    assert (omitted.name, omitted.points, omitted.visibility, omitted.check, omitted.seconds) == \
+        BEFORE["two_feature"][:5]
+    assert dataclasses.asdict(omitted.settings) == BEFORE["two_feature"][5] and rubric.max_score == 100
+
+
+def test_points_that_do_not_add_up_are_refused_with_every_items_points(tmp_path):
+    with pytest.raises(RubricError) as refused:
+        load_rubric(write(tmp_path, in_item(KIT_RUBRIC, "make_windows", "points = 10", "points = 14")))
+    message = str(refused.value)
+    assert message.startswith("rubric points add up to 104, not 100: make_windows 14, make_windows_multifeature 6,")
+    assert "standardizer 6" in message and "take 4 points off" in message and "\n" not in message
+
+
+# --- the README's worked example, run as written ------------------------------------------------
+
+def readme_example():
+    text = (ROOT / "README.md").read_text()
+    section = text[text.index("### Development: adding an item"):]
+    python = re.findall(r"```python\n(.*?)```", section, re.S)
+    toml = re.findall(r"```toml\n(.*?)```", section, re.S)
+    check = next(block for block in python if "@item(" in block)
+    return re.sub(r"^   ", "", check, flags=re.M), re.sub(r"^   ", "", toml[0], flags=re.M)
+
+
+@pytest.fixture
+def seasonal_item(tmp_path):
+    """The README's check module, imported from a temporary file; forgotten again afterwards."""
+    check, entry = readme_example()
+    module_path = write(tmp_path, check, "readme_seasonal_check.py")
+    spec = importlib.util.spec_from_file_location("readme_seasonal_check", module_path)
+    module = importlib.util.module_from_spec(spec)
+    try:
+        spec.loader.exec_module(module)
+        yield module, entry
+    finally:
+        registry.unregister("seasonal_naive")
+    assert "seasonal_naive" not in registry.specs()
+
+
+def test_the_readme_example_declares_an_item_the_rubric_sees(tmp_path, seasonal_item):
+    module, entry = seasonal_item
+    ids = registry.item_ids()
+    assert ids[-1] == "seasonal_naive" and ids[:-1] == SPEC_ORDER
+    assert REGISTRY["seasonal_naive"] is module.check_seasonal_naive
+
+    with pytest.raises(RubricError) as refused:               # its 5 default points make 105
+        load_rubric()
+    assert "rubric points add up to 105, not 100" in str(refused.value)
+    assert "seasonal_naive 5 (its @item default: not in the rubric)" in str(refused.value)
+
+    fitted = in_item(KIT_RUBRIC, "make_windows", "points = 10", "points = 5")
+    rubric = load_rubric(write(tmp_path, fitted))
+    added = rubric.items[-1]
+    assert (added.id, added.name, added.points, added.settings.season) == \
+        ("seasonal_naive", "Seasonal naive baseline (exercise 6)", 5, 12)
+
+    rubric = load_rubric(write(tmp_path, fitted.rstrip("\n") + "\n\n" + entry))
+    assert rubric.items[-1].settings.season == 7 and rubric.max_score == 100
+    with pytest.raises(RubricError, match="rubric item 'seasonal_naive': unknown key 'sesaon'"):
+        load_rubric(write(tmp_path, fitted + "\n" + entry.replace("season =", "sesaon =")))
