@@ -25,7 +25,7 @@ import torch
 
 import corpus
 from autograder import assign, oracle
-from autograder.checks.models import LessonForecaster
+from autograder.checks.lesson_model import LessonForecaster
 from autograder.gradescope import rubric_with_seed
 from autograder.release import strip_hidden_seed
 from autograder.report import results_json, top_level_visibility

@@ -10,8 +10,6 @@ from dataclasses import dataclass
 import numpy as np
 from hypothesis import strategies as st
 
-import torch
-
 from autograder.checks.base import CheckFailed, StudentRaised, Subchecks, arg, need_array, need_close, need_number
 from autograder.checks.models import ForecasterSettings, check_forecaster
 from autograder.checks.pipeline import PlannedSeriesSettings
@@ -100,7 +98,10 @@ def check_two_feature(ctx):
     weights, trained here by the reference loop on windows the grader made, must beat the
     baseline on the held-out stretch. A wrong train_model or make_windows costs nothing here.
     """
-    from autograder.checks.models import LessonForecaster, diagnose_forecaster, reference_outputs
+    import torch
+
+    from autograder.checks.lesson_model import LessonForecaster
+    from autograder.checks.models import diagnose_forecaster, reference_outputs
     from autograder.checks.pipeline import reference_ratio
     from autograder.seedplan import planned_draws, task_for
 

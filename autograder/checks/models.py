@@ -16,7 +16,6 @@ construction; tests/test_release.py checks that it equals the reference's.
 from dataclasses import dataclass
 
 import numpy as np
-import torch
 
 from autograder.checks.base import CheckFailed, Subchecks, arg, need_array
 from autograder.checks.registry import item
@@ -32,23 +31,12 @@ class ForecasterSettings:
     tolerance: float = 1e-5
 
 
-class LessonForecaster(torch.nn.Module):
-    """The spec's forecaster: nn.<layer>(batch_first=True), created first, then nn.Linear(hidden, 1),
-    read at the last time step. Created in that order, its weights under a seed are the lesson's."""
-
-    def __init__(self, layer, input_size=1, hidden_size=32):
-        super().__init__()
-        self.layer_name = layer.lower()                  # "lstm" or "gru", as the lesson names them
-        setattr(self, self.layer_name, getattr(torch.nn, layer)(input_size, hidden_size, batch_first=True))
-        self.fc = torch.nn.Linear(hidden_size, 1)
-
-    def forward(self, x):
-        sequence = getattr(self, self.layer_name)(x)[0]                 # (batch, seq_len, hidden)
-        return self.fc(sequence[:, -1, :])
-
-
 def reference_outputs(ctx, cls_name, init, params, X):
     """The lesson's model with the student's parameters; None when shapes differ."""
+    import torch
+
+    from autograder.checks.lesson_model import LessonForecaster
+
     model = LessonForecaster(RECURRENT_LAYER[cls_name], **init)
     ref_params = list(model.parameters())
     if len(ref_params) != len(params) or any(tuple(p.shape) != a.shape for p, a in zip(ref_params, params)):
@@ -63,6 +51,8 @@ def reference_outputs(ctx, cls_name, init, params, X):
 
 def diagnose_forecaster(model, X, got, layer_name):
     """Name the classic mistake whose output matches the student's."""
+    import torch
+
     rnn = getattr(model, layer_name.lower())
     with torch.no_grad():
         x = torch.from_numpy(X)
@@ -84,6 +74,10 @@ def diagnose_forecaster(model, X, got, layer_name):
 
 
 def check_forecaster(ctx, item_id):
+    import torch
+
+    from autograder.checks.lesson_model import LessonForecaster
+
     cls_name, layer = RECURRENT[item_id]
     tol = float(ctx.settings.tolerance)
     checks = Subchecks()

@@ -8,10 +8,15 @@ its windows are sent one at a time, in time order, after training, and their
 targets never leave the grader. Memorising ``y_val`` earns nothing.
 """
 
+from __future__ import annotations
+
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-import torch
+
+if TYPE_CHECKING:             # torch loads with the worker, not with the rubric (see lesson_model.py)
+    import torch
 
 WINDOW, TRAIN_FRAC = 16, 0.8
 
@@ -57,7 +62,9 @@ def make_task(reference, series, held_out, model_seed):
 
 def reference_ratio(reference, task, init_params=None):
     """Held-out MSE over naive MSE of the reference pipeline (optionally from given weights)."""
-    from autograder.checks.models import LessonForecaster
+    import torch
+
+    from autograder.checks.lesson_model import LessonForecaster
 
     torch.manual_seed(task.model_seed)
     model = LessonForecaster("LSTM", input_size=task.input_size)     # the lesson's model, weights and all

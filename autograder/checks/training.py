@@ -13,8 +13,6 @@ import re
 from dataclasses import dataclass
 
 import numpy as np
-import torch
-from torch.optim.optimizer import register_optimizer_step_pre_hook
 
 from autograder.checks.base import CheckFailed, StudentRaised, Subchecks, arg, need_array, need_close, need_number
 from autograder.checks.pipeline import WINDOW, PlannedSeriesSettings, make_task
@@ -32,6 +30,8 @@ CLIP_PROBE = {"input_size": 1, "hidden_size": 6, "dropout": 0.0}
 
 def _probe_setup(ctx, stream, probe, target_scale=1.0, rows=(26, 9), window=5):
     """Initial probe weights and a small dataset, all drawn from the item's seed."""
+    import torch
+
     rng = ctx.rng(stream)
     series = random_series(rng, rows[0] + rows[1] + window)
     X, y = ctx.reference.make_windows(series, window)
@@ -48,6 +48,9 @@ def _reference_train(ctx, params, data, seed, kwargs, probe=PROBE):
 
     The norms are seen by an optimizer step pre-hook, that is after any clipping.
     """
+    import torch
+    from torch.optim.optimizer import register_optimizer_step_pre_hook
+
     ProbeNet, _ = probe_models()
     model = ProbeNet(**probe)
     load_params(model, params)
@@ -156,6 +159,8 @@ def check_train_loop(ctx):
     at 10 pass), and each run's clip_norm is set above every raw gradient norm the
     reference meets on it, measured here: clipping mistakes are grad_clipping's.
     """
+    import torch
+
     tol = float(ctx.settings.tolerance)
     low, high = ctx.settings.epochs_range
     rng = ctx.rng("settings")
@@ -253,6 +258,8 @@ def _adam_consumed(steps, final, lr, tol):
     This is what makes the hook's norms trustworthy: a loop that shows the hook clipped
     gradients but steps with others cannot reproduce its own parameters.
     """
+    import torch
+
     after = [s["params"] for s in steps[1:]] + [final]
     for fresh_each_step in (False, True):
         params = [torch.nn.Parameter(torch.from_numpy(np.array(p, dtype=np.float32))) for p in steps[0]["params"]]
