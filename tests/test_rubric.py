@@ -261,3 +261,12 @@ def test_the_readme_example_declares_an_item_the_rubric_sees(tmp_path, seasonal_
     assert rubric.items[-1].settings.season == 7 and rubric.max_score == 100
     with pytest.raises(RubricError, match="rubric item 'seasonal_naive': unknown key 'sesaon'"):
         load_rubric(write(tmp_path, fitted + "\n" + entry.replace("season =", "sesaon =")))
+
+
+def test_loading_the_rubric_does_not_import_torch():
+    """The grader loads torch while the worker starts (engine.grade); a rubric that imported it
+    first would make every grade wait for it twice in a row."""
+    probe = ("import sys\nfrom autograder.rubric import load_rubric\nload_rubric()\n"
+             "print(sorted(m for m in sys.modules if m == 'torch' or m.startswith('torch.')))")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=ROOT, check=True)
+    assert done.stdout.strip() == "[]", done.stdout
