@@ -2,7 +2,7 @@
 #
 #   docker build -t seqmodel-grader .
 #
-# It holds the dependencies only, installed by autograder/install.sh: the same
+# It holds the dependencies only, installed by autograder/platforms/install.sh: the same
 # script Gradescope's setup.sh runs, so there is one install path. The kit (the
 # reference, the rubric, the hidden seed) is not in the image: PrairieLearn
 # copies the bundle from the course's serverFilesCourse into /grade for each
@@ -18,8 +18,9 @@ ARG BASE_IMAGE=ubuntu:24.04
 # The runtime dependencies, read from pyproject.toml by the kit's own code (one list, not a copy).
 FROM ${PYTHON_IMAGE} AS requirements
 COPY pyproject.toml /kit/pyproject.toml
-COPY autograder/__init__.py autograder/bundle.py autograder/rubric.py /kit/autograder/
-RUN cd /kit && python3 -c "from autograder.bundle import requirements_text; print(requirements_text(), end='')" \
+COPY autograder/__init__.py autograder/rubric.py /kit/autograder/
+COPY autograder/platforms/__init__.py autograder/platforms/bundle.py /kit/autograder/platforms/
+RUN cd /kit && python3 -c "from autograder.platforms.bundle import requirements_text; print(requirements_text(), end='')" \
     > /requirements.txt
 
 FROM ${BASE_IMAGE}
@@ -28,7 +29,7 @@ ARG TORCH_INDEX_URL=https://download.pytorch.org/whl/cpu
 ARG PIP_INDEX_URL
 ARG PIP_FIND_LINKS
 ARG PIP_CERT
-COPY autograder/install.sh constraints.txt /opt/seqmodel-install/
+COPY autograder/platforms/install.sh constraints.txt /opt/seqmodel-install/
 COPY --from=requirements /requirements.txt /opt/seqmodel-install/requirements.txt
 RUN bash /opt/seqmodel-install/install.sh /opt/seqmodel-install && rm -rf /opt/seqmodel-install /var/lib/apt/lists/*
 WORKDIR /grade

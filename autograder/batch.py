@@ -19,9 +19,7 @@ a warning; two entries with one id (``alice.py`` and ``alice.ipynb``) are an
 error for that student alone.
 """
 
-import csv
 import hashlib
-import io
 import json
 import os
 import queue
@@ -35,9 +33,11 @@ from pathlib import Path
 
 from autograder import sandbox, seedplan, shard as shards
 from autograder.files import atomic_write_text
+from autograder.reports.grades import grades_csv
+from autograder.reports.results import GradeResult
 from autograder.rubric import HIDDEN_SEED_VARIABLE, load_rubric
 from autograder.submission import SUFFIXES, UngradablePath, find_submission_file, read_submission_file
-from autograder.text import printable, spreadsheet_cell
+from autograder.text import printable
 
 STATUSES = ("graded", "import_failed", "timed_out", "ungradable", "grader_failed")
 
@@ -228,7 +228,7 @@ def run_batch(submissions, out, jobs=None, force=False, rubric_path=None, progre
     """Grade the class in ``submissions`` into ``out``; with ``shard`` (a shard.Shard), only its students."""
     from tqdm import tqdm
 
-    from autograder.summary import write_class_summary
+    from autograder.reports.summary import write_class_summary
 
     rubric = load_rubric(rubric_path)
     out = Path(out)
@@ -292,7 +292,7 @@ def run_batch(submissions, out, jobs=None, force=False, rubric_path=None, progre
         if meta["status"] not in STATUSES:
             meta["status"] = "grader_failed"
         if meta["status"] in ("ungradable", "grader_failed"):
-            write_zero_results(out / "students" / student.id, rubric, meta["reason"])
+            GradeResult.ungradable(rubric, meta["reason"]).write_gradescope(out / "students" / student.id / "results.json")
             for stale in ("report.txt", "report.html"):      # an earlier run's reports would contradict it
                 (out / "students" / student.id / stale).unlink(missing_ok=True)
         atomic_write_text(out / "students" / student.id / "meta.json", json.dumps(meta, indent=2) + "\n")
@@ -352,28 +352,3 @@ def run_batch(submissions, out, jobs=None, force=False, rubric_path=None, progre
     if shard is not None:
         print(f"wrote {out / shards.MANIFEST}: combine the shards with `autograder merge`")
     return 0
-
-
-def write_zero_results(folder, rubric, reason):
-    """A results.json for a student the grader could not finish: zeros, with the reason."""
-    reason = printable(reason)
-    tests = [{"name": item.name, "number": str(i), "score": 0.0, "max_score": item.points, "status": "failed",
-              "output": reason, "visibility": item.visibility, "tags": [item.id]}
-             for i, item in enumerate(rubric.items, start=1)]
-    data = {"score": 0.0, "max_score": rubric.max_score, "execution_time": 0.0, "output": reason, "tests": tests}
-    atomic_write_text(Path(folder) / "results.json", json.dumps(data, indent=2) + "\n")
-
-
-def grades_csv(rows, rubric):
-    """The class's grades; text cells go through ``spreadsheet_cell`` (an id like ``=HYPERLINK(..)`` stays text)."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow([spreadsheet_cell(cell) for cell in ["student", "total"] + [item.id for item in rubric.items]
-                     + ["status"]])
-    for student in sorted(rows):
-        meta = rows[student]
-        items = meta.get("items", {})
-        writer.writerow([spreadsheet_cell(student), f"{meta.get('score', 0.0):.2f}"] +
-                        [f"{items.get(item.id, 0.0):.2f}" for item in rubric.items] +
-                        [spreadsheet_cell(meta["status"])])
-    return buffer.getvalue()

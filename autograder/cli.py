@@ -21,7 +21,6 @@ EXIT_OK, EXIT_UNGRADABLE, EXIT_UNSAFE = 0, 2, 3
 
 def _grade_one(args, mode):
     from autograder.engine import grade
-    from autograder.report import text_report, write_results_json
     from autograder.rubric import RubricError, load_rubric
     from autograder.sandbox import ConfinementFailed
     from autograder.seedplan import SeedError
@@ -41,12 +40,12 @@ def _grade_one(args, mode):
     except ConfinementFailed as problem:
         print(f"autograder: {problem}", file=sys.stderr)
         return EXIT_UNSAFE
-    sys.stdout.write(text_report(result))
+    sys.stdout.write(result.text())
     if args.json:
-        write_results_json(result, args.json)
+        result.write_gradescope(args.json)
     if getattr(args, "html", None):
-        from autograder.html_report import write_html_report
-        write_html_report(result, args.html)
+        from autograder.files import atomic_write_text
+        atomic_write_text(args.html, result.html())
     return EXIT_OK
 
 
@@ -55,10 +54,8 @@ def _progress_printer(mode):
     (platforms and batches capture stderr, and want it empty when all went well)."""
     if mode != "check" and not sys.stderr.isatty():
         return None
-    from autograder.report import progress_line
-
     def show(number, total, item):
-        print(progress_line(number, total, item), file=sys.stderr, flush=True)
+        print(item.progress_line(number, total), file=sys.stderr, flush=True)
     return show
 
 
@@ -122,12 +119,12 @@ def _build_bundle(build, target, args):
 
 
 def cmd_gradescope(args):
-    from autograder.gradescope import build_zip
+    from autograder.platforms.gradescope import build_zip
     return _build_bundle(build_zip, args.zip, args)
 
 
 def cmd_prairielearn(args):
-    from autograder.prairielearn import build_bundle
+    from autograder.platforms.prairielearn import build_bundle
     return _build_bundle(build_bundle, args.out, args)
 
 

@@ -16,58 +16,12 @@ always complete.
 
 import tempfile
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from autograder import sandbox, seedplan
+from autograder.reports.results import GradeResult, ItemResult
 from autograder.rubric import load_rubric
 from autograder.submission import LineMap, Submission, load_submission
-
-
-@dataclass
-class ItemResult:
-    id: str
-    name: str
-    score: float
-    max_score: float
-    feedback: str
-    visibility: str
-    details: list = field(default_factory=list)
-    artifacts: dict = field(default_factory=dict)
-    # or "not_implemented", "timed_out", "hung_before" (refused: a function it calls already hung),
-    # "not_graded" (the total budget ran out first), "crashed", "not_imported"
-    outcome: str = "checked"
-
-    @property
-    def passed(self):
-        return self.score >= self.max_score - 1e-9
-
-
-@dataclass
-class GradeResult:
-    submission: str
-    mode: str
-    items: list
-    printed: str = ""
-    import_error: str = ""
-    confinement: list = field(default_factory=list)
-    execution_time: float = 0.0
-
-    @property
-    def score(self):
-        return round(sum(item.score for item in self.items), 2)
-
-    @property
-    def max_score(self):
-        return round(sum(item.max_score for item in self.items), 2)
-
-    @property
-    def status(self):
-        if self.import_error:
-            return "import_failed"
-        if any(item.outcome in ("timed_out", "not_graded") for item in self.items):
-            return "timed_out"
-        return "graded"
 
 
 class ImportFailed(Exception):

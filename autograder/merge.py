@@ -21,9 +21,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from autograder import shard as shards
-from autograder.batch import grades_csv, load_all_meta
+from autograder.batch import load_all_meta
 from autograder.files import atomic_write_text
-from autograder.summary import write_class_summary
+from autograder.reports.grades import grades_csv
+from autograder.reports.summary import write_class_summary
 from autograder.text import printable
 
 MERGE_MANIFEST = "merge.json"

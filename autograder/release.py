@@ -8,8 +8,8 @@ answers are recorded here, now, by grading the reference in check mode on the
 public seed through a ``RecordingOracle``. It holds no hidden seed either (the
 shipped rubric has none) and only the grader modules the check imports.
 
-``OUT/gradescope.zip`` is autograder.gradescope's bundle and ``OUT/prairielearn/``
-autograder.prairielearn's, both with the one hidden seed from ``--seed``,
+``OUT/gradescope.zip`` is autograder.platforms.gradescope's bundle and ``OUT/prairielearn/``
+autograder.platforms.prairielearn's, both with the one hidden seed from ``--seed``,
 ``$AUTOGRADER_HIDDEN_SEED`` or drawn fresh.
 """
 
@@ -18,14 +18,16 @@ import re
 import shutil
 from pathlib import Path
 
-from autograder import assign, bundle, gradescope, prairielearn, seedplan
+from autograder import assign, seedplan
+from autograder.platforms import bundle, gradescope, prairielearn
 from autograder.rubric import load_rubric, tomllib
 
 KIT_ROOT = Path(__file__).resolve().parent.parent
 # The grader modules ``autograder check`` imports, and nothing else (no assign, batch, gradescope...).
 SELF_CHECK_MODULES = ("__init__.py", "__main__.py", "cli.py", "engine.py", "sandbox.py", "worker.py",
-                      "confinement.py", "submission.py", "rubric.py", "report.py", "files.py", "hidden.py",
-                      "oracle.py", "seedplan.py", "text.py", "notebook.py")
+                      "confinement.py", "submission.py", "rubric.py", "files.py", "hidden.py",
+                      "oracle.py", "seedplan.py", "text.py", "notebook.py",
+                      "reports/__init__.py", "reports/results.py", "reports/text.py")
 # The hand-out's dependencies, as the kit's pyproject.toml declares their ranges.
 SELF_CHECK_DEPENDENCIES = ("torch", "numpy", "nbformat", "hypothesis", "tomli")
 # grad_clipping reruns the reference for as many epochs as the student's loop took
@@ -51,7 +53,7 @@ dependencies = [
 autograder = "autograder.cli:run"
 
 [tool.setuptools]
-packages = ["autograder", "autograder.checks"]
+packages = ["autograder", "autograder.checks", "autograder.reports"]
 
 [tool.setuptools.package-data]
 autograder = ["rubric.toml", "check_answers.json.gz", "seed_plans.json"]
@@ -164,6 +166,7 @@ def build_student(out, rubric):
     package = student / "autograder"
     (package / "checks").mkdir(parents=True)
     for name in SELF_CHECK_MODULES:
+        (package / name).parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(KIT_ROOT / "autograder" / name, package / name)
     for path in sorted((KIT_ROOT / "autograder" / "checks").glob("*.py")):
         shutil.copyfile(path, package / "checks" / path.name)

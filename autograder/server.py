@@ -19,8 +19,6 @@ from pathlib import Path
 def grade_job(job, zygote=None):
     from autograder.engine import grade
     from autograder.files import atomic_write_text
-    from autograder.html_report import html_report
-    from autograder.report import text_report, write_results_json
     from autograder.rubric import load_rubric
     from autograder.submission import UngradablePath
 
@@ -31,15 +29,14 @@ def grade_job(job, zygote=None):
         result = grade(job["path"], rubric=rubric, zygote=zygote)
     except UngradablePath as problem:
         return {"status": "ungradable", "reason": str(problem)}
-    write_results_json(result, out / "results.json")
-    atomic_write_text(out / "report.txt", text_report(result))
+    result.write_gradescope(out / "results.json")
+    atomic_write_text(out / "report.txt", result.text())
     try:
-        page = html_report(result)
+        page = result.html()
     except Exception as exc:  # noqa: BLE001  (a report that cannot be drawn must not cost the grade)
         page = f"<!doctype html><p>The HTML report could not be drawn ({type(exc).__name__}); report.txt has it all.</p>"
     atomic_write_text(out / "report.html", page)
-    return {"status": result.status, "score": result.score,
-            "items": {item.id: item.score for item in result.items}}
+    return result.batch_row()
 
 
 def main():

@@ -69,12 +69,12 @@ def attack_line(text, tag):
 
 
 def gradescope(tmp_path, text, name="sequence_modeling.py"):
-    """``python -m autograder.gradescope run`` on a fake /autograder tree: (process, results.json)."""
+    """``python -m autograder.platforms.gradescope run`` on a fake /autograder tree: (process, results.json)."""
     root = tmp_path / "autograder"
     for folder in ("submission", "source", "results"):
         (root / folder).mkdir(parents=True)
     (root / "submission" / name).write_text(text)
-    done = subprocess.run([sys.executable, "-m", "autograder.gradescope", "run", "--root", str(root)], cwd=ROOT,
+    done = subprocess.run([sys.executable, "-m", "autograder.platforms.gradescope", "run", "--root", str(root)], cwd=ROOT,
                           capture_output=True, text=True, timeout=600)
     return done, json.loads((root / "results" / "results.json").read_text())
 

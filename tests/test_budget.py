@@ -26,8 +26,6 @@ import corpus
 from autograder import sandbox, worker
 from autograder.checks.base import SPECIFIC, CheckFailed, Subchecks, count_text
 from autograder.engine import GradeResult, ItemResult, grade
-from autograder.html_report import html_report
-from autograder.report import progress_line, results_json, text_report
 from autograder.rubric import ITEM_IDS, RubricError, load_rubric
 from conftest import ROOT, running_markers
 
@@ -97,7 +95,7 @@ def test_the_text_report_lists_every_failing_check_under_its_item():
                "public noisy series, window 16: y[0] should be 0.1, got 0.2"]
     result = GradeResult("s.py", "check", [item("make_windows", 3.33, 10, "1 of 3 checks passed. " + details[0],
                                                 details), item("time_split", 6, 6, "all 2 checks passed")])
-    lines = text_report(result).splitlines()
+    lines = result.text().splitlines()
     at = next(i for i, line in enumerate(lines) if line.startswith("FAIL make_windows"))
     below = lines[at + 1 : at + 4]
     assert below[0].strip() == "every failing check:"
@@ -107,8 +105,8 @@ def test_the_text_report_lists_every_failing_check_under_its_item():
 
 
 def test_progress_line():
-    assert progress_line(3, 14, item("time_split", 6, 6, "")) == "[3/14] time_split ok 6/6"
-    assert progress_line(1, 14, item("make_windows", 3.33, 10, "")) == "[1/14] make_windows FAIL 3.33/10"
+    assert item("time_split", 6, 6, "").progress_line(3, 14) == "[3/14] time_split ok 6/6"
+    assert item("make_windows", 3.33, 10, "").progress_line(1, 14) == "[1/14] make_windows FAIL 3.33/10"
 
 
 def clean_pipeline():
@@ -122,12 +120,12 @@ def clean_pipeline():
 def test_the_diagnosis_is_green_only_when_the_pipeline_passed():
     passing = GradeResult("s.py", "grade", [item("beats_baseline", 10, 10, "all 3 checks passed",
                                                  artifacts={"pipeline": clean_pipeline()})])
-    assert 'class="healthy"' in html_report(passing)
+    assert 'class="healthy"' in passing.html()
 
     feedback = "2 of 3 checks passed. unseen series 2: validation MSE 0.0885 is no better than the naive (ratio 1.77)"
     failing = GradeResult("s.py", "grade", [item("beats_baseline", 6.67, 10, feedback,
                                                  artifacts={"pipeline": clean_pipeline()})])
-    page = html_report(failing)
+    page = failing.html()
     assert 'class="healthy"' not in page
     assert re.search(r'class="failing"><strong>beats_baseline failed</strong>: [^<]*ratio 1.77', page)
 
@@ -277,7 +275,7 @@ def test_a_hung_function_costs_one_wait_and_later_items_fail_at_once(tmp_path, c
     for item_id in set(ITEM_IDS) - corpus.USES_MAKE_WINDOWS:
         assert by_id[item_id].passed, (item_id, by_id[item_id].feedback)
     assert result.status == "timed_out"
-    json.dumps(results_json(result), allow_nan=False)
+    json.dumps(result.to_gradescope(), allow_nan=False)
     assert not running_markers("_grading_worker.py")
 
 
@@ -292,7 +290,7 @@ def test_a_budget_smaller_than_the_run_still_reports_every_item(tmp_path):
     for entry in rest:
         assert (entry.outcome, entry.score) == ("not_graded", 0), (entry.id, entry.feedback)
         assert entry.feedback == "not graded: the whole grade ran out of its 40 s budget"
-    data = results_json(result)
+    data = result.to_gradescope()
     assert [t["tags"] for t in data["tests"]] == [[item_id] for item_id in ITEM_IDS]
     assert all(t["status"] == "failed" for t in data["tests"])
     assert sum("ran out of its 40 s budget" in t["output"] for t in data["tests"]) == len(ITEM_IDS)
@@ -320,7 +318,7 @@ def test_two_failing_sub_checks_are_both_in_the_text_report(tmp_path):
     result = grade_case(tmp_path, case, load_rubric(), only={"gru_forecaster"})
     (gru,) = result.items
     assert len(gru.details) >= 2 and not gru.passed
-    report = text_report(result)
+    report = result.text()
     for detail in gru.details:
         assert f"- {detail}" in report
     assert re.match(r"\d+ of \d+ checks passed\. ", gru.feedback)
@@ -331,6 +329,6 @@ def test_the_last_value_copier_gets_no_green_box(tmp_path):
     case = next(c for c in corpus.WRONG if c.name == "last_value_copier")
     result = grade_case(tmp_path, case, load_rubric(), only={"beats_baseline"})
     assert not result.items[0].passed
-    page = html_report(result)
+    page = result.html()
     assert 'class="healthy"' not in page and "No lag, flatline" not in page
     assert "beats_baseline failed</strong>" in page

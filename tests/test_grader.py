@@ -18,7 +18,6 @@ import pytest
 import corpus
 from autograder import assign
 from autograder.engine import grade
-from autograder.report import results_json
 from autograder.rubric import ITEM_IDS, load_rubric
 from conftest import ROOT, running_markers
 
@@ -144,7 +143,7 @@ def test_hostile_submission_costs_only_its_own_items(tmp_path, short_rubric, cas
     started = time.monotonic()
     result = grade_source(tmp_path, case.name, corpus.build(case), short_rubric)
     assert time.monotonic() - started < 240
-    json.dumps(results_json(result), allow_nan=False)               # valid results, always
+    json.dumps(result.to_gradescope(), allow_nan=False)               # valid results, always
     assert lost_items(result) == case.loses, describe(result)
     if case.name == "patched_comparisons" or case.honest is not None:
         honest = grade_source(tmp_path, "honest", corpus.build(corpus.honest_version(case)), short_rubric)
@@ -220,7 +219,7 @@ def test_a_forged_results_file_is_never_read(tmp_path):
 # --- determinism ------------------------------------------------------------------------------
 
 def without_timing(result):
-    data = results_json(result)
+    data = result.to_gradescope()
     data.pop("execution_time")
     return data
 
@@ -272,7 +271,7 @@ def test_a_folder_holding_sequence_modeling_py_is_graded(tmp_path, rubric):
 
 
 def test_results_json_follows_gradescope_and_the_spec(reference_result):
-    data = results_json(reference_result)
+    data = reference_result.to_gradescope()
     assert {"score", "max_score", "execution_time", "output", "tests"} <= set(data)
     assert data["score"] == 100 and data["max_score"] == 100
     assert [t["tags"] for t in data["tests"]] == [[item_id] for item_id in ITEM_IDS]

@@ -2,7 +2,7 @@
 
 Each case is an input that must be refused or neutralised, run the way users
 run the kit: ``python -m autograder grade/batch`` and
-``python -m autograder.gradescope run --root FAKE`` against a temporary
+``python -m autograder.platforms.gradescope run --root FAKE`` against a temporary
 /autograder tree. Submissions are built from the student stub where grading
 must happen (it grades in seconds: every item is "not implemented yet").
 """
@@ -44,7 +44,7 @@ def autograder(*args, cwd=ROOT, timeout=600, **kwargs):
 def gradescope_run(root):
     """``run_autograder``'s command, against a fake /autograder tree (the kit runs from this checkout)."""
     (root / "source").mkdir(parents=True, exist_ok=True)
-    return subprocess.run([sys.executable, "-m", "autograder.gradescope", "run", "--root", str(root)], cwd=ROOT,
+    return subprocess.run([sys.executable, "-m", "autograder.platforms.gradescope", "run", "--root", str(root)], cwd=ROOT,
                           capture_output=True, text=True, timeout=600)
 
 

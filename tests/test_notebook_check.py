@@ -185,6 +185,7 @@ def hand_out(tmp_path_factory):
     package = folder / "autograder"
     (package / "checks").mkdir(parents=True)
     for name in release.SELF_CHECK_MODULES:
+        (package / name).parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(ROOT / "autograder" / name, package / name)
     for path in (ROOT / "autograder" / "checks").glob("*.py"):
         shutil.copyfile(path, package / "checks" / path.name)

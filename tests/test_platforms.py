@@ -14,7 +14,7 @@ import pytest
 
 import corpus
 from autograder import assign
-from autograder.diagnosis import diagnose
+from autograder.reports.diagnosis import diagnose
 from autograder.rubric import ITEM_IDS
 from conftest import ROOT
 
@@ -207,7 +207,7 @@ def test_gradescope_zip_has_the_scripts_at_its_root_and_the_kit(gradescope_zip):
                 "pyproject.toml", "constraints.txt"} <= names
         for script in ("setup.sh", "run_autograder"):
             assert (zf.getinfo(script).external_attr >> 16) & 0o111
-        assert "bash autograder/install.sh" in zf.read("setup.sh").decode() and "autograder/install.sh" in names
+        assert "bash autograder/platforms/install.sh" in zf.read("setup.sh").decode() and "autograder/platforms/install.sh" in names
         assert "torch==2.13.0" in zf.read("constraints.txt").decode().split()     # what install.sh installs
     with zipfile.ZipFile(gradescope_zip) as zf:
         assert not any("__pycache__" in name for name in zf.namelist())

@@ -17,7 +17,8 @@ from pathlib import Path
 import pytest
 
 import corpus
-from autograder import bundle, gradescope, prairielearn
+from autograder.platforms import bundle, gradescope, prairielearn
+from autograder.reports.results import GradeResult
 from autograder.rubric import ITEM_IDS, load_rubric
 from conftest import ROOT
 
@@ -76,9 +77,7 @@ def fake_result(scores, import_error=""):
 # --- results.json, info.json and the install paths (fast) ------------------------------------------
 
 def test_the_schema_check_refuses_what_prairielearn_would_not_read():
-    from autograder.report import results_json
-
-    gradescope_style = results_json(fake_result({}))          # score out of 100, Gradescope's own fields
+    gradescope_style = fake_result({}).to_gradescope()          # score out of 100, Gradescope's own fields
     problems = schema_problems(gradescope_style)
     assert any("score 100" in p for p in problems) and any("max_score" in p for p in problems)
     assert any("visibility" in p for p in problems)
@@ -87,27 +86,27 @@ def test_the_schema_check_refuses_what_prairielearn_would_not_read():
 
 
 def test_results_give_a_fraction_and_one_test_per_item_with_its_points():
-    perfect = prairielearn.prairielearn_results(fake_result({}))
+    perfect = fake_result({}).to_prairielearn()
     assert schema_problems(perfect) == []
     assert perfect["gradable"] is True and perfect["score"] == 1.0
     assert [t["description"] for t in perfect["tests"]] == [f"item {i}" for i in ITEM_IDS]
     assert all(t["points"] == t["max_points"] > 0 for t in perfect["tests"])
 
-    partial = prairielearn.prairielearn_results(fake_result({"make_windows": 0.0, "time_split": 3.0}))
+    partial = fake_result({"make_windows": 0.0, "time_split": 3.0}).to_prairielearn()
     assert schema_problems(partial) == []
     assert partial["score"] == pytest.approx(0.87) and partial["message"].startswith("87.00/100")
     windows = next(t for t in partial["tests"] if t["description"] == "item make_windows")
     assert windows["points"] == 0.0 and windows["message"] == "feedback for make_windows"
     assert "second failing check" in windows["output"]
 
-    unimportable = prairielearn.prairielearn_results(
-        fake_result({i: 0.0 for i in ITEM_IDS}, import_error="SyntaxError: invalid syntax\n  line 3"))
+    unimportable = fake_result({i: 0.0 for i in ITEM_IDS},
+                               import_error="SyntaxError: invalid syntax\n  line 3").to_prairielearn()
     assert unimportable["gradable"] is True and unimportable["score"] == 0.0       # their code ran: graded
     assert "could not be imported: SyntaxError: invalid syntax" in unimportable["message"]
 
 
 def test_not_gradable_results_fit_the_schema():
-    data = prairielearn.not_gradable("Your submission could not be graded: x")
+    data = GradeResult.ungradable(load_rubric(), "Your submission could not be graded: x").to_prairielearn()
     assert schema_problems(data) == [] and data["gradable"] is False and data["tests"] == []
 
 
@@ -129,8 +128,8 @@ def test_info_json_turns_on_external_grading_with_the_bundles_entrypoint():
 
 def test_every_platform_installs_with_the_one_install_script():
     dockerfile = (ROOT / "Dockerfile").read_text()
-    assert "autograder/install.sh" in dockerfile and "pip install" not in dockerfile
-    assert "bash autograder/install.sh /autograder/source" in gradescope.SETUP_SH
+    assert "autograder/platforms/install.sh" in dockerfile and "pip install" not in dockerfile
+    assert "bash autograder/platforms/install.sh /autograder/source" in gradescope.SETUP_SH
     assert "pip install" not in gradescope.SETUP_SH and "pip3 install" not in gradescope.SETUP_SH
     assert "torch==2.13.0" in (ROOT / "constraints.txt").read_text().split()
     install = (ROOT / bundle.INSTALL_SCRIPT).read_text()
@@ -203,7 +202,7 @@ def run_in_fake_grade(tmp_path, pl_bundle, files, corrupt_rubric=False, python=N
 @slow
 def test_the_bundle_holds_the_kit_the_entry_script_and_our_seed(pl_bundle):
     kit = pl_bundle / "serverFilesCourse" / prairielearn.COURSE_FOLDER
-    for name in ("run_prairielearn", "autograder/install.sh"):
+    for name in ("run_prairielearn", "autograder/platforms/install.sh"):
         assert os.stat(kit / name).st_mode & 0o111, name
     assert {"requirements.txt", "constraints.txt", "solutions/sequence_modeling.py"} <= \
         {p.relative_to(kit).as_posix() for p in kit.rglob("*")}

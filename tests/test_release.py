@@ -26,9 +26,9 @@ import torch
 import corpus
 from autograder import assign, oracle
 from autograder.checks.lesson_model import LessonForecaster
-from autograder.gradescope import rubric_with_seed
+from autograder.platforms.bundle import rubric_with_seed
 from autograder.release import strip_hidden_seed
-from autograder.report import results_json, top_level_visibility
+from autograder.reports.results import top_level_visibility
 from autograder.rubric import ITEM_IDS, load_rubric, tomllib
 from conftest import ROOT
 
@@ -194,14 +194,14 @@ def test_before_the_due_date_no_total_reveals_the_late_items_score():
     late = [item.id for item in load_rubric().items if item.visibility != "visible"]
     assert late == ["beats_baseline"]
     for late_score in (0.0, 10.0):
-        data = results_json(fake_result({"beats_baseline": late_score}))
+        data = fake_result({"beats_baseline": late_score}).to_gradescope()
         view = student_view_before_due_date(data)
         assert "score" not in view and "output" not in view and "stdout" not in view
         assert not any("beats_baseline" in t["tags"] for t in view["tests"])
         assert str(data["score"]) not in data["output"] and "/100" not in data["output"]
         assert data["visibility"] == "after_due_date" and data["score"] == 90 + late_score
     # Whatever the late item scored, a student sees the same thing.
-    views = [student_view_before_due_date(results_json(fake_result({"beats_baseline": s}))) for s in (0.0, 10.0)]
+    views = [student_view_before_due_date(fake_result({"beats_baseline": s}).to_gradescope()) for s in (0.0, 10.0)]
     assert views[0] == views[1]
 
 
@@ -209,7 +209,7 @@ def test_the_top_level_is_as_strict_as_the_strictest_item():
     assert top_level_visibility(["visible", "visible"]) == "visible"
     assert top_level_visibility(["visible", "after_due_date"]) == "after_due_date"
     assert top_level_visibility(["after_due_date", "hidden", "visible"]) == "hidden"
-    everything_visible = results_json(fake_result({}, visibility_of_late="visible"))
+    everything_visible = fake_result({}, visibility_of_late="visible").to_gradescope()
     assert everything_visible["visibility"] == "visible" and everything_visible["output"].startswith("100.00/100")
 
 
@@ -326,7 +326,7 @@ def test_the_hand_out_holds_no_answer_key_and_no_hidden_seed(release, tmp_path):
     assert not any(n.startswith(("solutions", "tests")) or "__pycache__" in n or n.endswith(".pyc") for n in names)
     assert {"lessons/sequence_modeling.py", "lessons/sequence_modeling.ipynb", "lessons/README.md",
             "pyproject.toml", "constraints.txt", "autograder/cli.py", "autograder/check_answers.json.gz"} <= names
-    assert not {"autograder/assign.py", "autograder/gradescope.py", "autograder/batch.py"} & names
+    assert not {"autograder/assign.py", "autograder/platforms/gradescope.py", "autograder/batch.py"} & names
     assert (student / "lessons" / "sequence_modeling.py").read_text() == assign.STUB_FILE.read_text()
     rubric = tomllib.loads((student / "autograder" / "rubric.toml").read_text())
     assert "hidden_seed" not in rubric["data"] and rubric["data"]["public_seed"] == load_rubric().public_seed
@@ -522,7 +522,7 @@ def test_gradescope_bundle_installs_only_dependencies_and_carries_our_seed(relea
         requirements = zf.read("requirements.txt").decode()
     assert {"setup.sh", "run_autograder", "solutions/sequence_modeling.py", "constraints.txt"} <= names
     assert rubric["data"]["hidden_seed"] == SEED
-    assert "bash autograder/install.sh /autograder/source" in setup and "autograder/install.sh" in names
+    assert "bash autograder/platforms/install.sh /autograder/source" in setup and "autograder/platforms/install.sh" in names
     assert "pip3 install --no-cache-dir -c constraints.txt ." not in setup and " -e " not in setup
     assert "nbformat" in requirements and "hypothesis" in requirements and "seqmodel" not in requirements
     prairielearn = release / "prairielearn"                 # the PrairieLearn bundle: the same seed and kit

@@ -147,7 +147,7 @@ def graded(tmp_path_factory):
 
 def results_without_timing(path):
     data = json.loads(path.read_text())
-    del data["execution_time"]              # the only timing in a student's files (autograder/report.py)
+    del data["execution_time"]              # the only timing in a student's files (autograder/reports/results.py)
     return data
 
 

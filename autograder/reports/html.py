@@ -1,4 +1,4 @@
-"""One self-contained HTML file per student: scores, feedback, plots and a diagnosis.
+"""One self-contained HTML file per student: scores, feedback, plots and a diagnosis (``GradeResult.html()``).
 
 Images are PNGs embedded as data URIs, so the file opens in any browser with
 no server and no other files. Everything that came from the submission
@@ -12,7 +12,7 @@ import io
 
 import numpy as np
 
-from autograder.diagnosis import diagnose
+from autograder.reports.diagnosis import diagnose
 from autograder.text import printable
 
 STYLE = """
@@ -190,8 +190,3 @@ def html_report(result, title="Lesson 6.4.4 feedback"):
             f"<title>{e(title)}</title><style>{STYLE}</style><script>{ONLOAD}</script></head>"
             f"<body>{''.join(parts)}</body></html>\n")
 
-
-def write_html_report(result, path):
-    from autograder.files import atomic_write_text
-
-    atomic_write_text(path, html_report(result))

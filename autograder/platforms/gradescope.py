@@ -3,7 +3,7 @@
 The zip holds ``setup.sh`` and ``run_autograder`` at its root and the grading
 kit beside them (the grader, the reference, and a rubric carrying the hidden
 seed); Gradescope unpacks it to ``/autograder/source``. ``setup.sh`` installs
-only the dependencies, with the kit's one install script (autograder/install.sh,
+only the dependencies, with the kit's one install script (autograder/platforms/install.sh,
 shared with PrairieLearn's image and the Dockerfile): the kit is never installed into a world-readable
 site-packages, it runs from ``/autograder/source``, which ``run_autograder``
 closes to everyone but root (folders 0700, files 0600) before any student code
@@ -21,11 +21,10 @@ import sys
 import zipfile
 from pathlib import Path
 
-from autograder.bundle import choose_seed, crash_summary, kit_contents, runner_main, runner_script
-# Moved to autograder.bundle (shared with PrairieLearn); still importable from here.
-from autograder.bundle import reference_losses, requirements_text, resolve_seed, rubric_with_seed  # noqa: F401
+from autograder.platforms.bundle import (INSTALL_SCRIPT, choose_seed, crash_summary, kit_contents, runner_main,
+                                         runner_script)
 
-SETUP_SH = """#!/usr/bin/env bash
+SETUP_SH = f"""#!/usr/bin/env bash
 # Gradescope runs this once, as root, when it builds the autograder image.
 # Only the dependencies are installed, by the kit's one install script (the
 # Dockerfile and the PrairieLearn image use it too). The kit (the reference,
@@ -33,7 +32,7 @@ SETUP_SH = """#!/usr/bin/env bash
 # site-packages that every user can read; run_autograder closes it to all but root.
 set -euo pipefail
 cd /autograder/source
-bash autograder/install.sh /autograder/source
+bash {INSTALL_SCRIPT} /autograder/source
 chmod -R go-rwx /autograder/source     # closed from the start; run_autograder closes it again before grading
 """
 
@@ -72,22 +71,6 @@ def build_zip(path, rubric_path=None, seed=None, checked=False):
     return path, source
 
 
-def zero_results(rubric, reason):
-    """results.json for a submission the grader could not finish: zeros, the reason, no total to read."""
-    items = rubric.items if rubric is not None else []
-    tests = [{"name": item.name, "number": str(i), "score": 0.0, "max_score": item.points, "status": "failed",
-              "output": reason, "output_format": "text", "visibility": item.visibility, "tags": [item.id]}
-             for i, item in enumerate(items, start=1)]
-    from autograder.report import top_level_visibility
-
-    data = {"score": 0.0, "execution_time": 0.0, "output": reason, "output_format": "text",
-            "visibility": top_level_visibility(item.visibility for item in items),
-            "stdout_visibility": "hidden", "tests": tests}
-    if rubric is not None:
-        data["max_score"] = rubric.max_score
-    return data
-
-
 def run(root):
     """Grade ``root/submission`` and write ``root/results/results.json``; returns the exit status.
 
@@ -95,17 +78,15 @@ def run(root):
     and ``batch`` use). Every failure ends in a valid results.json: an ungradable
     submission with its reason, a grader crash with zeros and "not your fault".
     """
-    import json
     import traceback
 
-    from autograder.files import atomic_write_text
+    from autograder.reports.results import GradeResult
 
     root = Path(root)
     results = root / "results" / "results.json"
     rubric = None
     try:
         from autograder.engine import grade
-        from autograder.report import text_report, write_results_json
         from autograder.rubric import load_rubric
         from autograder.submission import UngradablePath
 
@@ -115,17 +96,16 @@ def run(root):
         try:
             result = grade(root / "submission", rubric=rubric)
         except UngradablePath as problem:
-            atomic_write_text(results, json.dumps(zero_results(rubric, f"Your submission could not be graded: "
-                                                                      f"{problem}"), indent=2) + "\n")
+            GradeResult.ungradable(rubric, f"Your submission could not be graded: {problem}").write_gradescope(results)
             print(problem)
             return 0
-        write_results_json(result, results)
-        print(text_report(result))
+        result.write_gradescope(results)
+        print(result.text())
     except BaseException as crash:  # noqa: BLE001  (whatever broke, the student gets a result and a reason)
         traceback.print_exc(file=sys.stdout)      # stdout is hidden from students
         reason = (f"The autograder failed while grading ({crash_summary(crash, rubric)}). "
                   "This is not your fault: tell your instructor.")
-        atomic_write_text(results, json.dumps(zero_results(rubric, reason), indent=2) + "\n")
+        GradeResult.ungradable(rubric, reason).write_gradescope(results)
     return 0
 
 

@@ -3,7 +3,7 @@
 A bundle is the grading kit (the grader, the reference, a rubric carrying the
 hidden seed, the seed plans decided for it), ``requirements.txt`` and one
 runner script. The platform image gets its dependencies from one script,
-``autograder/install.sh``, which Gradescope's setup.sh, the PrairieLearn
+``autograder/platforms/install.sh``, which Gradescope's setup.sh, the PrairieLearn
 bundle and the repository's Dockerfile all run: one install path. The kit is
 never installed into a site-packages every user can read; the runner closes
 its folder to all but root before any student code runs, and whatever
@@ -20,10 +20,10 @@ import shutil
 import sys
 from pathlib import Path
 
-KIT_ROOT = Path(__file__).resolve().parent.parent
+KIT_ROOT = Path(__file__).resolve().parents[2]
 PACKAGES = ("autograder", "solutions")
 TOP_FILES = ("pyproject.toml", "constraints.txt")
-INSTALL_SCRIPT = "autograder/install.sh"
+INSTALL_SCRIPT = "autograder/platforms/install.sh"
 SEED_DRAWS = 5                   # fresh seeds tried before giving up on a reference that fails them all
 # What the grader imports at run time; install.sh installs these, and nothing of the kit.
 RUNTIME_DEPENDENCIES = ("torch", "numpy", "matplotlib", "nbformat", "hypothesis", "tqdm", "tomli")
@@ -45,7 +45,7 @@ if [ "$(id -u)" = 0 ]; then
   chmod -R go-rwx "$KIT"
 fi
 cd "$KIT"
-PYTHONPATH="$KIT" PYTHONDONTWRITEBYTECODE=1 "${{AUTOGRADER_PYTHON:-python3}}" -m autograder.{module} run --root "$ROOT"
+PYTHONPATH="$KIT" PYTHONDONTWRITEBYTECODE=1 "${{AUTOGRADER_PYTHON:-python3}}" -m autograder.platforms.{module} run --root "$ROOT"
 status=$?
 if [ ! -s "$RESULTS" ]; then
   # Python died before writing anything: a minimal valid results.json, with no score to give away.
@@ -134,7 +134,7 @@ def requirements_text():
     declared = tomllib.loads((KIT_ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
     name = re.compile(r"^\s*([A-Za-z0-9_.-]+)")
     wanted = [d for d in declared if name.match(d).group(1).lower() in RUNTIME_DEPENDENCIES]
-    return "# Installed by autograder/install.sh; the kit itself runs from the bundle's folder.\n" + \
+    return "# Installed by autograder/platforms/install.sh; the kit itself runs from the bundle's folder.\n" + \
         "\n".join(wanted) + "\n"
 
 
@@ -200,9 +200,9 @@ def crash_summary(crash, rubric):
 
 
 def runner_main(module, default_root, graded, run, argv=None):
-    """``python -m autograder.MODULE run [--root ROOT]``: the command a platform's entry script runs.
+    """``python -m autograder.platforms.MODULE run [--root ROOT]``: the command a platform's entry script runs.
     The root defaults to $AUTOGRADER_ROOT, else ``default_root``; ``graded`` names what is graded."""
-    parser = argparse.ArgumentParser(prog=f"python -m autograder.{module}")
+    parser = argparse.ArgumentParser(prog=f"python -m autograder.platforms.{module}")
     sub = parser.add_subparsers(dest="command", required=True)
     runner = sub.add_parser("run", help=f"grade ROOT/{graded} into ROOT/results/results.json")
     runner.add_argument("--root", default=os.environ.get("AUTOGRADER_ROOT", default_root))

@@ -25,8 +25,8 @@ import os
 import sys
 from pathlib import Path
 
-from autograder.bundle import (choose_seed, crash_summary, fresh_folder, kit_contents, runner_main,
-                               runner_script)
+from autograder.platforms.bundle import (INSTALL_SCRIPT, choose_seed, crash_summary, fresh_folder, kit_contents,
+                                         runner_main, runner_script)
 
 COURSE_FOLDER = "seqmodel"          # the bundle's folder inside the course's serverFilesCourse
 ENTRY_SCRIPT = "run_prairielearn"
@@ -106,36 +106,12 @@ def build_bundle(out, rubric_path=None, seed=None, checked=False):
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(data)
     (kit / ENTRY_SCRIPT).write_text(RUN_PRAIRIELEARN)
-    for script in (kit / ENTRY_SCRIPT, kit / "autograder" / "install.sh"):
+    for script in (kit / ENTRY_SCRIPT, kit / INSTALL_SCRIPT):
         script.chmod(0o755)
     snippet = json.dumps(info_json(rubric), indent=2)
     (out / "info.json").write_text(snippet + "\n")
     (out / "README.md").write_text(BUNDLE_README.format(folder=COURSE_FOLDER, entry=ENTRY_SCRIPT, info=snippet))
     return out, source
-
-
-def not_gradable(message, output=""):
-    return {"gradable": False, "score": 0.0, "message": message, "output": output, "tests": []}
-
-
-def prairielearn_results(result):
-    """PrairieLearn's results.json for a finished grading: the score as a fraction, one test per item."""
-    from autograder.report import text_report
-    from autograder.text import one_line, printable
-
-    tests = []
-    for item in result.items:
-        output = ""
-        if len(item.details) > 1:
-            output = "All failing checks:\n" + "\n".join(f"- {one_line(d)}" for d in item.details)
-        tests.append({"name": item.name, "description": f"item {item.id}", "points": item.score,
-                      "max_points": item.max_score, "message": printable(item.feedback), "output": output})
-    fraction = round(result.score / result.max_score, 6) if result.max_score else 0.0
-    message = f"{result.score:.2f}/{result.max_score:g} points"
-    if result.import_error:
-        message += ". Your submission could not be imported: " + one_line(result.import_error)
-    return {"gradable": True, "score": fraction, "message": message, "output": text_report(result),
-            "tests": tests}
 
 
 def run(root):
@@ -147,13 +123,13 @@ def run(root):
     import traceback
 
     from autograder.files import atomic_write_text
+    from autograder.reports.results import GradeResult
 
     root = Path(root)
     results = root / "results" / "results.json"
     rubric = None
     try:
         from autograder.engine import grade
-        from autograder.report import text_report
         from autograder.rubric import load_rubric
         from autograder.submission import UngradablePath
         from autograder.text import one_line
@@ -165,15 +141,16 @@ def run(root):
         try:
             result = grade(root / "student", rubric=rubric)
         except UngradablePath as problem:
-            data = not_gradable(f"Your submission could not be graded: {one_line(problem)}. It was not counted: "
-                                "fix it and submit again.")
+            data = GradeResult.ungradable(rubric, f"Your submission could not be graded: {one_line(problem)}. "
+                                                  "It was not counted: fix it and submit again.").to_prairielearn()
             print(problem)
         else:
-            data = prairielearn_results(result)
-            print(text_report(result))
+            data = result.to_prairielearn()
+            print(result.text())
     except BaseException as crash:  # noqa: BLE001  (whatever broke, the student gets a result and a reason)
         traceback.print_exc(file=sys.stdout)      # the job's log, for staff
-        data = not_gradable(f"The grader failed ({crash_summary(crash, rubric)}). {NOT_YOUR_FAULT}")
+        data = GradeResult.ungradable(rubric, f"The grader failed ({crash_summary(crash, rubric)}). "
+                                              f"{NOT_YOUR_FAULT}").to_prairielearn()
     atomic_write_text(results, json.dumps(data, indent=2, allow_nan=False) + "\n")
     return 0
 

@@ -1,0 +1,39 @@
+"""The terminal report: what a student reads after ``autograder grade`` or ``check``.
+
+Built from the result alone (``GradeResult.text()`` calls it), so grading the
+same submission twice prints the same report. Text that came from the
+submission passes through ``autograder.text`` first: no escape sequence or
+carriage return reaches a terminal, and an item's feedback stays on its line.
+"""
+
+from autograder.text import one_line, printable
+
+
+def text_report(result, title=None):
+    width = max(len(item.id) for item in result.items) if result.items else 10
+    mode = "self-check on public data" if result.mode == "check" else "grade"
+    lines = [one_line(title or f"Lesson 6.4.4 autograder ({mode}): {result.submission}"), ""]
+    for item in result.items:
+        mark = "ok  " if item.passed else "FAIL"
+        lines.append(f"{mark} {item.id:<{width}}  {item.score:6.2f}/{item.max_score:<3g}  {one_line(item.feedback)}")
+        if len(item.details) > 1:                 # the feedback shows the first; list every one below it
+            lines.append(f"{'':{width + 17}}every failing check:")
+            lines += [f"{'':{width + 17}}- {one_line(detail)}" for detail in item.details]
+    lines.append("")
+    lines.append(f"Total: {result.score:.2f}/{result.max_score:g}")
+    if result.import_error:
+        lines += ["", "The submission could not be imported:", printable(result.import_error)]
+    if result.mode == "check":
+        lines += ["", "This self-check uses public data. Your grade uses unseen series, so make sure your code is",
+                  "correct in general, not only on these inputs."]
+    printed = printable(result.printed).strip()
+    if printed:
+        shown = printed.splitlines()
+        lines += ["", f"Your code printed ({len(shown)} lines; first 5):"] + ["  " + l[:160] for l in shown[:5]]
+    return printable("\n".join(lines) + "\n")
+
+
+def progress_line(number, total, item):
+    """One finished item, for a terminal: ``[3/14] time_split ok 6/6``."""
+    mark = "ok" if item.passed else "FAIL"
+    return f"[{number}/{total}] {item.id} {mark} {item.score:g}/{item.max_score:g}"
