@@ -20,10 +20,11 @@ What it does not do: time limits (a hang hangs the test) and crashes (a segfault
 ends the test run) are the end-to-end suite's, as are hostile submissions (they
 could patch this very process). Only ``sys.exit`` inside a student function is
 turned into the lost worker it would be. Output written below Python (C code
-writing to fd 1 or 2) is not captured, and a warning is shown once per request
-rather than once per worker.
+writing to fd 1 or 2) is not captured, and a warning's "shown once" is reset per
+grade, and by anything in the grader that resets warning filters.
 """
 
+import concurrent.futures
 import contextlib
 import io
 import json
@@ -43,9 +44,28 @@ from autograder.worker import Worker as LessonOps
 
 SUBMISSION_FILE = "submission.py"
 # A fresh interpreter's warning filters (python -I -S, no -W): what the worker's student code runs under.
-_DEFAULT_WARNING_FILTERS = (("default", DeprecationWarning, "__main__"), ("ignore", DeprecationWarning, ""),
-                            ("ignore", PendingDeprecationWarning, ""), ("ignore", ImportWarning, ""),
-                            ("ignore", ResourceWarning, ""))
+_DEFAULT_WARNING_FILTERS = [("default", None, DeprecationWarning, "__main__", 0),
+                            ("ignore", None, DeprecationWarning, None, 0),
+                            ("ignore", None, PendingDeprecationWarning, None, 0),
+                            ("ignore", None, ImportWarning, None, 0), ("ignore", None, ResourceWarning, None, 0)]
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None):
+    """As a worker shows a warning: on its stderr (here the captured output), whatever pytest records."""
+    (file or sys.stderr).write(warnings.formatwarning(message, category, filename, lineno, line))
+
+
+_STUDENT_THREAD = None
+
+
+def _student_thread():
+    """One thread that runs every op, as a worker's main thread would: with a shallow stack (torch's
+    manual_seed formats the caller's whole stack, which under pytest and Hypothesis costs
+    milliseconds per request) and torch's thread-local grad mode of its own."""
+    global _STUDENT_THREAD
+    if _STUDENT_THREAD is None:
+        _STUDENT_THREAD = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="inprocess-ops")
+    return _STUDENT_THREAD
 
 
 class _CappedOutput(io.TextIOBase):
@@ -96,6 +116,7 @@ class InProcessWorker:
         self.workdir = tempfile.mkdtemp(prefix="autograder-inprocess-")
         shutil.copyfile(self.source_path, Path(self.workdir) / SUBMISSION_FILE)
         linecache.cache.pop(SUBMISSION_FILE, None)      # another grade's submission.py must not be quoted
+        getattr(warnings, "_filters_mutated", lambda: None)()   # "shown once" starts afresh, as in a new process
         self.ops = LessonOps(report=self._progress)
         self.starts += 1
 
@@ -114,8 +135,9 @@ class InProcessWorker:
             return
         self.ops = None
         module = sys.modules.get("submission")
-        if module is not None and getattr(module, "__file__", None) == SUBMISSION_FILE:
-            del sys.modules["submission"]
+        where = os.path.join(self.workdir or "", str(getattr(module, "__file__", None) or ""))
+        if module is not None and os.path.dirname(os.path.realpath(where)) == os.path.realpath(self.workdir or ""):
+            del sys.modules["submission"]                 # this grade's module, not some other "submission"
         linecache.cache.pop(SUBMISSION_FILE, None)
         if self.workdir:
             shutil.rmtree(self.workdir, ignore_errors=True)
@@ -135,8 +157,7 @@ class InProcessWorker:
         self.entered = None
         req = json.loads(json.dumps(dict(payload, id=self.next_id)).encode("utf-8"))
         try:
-            with self._as_the_worker():
-                answer = self.ops.handle(req)
+            answer = _student_thread().submit(self._handle, req).result()
             line = json.dumps(dict(answer, id=req.get("id")), allow_nan=True)
         except SystemExit as leaving:
             self.stop()
@@ -149,6 +170,10 @@ class InProcessWorker:
             raise _process.WorkerDied(f"the answer was larger than {_process.MAX_RESPONSE_BYTES // 2**20} MiB")
         return _process._parse_answer(data)
 
+    def _handle(self, req):
+        with self._as_the_worker():
+            return self.ops.handle(req)
+
     @contextlib.contextmanager
     def _as_the_worker(self):
         """What the worker process would give the student's code, and the grader's state back after:
@@ -160,23 +185,23 @@ class InProcessWorker:
         import torch
 
         saved = (random.getstate(), np.random.get_state(), torch.get_rng_state(), torch.is_grad_enabled(),
-                 torch.get_default_dtype(), os.getcwd())
+                 torch.get_default_dtype(), os.getcwd(), warnings.filters[:], warnings.showwarning)
         blocker = _lesson.ImportBlocker()
         sys.meta_path.insert(0, blocker)
         os.chdir(self.workdir)
         try:
-            with contextlib.redirect_stdout(self.output), contextlib.redirect_stderr(self.output), \
-                    warnings.catch_warnings():
-                warnings.resetwarnings()
-                warnings.showwarning = warnings._showwarning_orig
-                for action, category, module in _DEFAULT_WARNING_FILTERS:
-                    warnings.filterwarnings(action, category=category, module=module, append=True)
+            # In place, without catch_warnings: that would reset "shown once" at every request.
+            warnings.filters[:] = _DEFAULT_WARNING_FILTERS
+            warnings.showwarning = _show_warning
+            with contextlib.redirect_stdout(self.output), contextlib.redirect_stderr(self.output):
                 torch.set_num_threads(1)
                 torch.set_grad_enabled(True)              # a worker's state, even when a check asks from no_grad
                 torch.set_default_dtype(torch.float32)
                 yield
         finally:
             os.chdir(saved[5])
+            warnings.filters[:] = saved[6]
+            warnings.showwarning = saved[7]
             sys.meta_path.remove(blocker)
             random.setstate(saved[0])
             np.random.set_state(saved[1])
