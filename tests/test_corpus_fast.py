@@ -120,3 +120,51 @@ def test_in_process_and_end_to_end_grade_alike(tmp_path, rubric, name):
     end_to_end = grade(path, rubric=rubric)
     assert shown(in_process) == shown(end_to_end)
     assert in_process.printed == end_to_end.printed
+
+
+# --- the corpus survives cosmetic edits of the teaching code ------------------------------------
+
+ALL_CASES = corpus.WRONG + corpus.CORRECT_VARIANTS + corpus.HOSTILE + \
+    [corpus.honest_version(case) for case in corpus.HOSTILE]
+
+
+def cosmetically_edited(source):
+    """The reference with every trailing comment realigned (two spaces before the ``#``) and one
+    comment reworded: what a teacher tidying the file would do."""
+    lines = []
+    for line in source.splitlines(keepends=True):
+        start = corpus._comment_start(line.rstrip("\n"))
+        if line[:start].strip() and start < len(line.rstrip("\n")):
+            line = line[:start].rstrip() + "  " + line[start:]
+        lines.append(line)
+    edited = "".join(lines).replace("# (batch, seq_len, hidden_size)", "# every step's hidden state", 1)
+    assert edited != source and "every step's hidden state" in edited
+    return edited
+
+
+def test_every_case_builds_the_same_code_from_a_cosmetically_edited_reference():
+    reference = corpus.REFERENCE.read_text()
+    edited = cosmetically_edited(reference)
+    assert corpus.normalised(edited)[0] == corpus.normalised(reference)[0]
+    for case in ALL_CASES:
+        built, rebuilt = corpus.build(case), corpus.build(case, reference=edited)
+        if case.edits:
+            assert built != reference, f"{case.name} changed nothing"
+        assert corpus.normalised(rebuilt)[0] == corpus.normalised(built)[0], case.name
+
+
+def test_code_that_is_not_in_the_reference_exactly_once_fails_loudly():
+    missing = corpus.Case("missing", [("    return X[split:]  # not how the reference says it", "pass")])
+    twice = corpus.Case("twice", [("import", "pass")])
+    for case in (missing, twice):
+        with pytest.raises(AssertionError, match=f"{case.name}: the code to replace is in the reference"):
+            corpus.build(case)
+
+
+def test_a_line_replaced_whole_takes_its_comment_and_a_fragment_keeps_the_rest_of_its_line():
+    source = "x = f(a)    # first\ny = [1,  2]  # second\n"
+    whole = corpus.build(corpus.Case("whole", [("x = f(a)", "x = g(a)")]), reference=source)
+    part = corpus.build(corpus.Case("part", [("y = [1,", "y = [0, 1,")]), reference=source)
+    assert whole == "x = g(a)\ny = [1,  2]  # second\n"
+    assert part == "x = f(a)    # first\ny = [0, 1,  2]  # second\n"
+    assert corpus.build(corpus.Case("hash", [("s = 'a # b'", "s = 1")]), reference="s = 'a # b'  # c\n") == "s = 1\n"
