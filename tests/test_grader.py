@@ -21,6 +21,7 @@ import corpus
 from verdicts import assert_reference_grade, assert_wrong_case, describe, lost_items
 from autograder import assign
 from autograder.engine import grade
+from autograder.inprocess import InProcessWorker
 from autograder.report import results_json
 from autograder.rubric import ITEM_IDS, load_rubric
 from conftest import ROOT, running_markers
@@ -109,6 +110,30 @@ def test_unmodified_stub_file_scores_zero_with_a_clean_report_and_exit_0(tmp_pat
 def test_wrong_submission_loses_points_only_where_expected(tmp_path, rubric, case):
     """One wrong case end to end; the fast suite grades them all in-process."""
     assert_wrong_case(case, grade_source(tmp_path, case.name, corpus.build(case), rubric))
+
+
+# --- the same grade both ways ---------------------------------------------------------------
+
+IDENTITY_CASES = ["y_is_last_input", "no_zero_grad", "scaler_refits_in_transform"]
+
+
+@pytest.mark.parametrize("name", ["reference"] + IDENTITY_CASES)
+def test_in_process_and_end_to_end_grade_alike(tmp_path, rubric, name):
+    """Same scores, feedback, details and outcomes for the reference and wrong cases of three
+    different items (windows, training, scaling), in-process and in a confined worker."""
+    if name == "reference":
+        path = corpus.REFERENCE
+    else:
+        path = tmp_path / f"{name}.py"
+        path.write_text(corpus.build(next(case for case in corpus.WRONG if case.name == name)))
+
+    def shown(result):
+        return result.import_error, [(i.id, i.score, i.feedback, i.details, i.outcome) for i in result.items]
+
+    in_process = grade(path, rubric=rubric, worker_factory=InProcessWorker)
+    end_to_end = grade(path, rubric=rubric)
+    assert shown(in_process) == shown(end_to_end)
+    assert in_process.printed == end_to_end.printed
 
 
 # --- hostile submissions ------------------------------------------------------------------
