@@ -79,6 +79,22 @@ def test_a_student_error_is_quoted_from_submission_py(tmp_path, rubric):
     assert "submission" not in sys.modules            # the module does not outlive its grade
 
 
+def test_sys_exit_in_a_student_function_costs_its_item_as_a_lost_worker_would(tmp_path, rubric):
+    """The worker process would exit: the item reads as crashed, and the next items get a fresh import."""
+    source = corpus.REFERENCE.read_text().replace(
+        "def naive_mse(X, y, target_col=0):", "def naive_mse(X, y, target_col=0):\n    import sys\n    sys.exit(3)\n"
+        "\n\ndef _unused(X, y, target_col=0):", 1)
+    path = tmp_path / "exits.py"
+    path.write_text(source)
+    result = grade_in_process(path, rubric, mode="check")
+    lost = {item.id: item for item in result.items if not item.passed}
+    assert set(lost) == {"input_validation", "naive_baseline"}, verdicts.describe(result)   # both call naive_mse
+    for item in lost.values():
+        assert item.outcome == "crashed"
+        assert item.feedback == ("the submission's process died during this item: the process exited "
+                                 "with status 3 (sys.exit or os._exit in the submission?)")
+
+
 def test_the_submission_cannot_import_the_grader_packages_it_does_not_already_hold(tmp_path, rubric):
     """The import blocker is on while student code runs (a module already loaded in this process
     is not refused: that is why hostile submissions are graded end to end)."""
