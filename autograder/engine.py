@@ -51,10 +51,10 @@ class Session:
     """The submission's worker for one grading run: per-item deadlines within a total
     budget, and the student functions that hung (refused from then on)."""
 
-    def __init__(self, code_path, rubric, zygote=None, started=None, line_map=None):
+    def __init__(self, code_path, rubric, zygote=None, started=None, line_map=None, worker_factory=None):
         self.rubric = rubric
         self.line_map = line_map or LineMap()      # the worker's "submission.py, line N" -> notebook cells
-        self.worker = sandbox.Worker(rubric.limits, code_path, zygote=zygote)
+        self.worker = (worker_factory or sandbox.Worker)(rubric.limits, code_path, zygote=zygote)
         self.budget_end = (time.monotonic() if started is None else started) + total_seconds(rubric)
         self.deadline = None
         self.item = None
@@ -177,13 +177,15 @@ def _reference(mode, oracle=None):
     return oracle if oracle is not None else load_reference(mode)
 
 
-def grade(path, mode="grade", rubric=None, only=None, zygote=None, oracle=None, progress=None):
+def grade(path, mode="grade", rubric=None, only=None, zygote=None, oracle=None, progress=None, worker_factory=None):
     """Grade the submission at ``path``. Raises UngradablePath for a path that cannot be graded,
     SeedError for a hidden seed no valid draw exists for, ConfinementFailed when student code
     cannot be confined.
 
     ``zygote`` (a sandbox.Zygote) forks workers with torch already loaded: batches pass one.
     ``oracle`` replaces the reference the checks consult (``autograder release`` records through one).
+    ``worker_factory`` replaces the worker process handle: the kit's fast tests pass
+    autograder.inprocess.InProcessWorker (unconfined: never for student code).
     ``progress(number, total, item_result)`` is called as each item finishes (the CLI
     shows it, so a long grade is never silent); the engine knows nothing of terminals.
     """
@@ -206,7 +208,8 @@ def grade(path, mode="grade", rubric=None, only=None, zygote=None, oracle=None, 
     with tempfile.TemporaryDirectory(prefix="autograder-") as tmp:
         code_path = Path(tmp) / "submission.py"
         code_path.write_text(submission.code)
-        session = Session(code_path, rubric, zygote=zygote, started=started, line_map=submission.line_map)
+        session = Session(code_path, rubric, zygote=zygote, started=started, line_map=submission.line_map,
+                          worker_factory=worker_factory)
         try:
             try:
                 session.begin(wait=False)

@@ -54,20 +54,100 @@ class Case:
     partial: set = field(default_factory=set)   # hostile cases: lost items that may keep some points
 
 
-def build(case):
-    source = REFERENCE.read_text()
+def build(case, reference=None):
+    """The case's source: each ``old`` found once in the reference (``reference``: its text, else
+    solutions/sequence_modeling.py) with comments and alignment ignored, replaced by ``new``.
+
+    Matching is on code alone (per line: the trailing ``# ...`` comment dropped, runs of
+    spaces collapsed, indentation kept), so realigning or rewording the teaching code's
+    comments never breaks a case; the replacement is made in the original text, and an
+    ``old`` that ends a line takes that line's comment with it.
+    """
+    source = REFERENCE.read_text() if reference is None else reference
     for old, new in case.edits:
-        if source.count(old) != 1:
-            raise AssertionError(f"{case.name}: the line to replace is not in the reference exactly once: {old!r}")
-        source = source.replace(old, new)
+        code, where = normalised(source)
+        wanted = normalised(old)[0]
+        found = _occurrences(code, wanted)
+        if len(found) != 1:
+            raise AssertionError(f"{case.name}: the code to replace is in the reference {len(found)} times, "
+                                 f"not once (comments and alignment ignored): {old!r}")
+        start, end = found[0], found[0] + len(wanted)
+        begin = where[start]
+        if end >= len(code) or (code[end] == "\n" and not wanted.endswith("\n")):
+            finish = where[end]               # to the end of the original line: its comment goes too
+        else:
+            finish = where[end - 1] + 1
+        source = source[:begin] + new + source[finish:]
     return case.prefix + source + case.suffix
 
 
-Y_LINE = "    y = values[window_size:, target_col : target_col + 1]                  # (n - w, 1)"
-X_LINE = "    X = np.stack([values[i : i + window_size] for i in range(n_windows)])  # (n - w, w, features)"
+def _occurrences(text, part):
+    found, start = [], text.find(part)
+    while part and start != -1:
+        found.append(start)
+        start = text.find(part, start + 1)
+    return found
+
+
+def normalised(text):
+    """(code, where): ``text`` with each line's trailing comment dropped, runs of spaces inside the
+    line collapsed to one and trailing spaces removed, indentation kept; ``where[i]`` is the
+    offset in ``text`` of ``code[i]``, and ``where[len(code)]`` is ``len(text)``."""
+    code, where = [], []
+    offset = 0
+    for line in text.splitlines(keepends=True):
+        body = line.rstrip("\r\n")
+        indent = len(body) - len(body.lstrip(" \t"))
+        end = _comment_start(body)
+        kept = body[:end].rstrip(" \t")
+        for i in range(indent):
+            code.append(kept[i] if i < len(kept) else "")
+            where.append(offset + i)
+        i = indent
+        while i < len(kept):
+            if kept[i] in " \t":
+                code.append(" ")
+                where.append(offset + i)
+                while i < len(kept) and kept[i] in " \t":
+                    i += 1
+                continue
+            code.append(kept[i])
+            where.append(offset + i)
+            i += 1
+        if len(body) < len(line):                 # the newline
+            code.append("\n")
+            where.append(offset + len(body))
+        offset += len(line)
+    pairs = [(c, w) for c, w in zip(code, where) if c]
+    return "".join(c for c, _ in pairs), [w for _, w in pairs] + [len(text)]
+
+
+def _comment_start(line):
+    """Where ``line``'s comment begins (outside string quotes), or its length."""
+    quote = None
+    i = 0
+    while i < len(line):
+        char = line[i]
+        if quote:
+            if char == "\\":
+                i += 1
+            elif line.startswith(quote, i):
+                i += len(quote) - 1
+                quote = None
+        elif char in "'\"":
+            quote = char * 3 if line.startswith(char * 3, i) else char
+            i += len(quote) - 1
+        elif char == "#":
+            return i
+        i += 1
+    return len(line)
+
+
+Y_LINE = "    y = values[window_size:, target_col : target_col + 1]"
+X_LINE = "    X = np.stack([values[i : i + window_size] for i in range(n_windows)])"
 SPLIT_RETURN = "    return X[:split], X[split:], y[:split], y[split:]"
-LSTM_OUT = "        out, _ = self.lstm(x)                               # (batch, seq_len, hidden_size)\n"
-FORWARD = LSTM_OUT + "        return self.fc(out[:, -1, :])                       # (batch, 1)"
+LSTM_OUT = "        out, _ = self.lstm(x)\n"
+FORWARD = LSTM_OUT + "        return self.fc(out[:, -1, :])"
 LSTM_LINE = "        self.lstm = nn.LSTM(input_size, hidden_size, batch_first=True)"
 CLIP = "            torch.nn.utils.clip_grad_norm_(model.parameters(), clip_norm)"
 EVAL_IN_LOOP = "            model.eval()\n            with torch.no_grad():\n                val_loss"
@@ -110,7 +190,7 @@ WRONG = [
            "    return ((naive_forecast(X, target_col) - y) ** 2).mean()")],
          {"naive_baseline"}, function="naive_mse", why="the spec promises a float; the lab's round() needs one"),
     Case("naive_first_step",
-         [("    return X[:, -1, target_col : target_col + 1]            # (batch, 1)",
+         [("    return X[:, -1, target_col : target_col + 1]",
            "    return X[:, 0, target_col : target_col + 1]")],
          {"naive_baseline"}, function="naive_forecast", why="the first observed value instead of the last"),
     Case("no_batch_first", [(LSTM_LINE, "        self.lstm = nn.LSTM(input_size, hidden_size)")],
@@ -169,20 +249,20 @@ WRONG = [
     Case("second_feature_is_sine", [("np.cos(t * 0.12)], axis=1)", "np.sin(t * 0.12)], axis=1)")],
          {"two_feature"}, function="two_feature_series", why="the wrong second feature"),
     Case("rolling_prepends",
-         [("            current = torch.cat([current[:, 1:], next_value], dim=1)     # (1, w, 1)",
+         [("            current = torch.cat([current[:, 1:], next_value], dim=1)",
            "            current = torch.cat([next_value, current[:, :-1]], dim=1)")],
          {"rolling_forecast"}, function="rolling_forecast", why="the prediction goes in at the wrong end"),
     Case("rolling_modifies_window",
-         [("    current = torch.as_tensor(window, dtype=torch.float32).clone().reshape(1, -1, 1)  # (1, w, 1)",
+         [("    current = torch.as_tensor(window, dtype=torch.float32).clone().reshape(1, -1, 1)",
            "    current = torch.as_tensor(window, dtype=torch.float32).reshape(1, -1, 1)"),
-          ("            current = torch.cat([current[:, 1:], next_value], dim=1)     # (1, w, 1)",
+          ("            current = torch.cat([current[:, 1:], next_value], dim=1)",
            "            current[:, :-1] = current[:, 1:].clone()\n            current[:, -1] = next_value[:, 0]")],
          {"rolling_forecast"}, function="rolling_forecast", why="the caller's window is overwritten"),
     Case("rolling_appends_to_a_list_in_place",
-         [("    current = torch.as_tensor(window, dtype=torch.float32).clone().reshape(1, -1, 1)  # (1, w, 1)",
+         [("    current = torch.as_tensor(window, dtype=torch.float32).clone().reshape(1, -1, 1)",
            "    history = window if isinstance(window, list) else list(np.asarray(window).reshape(-1))\n"
            "    current = torch.as_tensor(np.asarray(history, dtype=np.float32)).reshape(1, -1, 1)"),
-          ("            current = torch.cat([current[:, 1:], next_value], dim=1)     # (1, w, 1)",
+          ("            current = torch.cat([current[:, 1:], next_value], dim=1)",
            "            history.append([float(next_value)] if isinstance(history[0], list) else float(next_value))\n"
            "            current = torch.as_tensor(np.asarray(history[-current.shape[1]:], dtype=np.float32)).reshape(1, -1, 1)")],
          {"rolling_forecast"}, function="rolling_forecast",
@@ -269,7 +349,7 @@ HOSTILE = [
     hostile_case("prints_200_mb", set(), prefix="import sys\nsys.stdout.write('spam ' * 40_000_000)\n"),
     hostile_case("segfault_in_forward", USES_LSTM,
                  prefix="import ctypes\n",
-                 edits=[("        out, _ = self.lstm(x)                               # (batch, seq_len, hidden_size)\n",
+                 edits=[(LSTM_OUT,
                          "        ctypes.string_at(0)\n")]),
     # Wrong code that patches every comparison it can reach: the grader compares in its own
     # process, so it must score exactly what the same code scores without the patches.

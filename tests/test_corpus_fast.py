@@ -1,0 +1,153 @@
+"""The grader against the corpus, in-process: every correct and wrong submission, in seconds.
+
+The same engine, checks and rubric as a real grade (the kit's real Hypothesis
+budgets too); only the lesson's operations run on an imported module in this
+process (autograder/inprocess.py) instead of a confined worker. That is safe
+only because every submission here is the kit's own code: hostile ones, hangs
+and crashes stay end to end (tests/test_grader.py, tests/test_attacks_heldout.py),
+as do notebooks. tests/test_grader.py::test_in_process_and_end_to_end_grade_alike
+(slow) proves the two ways give the same scores and feedback. The held-out corpus is graded
+in-process too, in the slow tier (tests/test_heldout.py): it would double this
+file's time.
+
+Each case asserts what tests/verdicts.py says it must: full marks for the
+reference and the correct variants, and for a wrong case the lost items its
+mistake must cost, none outside its function's items.
+"""
+
+import sys
+
+import pytest
+
+import corpus
+import verdicts
+from autograder.engine import grade
+from autograder.inprocess import InProcessWorker
+from autograder.rubric import ITEM_IDS, load_rubric
+
+
+@pytest.fixture(scope="module")
+def rubric():
+    return load_rubric()
+
+
+def grade_in_process(path, rubric, mode="grade"):
+    return grade(path, mode=mode, rubric=rubric, worker_factory=InProcessWorker)
+
+
+def grade_case(tmp_path, case, rubric):
+    path = tmp_path / f"{case.name}.py"
+    path.write_text(corpus.build(case))
+    return grade_in_process(path, rubric)
+
+
+def test_reference_scores_100(rubric):
+    verdicts.assert_reference_grade(grade_in_process(corpus.REFERENCE, rubric))
+
+
+@pytest.mark.parametrize("case", corpus.CORRECT_VARIANTS, ids=lambda c: c.name)
+def test_correct_variant_scores_100(tmp_path, rubric, case):
+    verdicts.assert_full_marks(grade_case(tmp_path, case, rubric), case.name)
+
+
+@pytest.mark.parametrize("case", corpus.WRONG, ids=lambda c: c.name)
+def test_wrong_submission_loses_points_only_where_expected(tmp_path, rubric, case):
+    verdicts.assert_wrong_case(case, grade_case(tmp_path, case, rubric))
+
+
+def test_every_item_is_proven_by_a_wrong_submission():
+    proven = set().union(*(case.loses for case in corpus.WRONG))
+    assert proven == set(ITEM_IDS)
+
+
+# --- the in-process worker itself -------------------------------------------------------------
+
+def test_a_student_error_is_quoted_from_submission_py(tmp_path, rubric):
+    """Feedback quotes the submitted file and line (the worker's "submission.py" translated), and prints
+    are captured."""
+    source = corpus.REFERENCE.read_text().replace(
+        "def naive_mse(X, y, target_col=0):", "def naive_mse(X, y, target_col=0):\n    print('in naive_mse')\n"
+        "    raise KeyError('boom')\n\n\ndef _unused(X, y, target_col=0):", 1)
+    path = tmp_path / "raises.py"
+    path.write_text(source)
+    result = grade_in_process(path, rubric, mode="check")
+    item = next(item for item in result.items if item.id == "naive_baseline")
+    assert not item.passed
+    line = source.splitlines().index("    raise KeyError('boom')") + 1
+    assert f"naive_mse raised KeyError: 'boom' (File \"raises.py\", line {line}, in naive_mse)" in item.feedback
+    assert "in naive_mse" in result.printed
+    assert "submission" not in sys.modules            # the module does not outlive its grade
+
+
+def test_sys_exit_in_a_student_function_costs_its_item_as_a_lost_worker_would(tmp_path, rubric):
+    """The worker process would exit: the item reads as crashed, and the next items get a fresh import."""
+    source = corpus.REFERENCE.read_text().replace(
+        "def naive_mse(X, y, target_col=0):", "def naive_mse(X, y, target_col=0):\n    import sys\n    sys.exit(3)\n"
+        "\n\ndef _unused(X, y, target_col=0):", 1)
+    path = tmp_path / "exits.py"
+    path.write_text(source)
+    result = grade_in_process(path, rubric, mode="check")
+    lost = {item.id: item for item in result.items if not item.passed}
+    assert set(lost) == {"input_validation", "naive_baseline"}, verdicts.describe(result)   # both call naive_mse
+    for item in lost.values():
+        assert item.outcome == "crashed"
+        assert item.feedback == ("the submission's process died during this item: the process exited "
+                                 "with status 3 (sys.exit or os._exit in the submission?)")
+
+
+def test_the_submission_cannot_import_the_grader_packages_it_does_not_already_hold(tmp_path, rubric):
+    """The import blocker is on while student code runs (a module already loaded in this process
+    is not refused: that is why hostile submissions are graded end to end)."""
+    path = tmp_path / "imports.py"
+    path.write_text("import importlib\nimportlib.import_module('ben' + 'ch.speed')\n" + corpus.REFERENCE.read_text())
+    result = grade_in_process(path, rubric, mode="check")
+    assert "does not allow importing 'bench" in result.import_error
+    assert result.score == 0
+
+
+# --- the corpus survives cosmetic edits of the teaching code ------------------------------------
+
+ALL_CASES = corpus.WRONG + corpus.CORRECT_VARIANTS + corpus.HOSTILE + \
+    [corpus.honest_version(case) for case in corpus.HOSTILE]
+
+
+def cosmetically_edited(source):
+    """The reference with every trailing comment realigned (two spaces before the ``#``) and one
+    comment reworded: what a teacher tidying the file would do."""
+    lines = []
+    for line in source.splitlines(keepends=True):
+        start = corpus._comment_start(line.rstrip("\n"))
+        if line[:start].strip() and start < len(line.rstrip("\n")):
+            line = line[:start].rstrip() + "  " + line[start:]
+        lines.append(line)
+    edited = "".join(lines).replace("# (batch, seq_len, hidden_size)", "# every step's hidden state", 1)
+    assert edited != source and "every step's hidden state" in edited
+    return edited
+
+
+def test_every_case_builds_the_same_code_from_a_cosmetically_edited_reference():
+    reference = corpus.REFERENCE.read_text()
+    edited = cosmetically_edited(reference)
+    assert corpus.normalised(edited)[0] == corpus.normalised(reference)[0]
+    for case in ALL_CASES:
+        built, rebuilt = corpus.build(case), corpus.build(case, reference=edited)
+        if case.edits:
+            assert built != reference, f"{case.name} changed nothing"
+        assert corpus.normalised(rebuilt)[0] == corpus.normalised(built)[0], case.name
+
+
+def test_code_that_is_not_in_the_reference_exactly_once_fails_loudly():
+    missing = corpus.Case("missing", [("    return X[split:]  # not how the reference says it", "pass")])
+    twice = corpus.Case("twice", [("import", "pass")])
+    for case in (missing, twice):
+        with pytest.raises(AssertionError, match=f"{case.name}: the code to replace is in the reference"):
+            corpus.build(case)
+
+
+def test_a_line_replaced_whole_takes_its_comment_and_a_fragment_keeps_the_rest_of_its_line():
+    source = "x = f(a)    # first\ny = [1,  2]  # second\n"
+    whole = corpus.build(corpus.Case("whole", [("x = f(a)", "x = g(a)")]), reference=source)
+    part = corpus.build(corpus.Case("part", [("y = [1,", "y = [0, 1,")]), reference=source)
+    assert whole == "x = g(a)\ny = [1,  2]  # second\n"
+    assert part == "x = f(a)    # first\ny = [0, 1,  2]  # second\n"
+    assert corpus.build(corpus.Case("hash", [("s = 'a # b'", "s = 1")]), reference="s = 'a # b'  # c\n") == "s = 1\n"

@@ -1,0 +1,110 @@
+"""What each corpus submission's grade must show, whichever way it was graded.
+
+The fast suite (tests/test_corpus_fast.py, in-process) and the slow end-to-end
+tests assert the same things through these functions, so a case means one thing.
+Also the held-out corpus's headers (tests/heldout/wrong/*.py), which name the items a
+mistake must cost.
+"""
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import corpus
+from autograder.rubric import ITEM_IDS
+
+HELDOUT = Path(__file__).resolve().parent / "heldout"
+HELDOUT_CORRECT = sorted((HELDOUT / "correct").glob("*.py")) + sorted((HELDOUT / "correct").glob("*.ipynb"))
+HELDOUT_WRONG = sorted((HELDOUT / "wrong").glob("*.py"))
+HEADER_LINE = re.compile(r"^# (function|loses|may_lose|mistake|based on): (.*)$")
+
+
+def lost_items(result):
+    return {item.id for item in result.items if not item.passed}
+
+
+def describe(result, ids=None):
+    return "\n".join(f"  {item.id}: {item.score}/{item.max_score} {item.feedback}"
+                     for item in result.items if ids is None or item.id in ids)
+
+
+def points_lost_outside(result, function):
+    """The metric of "one mistake costs points once": points lost on items that do not grade ``function``."""
+    allowed = corpus.items_of(function)
+    return sum(item.max_score - item.score for item in result.items if item.id not in allowed)
+
+
+def assert_full_marks(result, what):
+    assert result.score == 100, f"{what} scored {result.score}\n{describe(result)}"
+
+
+def assert_reference_grade(result):
+    assert_full_marks(result, "the reference")
+    assert [item.id for item in result.items] == list(ITEM_IDS)     # the rubric's order
+
+
+def assert_wrong_case(case, result):
+    """Points lost exactly on ``case.loses``, none outside its function's items, with real feedback."""
+    assert lost_items(result) == case.loses, f"{case.why}\n{describe(result)}"
+    assert points_lost_outside(result, case.function) == 0, describe(result)
+    for item in result.items:
+        if item.id in case.loses:
+            assert item.feedback and "GRADER ERROR" not in item.feedback, describe(result)
+
+
+@dataclass
+class Header:
+    function: str
+    loses: set
+    may_lose: set
+    mistake: str
+    based_on: Path
+
+
+def read_header(path):
+    """The leading comment block of a held-out wrong submission, with its item ids checked."""
+    fields = {}
+    for line in path.read_text().splitlines():
+        match = HEADER_LINE.match(line)
+        if not match:
+            break
+        fields[match.group(1)] = match.group(2).strip()
+    missing = {"function", "loses", "mistake", "based on"} - set(fields)
+    if missing:
+        raise ValueError(f"{path.name}: header lacks {', '.join(sorted(missing))}")
+
+    def items(text):
+        ids = {part.strip() for part in text.split(",") if part.strip()}
+        unknown = ids - set(ITEM_IDS)
+        if unknown:
+            raise ValueError(f"{path.name}: unknown item ids {sorted(unknown)}")
+        return ids
+
+    return Header(fields["function"], items(fields["loses"]), items(fields.get("may_lose", "")),
+                  fields["mistake"], HELDOUT / fields["based on"])
+
+
+def assert_heldout_correct(path, result):
+    """Exactly 100 and no grader error: the submission is correct per the spec."""
+    assert not result.import_error, result.import_error
+    crashed = [item.id for item in result.items if "GRADER ERROR" in item.feedback]
+    lost = [item.id for item in result.items if not item.passed]
+    assert not crashed and result.score == 100, (
+        f"{path.name} is correct per the spec but scored {result.score}; wrongly failed: {lost}"
+        f"{'; GRADER ERROR in ' + str(crashed) if crashed else ''}\n{describe(result, set(lost))}")
+
+
+def assert_heldout_wrong(path, result):
+    """Loses its header's ``loses``, maybe its ``may_lose``, nothing else, and no grader error."""
+    header = read_header(path)
+    assert not result.import_error, result.import_error
+    lost = lost_items(result)
+    crashed = [item.id for item in result.items if "GRADER ERROR" in item.feedback]
+    wrongly_passed = header.loses - lost
+    wrongly_failed = lost - header.loses - header.may_lose
+    assert not (wrongly_passed or wrongly_failed or crashed), (
+        f"{path.name} ({header.function}: {header.mistake})\n"
+        f"wrongly passed (must lose): {sorted(wrongly_passed)}\n"
+        f"wrongly failed (the spec's table says this item does not grade {header.function}): "
+        f"{sorted(wrongly_failed)}\n"
+        f"GRADER ERROR: {crashed}\n{describe(result, lost | header.loses)}")
