@@ -15,6 +15,15 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("MPLBACKEND", "Agg")
 
 
+def pytest_configure(config):
+    """Seed plans the tests decide go to a folder of this run's own, never the user's cache
+    (``~/.cache/seqmodel-kit``): a test neither reads nor leaves another run's files."""
+    import tempfile
+
+    if not hasattr(config, "workerinput"):          # one folder for the run, shared by xdist workers
+        os.environ["AUTOGRADER_CACHE"] = tempfile.mkdtemp(prefix="seqmodel-kit-tests-")
+
+
 @pytest.fixture(scope="session")
 def reference():
     import solutions.sequence_modeling as reference

@@ -18,7 +18,7 @@ import nbformat
 import pytest
 
 import corpus
-from verdicts import assert_reference_grade, assert_wrong_case, describe, lost_items
+from verdicts import assert_full_marks, assert_reference_grade, assert_wrong_case, describe, lost_items
 from autograder import assign
 from autograder.engine import grade
 from autograder.inprocess import InProcessWorker
@@ -133,6 +133,15 @@ def test_in_process_and_end_to_end_grade_alike(tmp_path, rubric, name):
     end_to_end = grade(path, rubric=rubric)
     assert shown(in_process) == shown(end_to_end)
     assert in_process.printed == end_to_end.printed
+
+
+@pytest.mark.parametrize("case", corpus.CORRECT_VARIANTS, ids=lambda c: c.name)
+def test_correct_variant_scores_100_with_the_real_rubric(tmp_path, rubric, case):
+    """The fast suite grades the correct variants with one beats_baseline series; here, with the
+    kit's three (in-process: the identity test above shows that changes nothing)."""
+    path = tmp_path / f"{case.name}.py"
+    path.write_text(corpus.build(case))
+    assert_full_marks(grade(path, rubric=rubric, worker_factory=InProcessWorker), case.name)
 
 
 # --- hostile submissions ------------------------------------------------------------------
