@@ -316,7 +316,7 @@ def test_workers_forked_by_a_zygote_grade_alike_and_survive_hostile_code(tmp_pat
             "import sys, json, pathlib\n"
             f"sys.path[:0] = {[str(ROOT), str(ROOT / 'tests')]!r}\n"
             "import torch, torch._dynamo\n"
-            "from autograder.sandbox import Zygote, ForkedProcess\n"
+            "from autograder.sandbox import Zygote\n"
             "zygote = Zygote.fork_here()\n"
             "import corpus\n"
             "from autograder.engine import grade\n"
