@@ -30,7 +30,7 @@ def stage_worker_code():
     folder = Path(tempfile.mkdtemp(prefix="autograder-code-"))
     package = folder / PACKAGE_NAME
     package.mkdir()
-    (package / "__init__.py").write_text('"""The worker-side modules of autograder.sandbox, copied outside the kit."""\n')
+    (package / "__init__.py").write_text('"""The worker-side modules of autograder.sandbox, a private copy."""\n')
     for name in WORKER_MODULES:
         shutil.copyfile(HERE / name, package / name)
     script = folder / SCRIPT_NAME

@@ -103,7 +103,8 @@ class WorkerProcess:
             self.code_folder, script = launch.stage_worker_code()
             self.proc = subprocess.Popen(
                 launch.worker_command(script, request_r, response_w, confine),
-                stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, pass_fds=(request_r, response_w), cwd=self.workdir, env=env, start_new_session=True,
+                stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                pass_fds=(request_r, response_w), cwd=self.workdir, env=env, start_new_session=True,
             )
         os.close(request_r)
         os.close(response_w)
