@@ -54,7 +54,7 @@ class Session:
     def __init__(self, code_path, rubric, zygote=None, started=None, line_map=None, worker_factory=None):
         self.rubric = rubric
         self.line_map = line_map or LineMap()      # the worker's "submission.py, line N" -> notebook cells
-        self.worker = (worker_factory or sandbox.Worker)(rubric.limits, code_path, zygote=zygote)
+        self.worker = (worker_factory or sandbox.WorkerProcess)(rubric.limits, code_path, zygote=zygote)
         self.budget_end = (time.monotonic() if started is None else started) + total_seconds(rubric)
         self.deadline = None
         self.item = None
@@ -98,8 +98,7 @@ class Session:
             self.begin()
         seconds = self._import_seconds()
         try:
-            answer = self.worker.request({"op": "import", "path": "submission.py", "seed": 0},
-                                         time.monotonic() + seconds)
+            answer = self.worker.import_submission(time.monotonic() + seconds)
         except sandbox.WorkerTimeout:
             self.worker.stop()
             if seconds < float(self.rubric.limits["import_seconds"]):
@@ -167,13 +166,9 @@ class Session:
 def _reference(mode, oracle=None):
     """What checks consult: ``oracle`` if given, else the live reference module, or in the
     student hand-out its recorded answers (autograder.oracle)."""
-    import torch
-    # Building any optimizer imports torch._dynamo (about a second); here it overlaps the worker's start.
-    import torch._dynamo  # noqa: F401
-
+    sandbox.load_torch()                  # as the worker does; here it overlaps the worker's start
     from autograder.oracle import load_reference
 
-    torch.set_num_threads(1)                      # the same numbers whatever the machine's core count
     return oracle if oracle is not None else load_reference(mode)
 
 
@@ -185,7 +180,7 @@ def grade(path, mode="grade", rubric=None, only=None, zygote=None, oracle=None, 
     ``zygote`` (a sandbox.Zygote) forks workers with torch already loaded: batches pass one.
     ``oracle`` replaces the reference the checks consult (``autograder release`` records through one).
     ``worker_factory`` replaces the worker process handle: the kit's fast tests pass
-    autograder.inprocess.InProcessWorker (unconfined: never for student code).
+    autograder.sandbox.inprocess.InProcessWorker (unconfined: never for student code).
     ``progress(number, total, item_result)`` is called as each item finishes (the CLI
     shows it, so a long grade is never silent); the engine knows nothing of terminals.
     """

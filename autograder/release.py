@@ -24,10 +24,11 @@ from autograder.rubric import load_rubric, tomllib
 
 KIT_ROOT = Path(__file__).resolve().parent.parent
 # The grader modules ``autograder check`` imports, and nothing else (no assign, batch, gradescope...).
-SELF_CHECK_MODULES = ("__init__.py", "__main__.py", "cli.py", "engine.py", "sandbox.py", "worker.py",
-                      "confinement.py", "submission.py", "rubric.py", "files.py", "hidden.py",
-                      "oracle.py", "seedplan.py", "text.py", "notebook.py",
+SELF_CHECK_MODULES = ("__init__.py", "__main__.py", "cli.py", "engine.py", "submission.py", "rubric.py",
+                      "files.py", "hidden.py", "oracle.py", "seedplan.py", "text.py", "notebook.py",
                       "reports/__init__.py", "reports/results.py", "reports/text.py")
+# Its subpackages, every module of each.
+SELF_CHECK_PACKAGES = ("checks", "sandbox")
 # The hand-out's dependencies, as the kit's pyproject.toml declares their ranges.
 SELF_CHECK_DEPENDENCIES = ("torch", "numpy", "nbformat", "hypothesis", "tomli")
 # grad_clipping reruns the reference for as many epochs as the student's loop took
@@ -53,7 +54,7 @@ dependencies = [
 autograder = "autograder.cli:run"
 
 [tool.setuptools]
-packages = ["autograder", "autograder.checks", "autograder.reports"]
+packages = ["autograder", "autograder.checks", "autograder.reports", "autograder.sandbox"]
 
 [tool.setuptools.package-data]
 autograder = ["rubric.toml", "check_answers.json.gz", "seed_plans.json"]
@@ -164,12 +165,14 @@ def build_student(out, rubric):
     shutil.copyfile(KIT_ROOT / "lessons" / "README.md", lessons / "README.md")
 
     package = student / "autograder"
-    (package / "checks").mkdir(parents=True)
+    package.mkdir()
     for name in SELF_CHECK_MODULES:
         (package / name).parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(KIT_ROOT / "autograder" / name, package / name)
-    for path in sorted((KIT_ROOT / "autograder" / "checks").glob("*.py")):
-        shutil.copyfile(path, package / "checks" / path.name)
+    for subpackage in SELF_CHECK_PACKAGES:
+        (package / subpackage).mkdir()
+        for path in sorted((KIT_ROOT / "autograder" / subpackage).glob("*.py")):
+            shutil.copyfile(path, package / subpackage / path.name)
     (package / "rubric.toml").write_text(strip_hidden_seed(rubric.text))
     # Which public series the self-check uses, decided from the reference now (the hand-out cannot).
     public_plan = {seedplan.plan_key(rubric.public_seed, rubric, "check"):

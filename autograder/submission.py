@@ -33,7 +33,7 @@ from pathlib import Path
 import nbformat
 
 from autograder.text import printable
-from autograder.worker import BLOCKED_PACKAGES
+from autograder.sandbox.lesson_ops import BLOCKED_PACKAGES
 
 MODULE_FILE = "sequence_modeling"
 SUFFIXES = (".py", ".ipynb")

@@ -366,8 +366,9 @@ HOSTILE = [
                         (FORWARD, LSTM_OUT + "        return self.fc(out[:, 0, :])")]),
     hostile_case("forges_worker_answers", ALL_ITEMS,
                  prefix=("import sys\n"
-                         "_w = sys.modules['__main__']\n"
-                         "_w.Worker.handle = lambda self, req: {'ok': False, 'error': {'type': 'ValueError', "
+                         "_w = next(c for m in list(sys.modules.values()) for c in list(getattr(m, '__dict__', {}).values())\n"
+                         "          if isinstance(c, type) and hasattr(c, 'op_import'))\n"
+                         "_w.handle = lambda self, req: {'ok': False, 'error': {'type': 'ValueError', "
                          "'message': 'forged', 'is_value_error': True}}\n")),
     hostile_case("imports_the_solution", ALL_ITEMS, prefix="from solutions.sequence_modeling import *\n"),
     hostile_case("imports_the_solution_obfuscated", ALL_ITEMS,

@@ -23,7 +23,8 @@ from hypothesis import settings
 from hypothesis import strategies as st
 
 import corpus
-from autograder import sandbox, worker
+from autograder import sandbox
+from autograder.sandbox import lesson_ops, protocol
 from autograder.checks.base import SPECIFIC, CheckFailed, Subchecks, count_text
 from autograder.engine import GradeResult, ItemResult, grade
 from autograder.rubric import ITEM_IDS, RubricError, load_rubric
@@ -168,7 +169,7 @@ def student_worker(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     (tmp_path / "submission.py").write_text(STUDENT)
     messages = []
-    w = worker.Worker(report=messages.append)
+    w = lesson_ops.LessonOps(report=messages.append)
     assert w.handle({"op": "import", "path": "submission.py", "id": 1})["ok"]
     messages.clear()
     yield w, messages
@@ -182,7 +183,7 @@ def call(w, fn, request_id, refuse=()):
 
 def test_the_worker_reports_each_student_function_it_enters(student_worker):
     w, messages = student_worker
-    assert worker.decode(call(w, "prepare_data", 7)["value"]) == 40
+    assert protocol.decode(call(w, "prepare_data", 7)["value"]) == 40
     names = [m["progress"] for m in messages]
     assert names == ["prepare_data", "make_windows", "helper", "make_windows", "prepare_data"]
     assert {m["id"] for m in messages} == {7}
@@ -195,7 +196,7 @@ def test_the_worker_refuses_a_known_hang_even_when_another_function_calls_it(stu
     # A submission's `except Exception` cannot swallow the refusal.
     assert call(w, "swallow", 4, refuse=["make_windows"]) == {"ok": False, "known_hang": "make_windows"}
     # Refusals belong to one request: the next one without them runs normally.
-    assert worker.decode(call(w, "prepare_data", 5)["value"]) == 40
+    assert protocol.decode(call(w, "prepare_data", 5)["value"]) == 40
 
 
 def test_tracebacks_show_the_student_frames_not_the_watching_wrappers(student_worker):
@@ -203,12 +204,12 @@ def test_tracebacks_show_the_student_frames_not_the_watching_wrappers(student_wo
     error = call(w, "broken", 6)["error"]
     assert error["type"] == "TypeError" and error["where"] == "helper"
     assert "in broken" in error["traceback"] and "in helper" in error["traceback"]
-    assert "worker.py" not in error["traceback"] and "return fn(" not in error["traceback"]
+    assert "lesson_ops.py" not in error["traceback"] and "return fn(" not in error["traceback"]
 
 
 def test_the_reader_keeps_the_latest_progress_and_skips_it_as_an_answer():
     reader, writer = os.pipe()
-    w = sandbox.Worker({"output_kb": 64}, __file__)
+    w = sandbox.WorkerProcess({"output_kb": 64}, __file__)
     w.responses, w.buffer, w.entered = reader, b"", None
     lines = [{"progress": "old", "id": 4}, {"progress": "make_windows", "id": 5}, {"progress": "helper", "id": 5},
              {"ok": True, "id": 5, "value": 1}]

@@ -15,7 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from autograder.worker import SAFE_DTYPES, Array, DType, Unencodable, decode, encode
+from autograder.sandbox.protocol import SAFE_DTYPES, Array, DType, Unencodable, decode, encode
 
 NUMPY_DTYPES = sorted(SAFE_DTYPES)
 TORCH_DTYPES = [torch.float16, torch.float32, torch.float64, torch.int8, torch.int16, torch.int32,

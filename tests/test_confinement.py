@@ -483,7 +483,7 @@ def test_7_the_reference_scores_100_under_confinement(tmp_path, rubric, with_zyg
 
 def test_grading_refuses_when_confinement_cannot_be_established(tmp_path, rubric, monkeypatch):
     """As root, a worker that cannot build its jail runs no student code: grading stops with a clear error."""
-    monkeypatch.setattr(sandbox, "site_dirs", lambda: ["/nonexistent/site-packages"])
+    monkeypatch.setattr(sandbox.launch, "site_dirs", lambda: ["/nonexistent/site-packages"])
     marker = tmp_path / "ran"
     source = f"open({str(marker)!r}, 'w').close()\n" + corpus.REFERENCE.read_text()
     with pytest.raises(sandbox.ConfinementFailed, match="refusing to run student code unconfined"):
@@ -567,8 +567,8 @@ def test_without_root_and_without_user_namespaces_grading_still_works(open_works
     """Where the system refuses user namespaces (here: a seccomp filter on the grader), the
     worker says so and grades with rlimits, no_new_privs and seccomp."""
     out_json = open_workspace / "results.json"
-    wrapper = ("import runpy, sys; sys.path.insert(0, %r); from autograder import confinement; "
-               "confinement.lock_down(jailed=False); sys.argv = ['autograder', 'grade', %r, '--json', %r]; "
+    wrapper = ("import runpy, sys; sys.path.insert(0, %r); from autograder.sandbox import confine; "
+               "confine.lock_down(jailed=False); sys.argv = ['autograder', 'grade', %r, '--json', %r]; "
                "runpy.run_module('autograder', run_name='__main__')") % (KIT, str(corpus.REFERENCE), str(out_json))
     done = subprocess.run(as_unprivileged([sys.executable, "-c", wrapper], open_workspace), cwd=ROOT,
                           capture_output=True, text=True, timeout=600)

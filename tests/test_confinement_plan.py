@@ -8,7 +8,7 @@ import subprocess
 import sys
 import textwrap
 
-from autograder import confinement
+from autograder.sandbox import confine
 
 
 def make_site(folder):
@@ -25,7 +25,7 @@ def make_site(folder):
 def test_the_kit_and_its_installed_copies_are_hidden_but_not_the_libraries(tmp_path):
     kit = tmp_path / "kit"
     site = make_site(kit / ".venv" / "lib" / "site-packages")
-    readonly, hidden, rebind = confinement.plan_binds({"site_dirs": [str(site)], "hide": [str(kit)]})
+    readonly, hidden, rebind = confine.plan_binds({"site_dirs": [str(site)], "hide": [str(kit)]})
     assert str(site) in readonly and not any(p == str(kit) or str(kit) + "/.git" == p for p in readonly)
     names = sorted(os.path.basename(p) for p in hidden)
     assert names == ["__editable__.seqmodel_kit-0.1.0.pth", "__editable___seqmodel_kit_0_1_0_finder.py",
@@ -39,7 +39,7 @@ def test_a_kit_inside_a_bound_folder_is_covered_and_its_venv_bound_back(tmp_path
     outer = tmp_path / "usr-like"
     kit = outer / "src" / "kit"
     site = make_site(kit / ".venv" / "site-packages")
-    readonly, hidden, rebind = confinement.plan_binds({"site_dirs": [str(outer), str(site)], "hide": [str(kit)]})
+    readonly, hidden, rebind = confine.plan_binds({"site_dirs": [str(outer), str(site)], "hide": [str(kit)]})
     assert str(outer) in readonly and str(site) not in readonly
     assert str(kit) in hidden
     assert rebind == [str(site)]
@@ -51,7 +51,7 @@ def test_the_seccomp_filter_refuses_what_it_must_and_keeps_threads_and_processes
     subprocess still work."""
     script = textwrap.dedent(f"""
         import ctypes, errno, os, subprocess, threading, importlib.util
-        spec = importlib.util.spec_from_file_location("c", {confinement.__file__!r})
+        spec = importlib.util.spec_from_file_location("c", {confine.__file__!r})
         c = importlib.util.module_from_spec(spec); spec.loader.exec_module(c)
         libc = ctypes.CDLL(None, use_errno=True)
         libc.syscall.restype = ctypes.c_long

@@ -21,7 +21,7 @@ import corpus
 from verdicts import assert_full_marks, assert_reference_grade, assert_wrong_case, describe, lost_items
 from autograder import assign
 from autograder.engine import grade
-from autograder.inprocess import InProcessWorker
+from autograder.sandbox.inprocess import InProcessWorker
 from autograder.rubric import ITEM_IDS, load_rubric
 from conftest import ROOT, running_markers
 
@@ -323,7 +323,7 @@ def test_workers_forked_by_a_zygote_grade_alike_and_survive_hostile_code(tmp_pat
             "import sys, json, pathlib\n"
             f"sys.path[:0] = {[str(ROOT), str(ROOT / 'tests')]!r}\n"
             "import torch, torch._dynamo\n"
-            "from autograder.sandbox import Zygote, ForkedProcess\n"
+            "from autograder.sandbox import Zygote\n"
             "zygote = Zygote.fork_here()\n"
             "import corpus\n"
             "from autograder.engine import grade\n"

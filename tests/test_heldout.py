@@ -25,7 +25,7 @@ import nbformat
 import pytest
 
 from autograder.engine import grade
-from autograder.inprocess import InProcessWorker
+from autograder.sandbox.inprocess import InProcessWorker
 from autograder.rubric import load_rubric
 from verdicts import HEADER_LINE, HELDOUT, assert_heldout_correct, assert_heldout_wrong, read_header
 from verdicts import HELDOUT_CORRECT as CORRECT
@@ -75,7 +75,7 @@ def test_the_notebooks_are_what_make_notebooks_writes():
 
 
 # --- the grader against it ----------------------------------------------------------
-# The .py files are the kit's own code, so they are graded in-process (autograder/inprocess.py);
+# The .py files are the kit's own code, so they are graded in-process (autograder/sandbox/inprocess.py);
 # notebooks go end to end, through the notebook loader and a confined worker.
 
 @pytest.mark.slow

@@ -80,7 +80,7 @@ def probe_training_call(reference_like, seed=5, epochs=4, global_dropout=False):
     """A train_model call like train_loop's: a dropout probe, a log callable, a global step hook."""
     from torch.optim.optimizer import register_optimizer_step_pre_hook
 
-    from autograder.worker import probe_models
+    from autograder.sandbox.probes import probe_models
 
     ProbeNet, _ = probe_models()
     torch.manual_seed(1)

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from hypothesis import HealthCheck, Phase, given, settings
 
-from autograder.worker import Array, decode, encode_input
+from autograder.sandbox.protocol import Array, decode, encode_input
 
 
 class CheckFailed(AssertionError):

@@ -19,7 +19,7 @@ from autograder.checks.pipeline import WINDOW, PlannedSeriesSettings, make_task
 from autograder.checks.registry import item
 from autograder.hidden import random_series
 from autograder.seedplan import planned_draws
-from autograder.worker import load_params, probe_models
+from autograder.sandbox.probes import load_params, probe_models
 
 LOG_LINE = re.compile(r"^epoch=(\d{3,}) train_mse=(-?\d+\.\d{4}) val_mse=(-?\d+\.\d{4})$")
 # train_loop's probe has dropout, so validation in training mode changes val_mse.

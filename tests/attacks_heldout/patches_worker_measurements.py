@@ -1,4 +1,4 @@
-# attack: find the worker's own Worker class in sys.modules and wrap its ops so that what the worker measures about the
+# attack: find the worker's own ops class in sys.modules (by its ops, whatever its name) and wrap its ops so that what the worker measures about the
 #         student's code (fit returned self, the model left in eval mode) says "fine" whatever the code did
 # must hold: the attack scores exactly what the same mistakes score without the patch (_PATCH = False), item by item
 # result today: BROKEN (train_loop and standardizer earn the marks the honest mistakes lose)
@@ -10,9 +10,9 @@ _PATCH = True
 
 def _worker_class():
     for module in list(_sys.modules.values()):
-        cls = getattr(module, "Worker", None)
-        if isinstance(cls, type) and hasattr(cls, "op_scaler") and hasattr(cls, "op_train"):
-            return cls
+        for cls in list(getattr(module, "__dict__", {}).values()):
+            if isinstance(cls, type) and hasattr(cls, "op_scaler") and hasattr(cls, "op_train"):
+                return cls
     return None
 
 

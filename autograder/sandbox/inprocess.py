@@ -36,11 +36,9 @@ import tempfile
 import warnings
 from pathlib import Path
 
-# The one place naming the process handle's and the lesson's operations' modules (the sandbox
-# package renames them: sandbox.Worker -> WorkerProcess, worker.Worker -> LessonOps).
-from autograder import sandbox as _process
-from autograder import worker as _lesson
-from autograder.worker import Worker as LessonOps
+from .lesson_ops import ImportBlocker, LessonOps, describe_exception
+from .process import WorkerDied
+from .protocol import MAX_RESPONSE_BYTES, parse_answer
 
 SUBMISSION_FILE = "submission.py"
 # A fresh interpreter's warning filters (python -I -S, no -W): what the worker's student code runs under.
@@ -152,7 +150,7 @@ class InProcessWorker:
     def request(self, payload, deadline):
         """One request through the pipe's JSON round trip; the decoded answer, or WorkerDied."""
         if self.ops is None:
-            raise _process.WorkerDied("the worker is not running")
+            raise WorkerDied("the worker is not running")
         self.next_id += 1
         self.entered = None
         req = json.loads(json.dumps(dict(payload, id=self.next_id)).encode("utf-8"))
@@ -161,14 +159,14 @@ class InProcessWorker:
             line = json.dumps(dict(answer, id=req.get("id")), allow_nan=True)
         except SystemExit as leaving:
             self.stop()
-            raise _process.WorkerDied(_exit_reason(leaving)) from None
+            raise WorkerDied(_exit_reason(leaving)) from None
         except Exception as exc:          # noqa: BLE001  (an answer that cannot be encoded, as in serve)
-            line = json.dumps({"ok": False, "id": req.get("id"), "error": _lesson.describe_exception(exc)})
+            line = json.dumps({"ok": False, "id": req.get("id"), "error": describe_exception(exc)})
         data = line.encode("utf-8")
-        if len(data) > _process.MAX_RESPONSE_BYTES:
+        if len(data) > MAX_RESPONSE_BYTES:
             self.stop()
-            raise _process.WorkerDied(f"the answer was larger than {_process.MAX_RESPONSE_BYTES // 2**20} MiB")
-        return _process._parse_answer(data)
+            raise WorkerDied(f"the answer was larger than {MAX_RESPONSE_BYTES // 2**20} MiB")
+        return parse_answer(data)
 
     def _handle(self, req):
         with self._as_the_worker():
@@ -186,7 +184,7 @@ class InProcessWorker:
 
         saved = (random.getstate(), np.random.get_state(), torch.get_rng_state(), torch.is_grad_enabled(),
                  torch.get_default_dtype(), os.getcwd(), warnings.filters[:], warnings.showwarning)
-        blocker = _lesson.ImportBlocker()
+        blocker = ImportBlocker()
         sys.meta_path.insert(0, blocker)
         os.chdir(self.workdir)
         try:

@@ -14,7 +14,8 @@ is refused rather than run as root. Without root the same private root is
 built inside a user namespace (the uid stays the grader's); where the system
 refuses one, rlimits, no_new_privs and the seccomp filter remain.
 
-Imports only the standard library: a fresh worker loads this file by path.
+Imports only the standard library: the worker loads it from its private copy,
+without the kit on ``sys.path``.
 """
 
 import ctypes
