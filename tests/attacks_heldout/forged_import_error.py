@@ -22,6 +22,8 @@ def _response_fd():
 
 
 _fd = _response_fd()
+# The proof that the attack ran comes first: once the grader has read the first forged line it may
+# close the pipe, and the next write then raises BrokenPipeError here.
+print("ATTACK forged import answers written to fd", _fd)
 for _id in range(1, 4):                 # the import request's id: 1 (2, 3 after a restart)
     _os.write(_fd, _json.dumps({"id": _id, "ok": False, "error": "forged"}).encode() + b"\n")
-print("ATTACK forged import answers written to fd", _fd)
