@@ -29,6 +29,8 @@ def _grade_one(args, mode):
 
     try:
         rubric = load_rubric(args.rubric)
+        if rubric.scaling_note():
+            print(f"autograder: {rubric.scaling_note()}", file=sys.stderr)
         only = getattr(args, "only", None)
         unknown = [item for item in only or () if item not in {i.id for i in rubric.items}]
         if unknown:

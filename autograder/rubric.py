@@ -6,11 +6,14 @@ dataclasses below. The rubric file overrides them and is read strictly: an
 unknown table or key, or a value of the wrong type, is refused with a one-line
 message naming it, since a misspelt ``tolerence`` would otherwise be ignored
 without a word. An item the file does not list gets its declaration's defaults.
-The points must add up to 100 (the spec's max_score); the refusal lists them.
+Points are weights: a grade is out of 100 (the spec's max_score), so points that
+add up to anything else are scaled to their share of 100, and adding an item never
+forces edits to the others (see ``_scale_points``).
 """
 
 import dataclasses
 import json
+import math
 import os
 import typing
 from dataclasses import dataclass, field
@@ -105,10 +108,18 @@ class Rubric:
     path: Path
     text: str
     prairielearn: PrairieLearnOptions = field(default_factory=PrairieLearnOptions)
+    points_scaled_from: float = None    # the points' own total, when it was not 100 and they were scaled
 
     @property
     def max_score(self):
         return sum(item.points for item in self.items)
+
+    def scaling_note(self):
+        """One line for an instructor when the points were scaled, else ''."""
+        if self.points_scaled_from is None:
+            return ""
+        return (f"note: the rubric's points add up to {self.points_scaled_from:g}, so each item's points are "
+                f"scaled to its share of {TOTAL_POINTS} (python -m autograder.rubric lists them)")
 
 
 # --- types ------------------------------------------------------------------------------
@@ -193,9 +204,8 @@ def load_rubric(path=None, hidden_seed=None):
 
     declared = specs()
     items = _items(raw.get("items", []), declared, limits)
-    rubric = Rubric(items, limits, hypothesis, hidden_seed, data.public_seed, path, text, prairielearn)
-    _check_points(rubric, {entry.get("id") for entry in raw.get("items", [])})
-    return rubric
+    scaled_from = _scale_points(items)
+    return Rubric(items, limits, hypothesis, hidden_seed, data.public_seed, path, text, prairielearn, scaled_from)
 
 
 def _limits(table):
@@ -254,20 +264,28 @@ def _item(spec, entry, limits):
                 check=overrides.get("check", spec.check), seconds=float(seconds), settings=settings)
 
 
-def _check_points(rubric, listed):
-    """The points must add up to 100; the refusal names the total, every item's points, and which
-    came from an item's declaration because the rubric does not list it."""
-    total = rubric.max_score
+def _scale_points(items):
+    """Points as shares of 100; returns their own total when it was not 100, else None.
+
+    Points that add up to 100 are used as written (the kit's do). Otherwise each item
+    gets points * 100 / total, in hundredths, the rounding's leftover hundredths going to
+    the largest remainders (ties in rubric order): the maxima then add up to exactly
+    100, and the same rubric always gives the same points.
+    """
+    total = sum(item.points for item in items)
     if abs(total - TOTAL_POINTS) <= 1e-9:
-        return
-    parts = [f"{item.id} {item.points:g}" + ("" if item.id in listed else " (its @item default: not in the rubric)")
-             for item in rubric.items]
-    unlisted = [item.id for item in rubric.items if item.id not in listed]
-    change = f"{'take' if total > TOTAL_POINTS else 'add'} {abs(total - TOTAL_POINTS):g} points " \
-             f"{'off' if total > TOTAL_POINTS else 'to'} these items' `points`"
-    if unlisted:
-        change += f" (an [[items]] entry with id = {unlisted[0]!r} and its own points overrides its default)"
-    raise RubricError(f"rubric points add up to {total:g}, not {TOTAL_POINTS}: {', '.join(parts)}; {change}")
+        return None
+    if total <= 0:
+        raise RubricError("rubric points add up to 0: give at least one item points")
+    exact = [item.points * TOTAL_POINTS * 100 / total for item in items]      # in hundredths of a point
+    hundredths = [math.floor(share) for share in exact]
+    leftover = TOTAL_POINTS * 100 - sum(hundredths)
+    by_remainder = sorted(range(len(items)), key=lambda i: (hundredths[i] - exact[i], i))
+    for i in by_remainder[:leftover]:
+        hundredths[i] += 1
+    for item, share in zip(items, hundredths):
+        item.points = share / 100
+    return total
 
 
 # --- showing what a rubric grades with -----------------------------------------------------
@@ -281,7 +299,7 @@ def describe(rubric):
             return "[" + ", ".join(toml(v) for v in value) + "]"
         return json.dumps(value) if isinstance(value, str) else f"{value}"
 
-    lines = []
+    lines = [f"# {rubric.scaling_note()}", ""] if rubric.points_scaled_from is not None else []
     for table, values in (("limits", rubric.limits), ("hypothesis", rubric.hypothesis),
                           ("data", {"public_seed": rubric.public_seed}),
                           ("prairielearn", dataclasses.asdict(rubric.prairielearn))):
