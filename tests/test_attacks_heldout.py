@@ -168,6 +168,73 @@ def test_the_worker_reaches_no_network_no_kernel_setting_and_no_root(tmp_path):
         assert outcomes[probe].startswith("no:"), (probe, outcomes[probe])           # holds today
 
 
+def test_code_grown_past_the_workers_folder_costs_the_submission_not_the_machine(tmp_path):
+    from runpy import run_path
+
+    path = tmp_path / "magic.ipynb"
+    path.write_text(run_path(str(ATTACKS / "magic_lines_overflow_workdir.py"))["notebook_text"](REFERENCE.read_text()))
+    assert path.stat().st_size < LIMITS["workdir_mb"] * 2**20 / 8        # small as a file: only the code grows
+    results_path = tmp_path / "magic.json"
+    done = autograder("grade", path, "--json", results_path)
+    assert done.returncode == 0, done.stderr[-1500:]                  # today: 3, "refusing to run ... unconfined"
+    results = json.loads(results_path.read_text())
+    assert results["score"] == 0 and results["extra_data"]["status"] == "import_failed"
+    assert "MB" in results["output"] and "unconfined" not in results["output"]
+
+
+def _descendants(pid):
+    """Every live process below ``pid`` (only the processes this test started)."""
+    found, parents = [], {pid}
+    while parents:
+        children = set()
+        for entry in filter(str.isdigit, os.listdir("/proc")):
+            try:
+                stat = Path(f"/proc/{entry}/stat").read_text()
+            except OSError:
+                continue
+            if int(stat[stat.rfind(")") + 2:].split()[1]) in parents:
+                children.add(int(entry))
+        found += sorted(children)
+        parents = children
+    return found
+
+
+def _uid(pid):
+    try:
+        return int(Path(f"/proc/{pid}/status").read_text().split("Uid:")[1].split()[0])
+    except (OSError, IndexError):
+        return None
+
+
+def test_student_code_dies_with_a_killed_grader(tmp_path):
+    import signal
+    import time
+
+    path = tmp_path / "outlive.py"
+    path.write_text(submission("outlives_a_killed_grader"))
+    grader = subprocess.Popen([sys.executable, "-m", "autograder", "grade", str(path)], cwd=ROOT,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    jailed = []
+    try:
+        deadline = time.monotonic() + 120                  # a patience limit, not a timed assertion
+        while not jailed and grader.poll() is None and time.monotonic() < deadline:
+            jailed = [p for p in _descendants(grader.pid) if (_uid(p) or 0) >= LIMITS["worker_uid_base"]]
+            time.sleep(0.2)
+        assert jailed, "the attack never ran: no process of the worker's uid below the grader"
+        grader.kill()                                      # the grader dies abruptly
+        grader.wait()
+        deadline = time.monotonic() + 20
+        while any(_uid(p) is not None for p in jailed) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        survivors = [p for p in jailed if _uid(p) is not None]
+        assert not survivors, f"student code outlived the grader: {survivors}"
+    finally:
+        grader.kill()
+        for pid in jailed:                                 # ours: the attack's processes, if they survived
+            if _uid(pid) is not None and _uid(pid) >= LIMITS["worker_uid_base"]:
+                os.kill(pid, signal.SIGKILL)
+
+
 # --- what reaches people -----------------------------------------------------------------------------------
 
 def test_bidi_controls_and_line_separators_never_reach_a_report(tmp_path):
