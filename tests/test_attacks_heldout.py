@@ -199,6 +199,14 @@ def _descendants(pid):
     return found
 
 
+def _name(pid):
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    return stat[stat.find("(") + 1:stat.rfind(")")]
+
+
 def _uid(pid):
     try:
         return int(Path(f"/proc/{pid}/status").read_text().split("Uid:")[1].split()[0])
@@ -218,9 +226,10 @@ def test_student_code_dies_with_a_killed_grader(tmp_path):
     try:
         deadline = time.monotonic() + 120                  # a patience limit, not a timed assertion
         while not jailed and grader.poll() is None and time.monotonic() < deadline:
-            jailed = [p for p in _descendants(grader.pid) if (_uid(p) or 0) >= LIMITS["worker_uid_base"]]
+            jailed = [p for p in _descendants(grader.pid) if _name(p) == "attack-outlive"]
             time.sleep(0.2)
-        assert jailed, "the attack never ran: no process of the worker's uid below the grader"
+        assert jailed, "the attack never ran: no process named attack-outlive below the grader"
+        assert all((_uid(p) or 0) >= LIMITS["worker_uid_base"] for p in jailed)     # it is the jailed worker
         grader.kill()                                      # the grader dies abruptly
         grader.wait()
         deadline = time.monotonic() + 20
@@ -231,7 +240,7 @@ def test_student_code_dies_with_a_killed_grader(tmp_path):
     finally:
         grader.kill()
         for pid in jailed:                                 # ours: the attack's processes, if they survived
-            if _uid(pid) is not None and _uid(pid) >= LIMITS["worker_uid_base"]:
+            if _name(pid) == "attack-outlive":
                 os.kill(pid, signal.SIGKILL)
 
 

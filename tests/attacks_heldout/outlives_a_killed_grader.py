@@ -6,9 +6,12 @@
 #               the host's init and keeps burning a core for as long as it likes, slowing every grading
 #               that follows on the machine)
 # (The test appends the reference solution below this block, so the file is a complete submission.)
+import ctypes as _ctypes
 import time as _time
 
 print("ATTACK outlive busy at import", flush=True)
+# The proof that student code runs, readable from the host without the pipes: the process's name.
+_ctypes.CDLL(None).prctl(15, b"attack-outlive", 0, 0, 0)          # PR_SET_NAME
 _end = _time.monotonic() + 50          # under import_seconds (60): an honest grader kills it anyway
 while _time.monotonic() < _end:
     pass
