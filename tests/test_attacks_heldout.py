@@ -287,6 +287,18 @@ def test_a_deeply_nested_notebook_is_ungradable_with_one_line(tmp_path):
     assert len(done.stderr.strip().splitlines()) == 1 and "notebook" in done.stderr
 
 
+def test_a_batch_worker_reads_nothing_of_the_machines_environment(tmp_path):
+    room = tmp_path / "class"
+    room.mkdir()
+    (room / "spy.py").write_text(submission("reads_batch_environment"))
+    canary = "ATTACK_CANARY_TOKEN"                        # as a CI secret would be
+    done = autograder("batch", room, "--out", tmp_path / "grades", "--jobs", 1, env={canary: "hunter2"})
+    assert done.returncode == 0, done.stderr[-1500:]
+    line = attack_line((tmp_path / "grades" / "students" / "spy" / "report.txt").read_text(), "environ")
+    assert "PATH" in line.split()                      # the attack read an environment: the worker's own
+    assert canary not in line, line
+
+
 # --- a batch: attackers beside a classmate -----------------------------------------------------------------
 
 def test_a_batch_grades_the_classmate_and_blames_each_attacker_not_the_grader(tmp_path):
