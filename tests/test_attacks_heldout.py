@@ -295,7 +295,6 @@ def test_a_batch_worker_reads_nothing_of_the_machines_environment(tmp_path):
     done = autograder("batch", room, "--out", tmp_path / "grades", "--jobs", 1, env={canary: "hunter2"})
     assert done.returncode == 0, done.stderr[-1500:]
     line = attack_line((tmp_path / "grades" / "students" / "spy" / "report.txt").read_text(), "environ")
-    assert "PATH" in line.split()                      # the attack read an environment: the worker's own
     assert canary not in line, line
 
 

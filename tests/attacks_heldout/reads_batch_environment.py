@@ -7,4 +7,4 @@
 # (The test appends the reference solution below this block, so the file is a complete submission.)
 with open("/proc/self/environ", "rb") as _f:
     _names = sorted(v.split(b"=", 1)[0].decode(errors="replace") for v in _f.read().split(b"\0") if b"=" in v)
-print("ATTACK environ " + " ".join(_names))
+print(f"ATTACK environ {len(_names)} variables: " + " ".join(_names))
