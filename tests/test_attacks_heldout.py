@@ -168,6 +168,82 @@ def test_the_worker_reaches_no_network_no_kernel_setting_and_no_root(tmp_path):
         assert outcomes[probe].startswith("no:"), (probe, outcomes[probe])           # holds today
 
 
+def test_code_grown_past_the_workers_folder_costs_the_submission_not_the_machine(tmp_path):
+    from runpy import run_path
+
+    path = tmp_path / "magic.ipynb"
+    path.write_text(run_path(str(ATTACKS / "magic_lines_overflow_workdir.py"))["notebook_text"](REFERENCE.read_text()))
+    assert path.stat().st_size < LIMITS["workdir_mb"] * 2**20 / 8        # small as a file: only the code grows
+    results_path = tmp_path / "magic.json"
+    done = autograder("grade", path, "--json", results_path)
+    assert done.returncode == 0, done.stderr[-1500:]                  # today: 3, "refusing to run ... unconfined"
+    results = json.loads(results_path.read_text())
+    assert results["score"] == 0 and results["extra_data"]["status"] == "import_failed"
+    assert "MB" in results["output"] and "unconfined" not in results["output"]
+
+
+def _descendants(pid):
+    """Every live process below ``pid`` (only the processes this test started)."""
+    found, parents = [], {pid}
+    while parents:
+        children = set()
+        for entry in filter(str.isdigit, os.listdir("/proc")):
+            try:
+                stat = Path(f"/proc/{entry}/stat").read_text()
+            except OSError:
+                continue
+            if int(stat[stat.rfind(")") + 2:].split()[1]) in parents:
+                children.add(int(entry))
+        found += sorted(children)
+        parents = children
+    return found
+
+
+def _name(pid):
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    return stat[stat.find("(") + 1:stat.rfind(")")]
+
+
+def _uid(pid):
+    try:
+        return int(Path(f"/proc/{pid}/status").read_text().split("Uid:")[1].split()[0])
+    except (OSError, IndexError):
+        return None
+
+
+def test_student_code_dies_with_a_killed_grader(tmp_path):
+    import signal
+    import time
+
+    path = tmp_path / "outlive.py"
+    path.write_text(submission("outlives_a_killed_grader"))
+    grader = subprocess.Popen([sys.executable, "-m", "autograder", "grade", str(path)], cwd=ROOT,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    jailed = []
+    try:
+        deadline = time.monotonic() + 120                  # a patience limit, not a timed assertion
+        while not jailed and grader.poll() is None and time.monotonic() < deadline:
+            jailed = [p for p in _descendants(grader.pid) if _name(p) == "attack-outlive"]
+            time.sleep(0.2)
+        assert jailed, "the attack never ran: no process named attack-outlive below the grader"
+        assert all((_uid(p) or 0) >= LIMITS["worker_uid_base"] for p in jailed)     # it is the jailed worker
+        grader.kill()                                      # the grader dies abruptly
+        grader.wait()
+        deadline = time.monotonic() + 20
+        while any(_uid(p) is not None for p in jailed) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        survivors = [p for p in jailed if _uid(p) is not None]
+        assert not survivors, f"student code outlived the grader: {survivors}"
+    finally:
+        grader.kill()
+        for pid in jailed:                                 # ours: the attack's processes, if they survived
+            if _name(pid) == "attack-outlive":
+                os.kill(pid, signal.SIGKILL)
+
+
 # --- what reaches people -----------------------------------------------------------------------------------
 
 def test_bidi_controls_and_line_separators_never_reach_a_report(tmp_path):
@@ -209,6 +285,17 @@ def test_a_deeply_nested_notebook_is_ungradable_with_one_line(tmp_path):
     done = autograder("grade", path)
     assert done.returncode == 2, done.stderr[-1500:]
     assert len(done.stderr.strip().splitlines()) == 1 and "notebook" in done.stderr
+
+
+def test_a_batch_worker_reads_nothing_of_the_machines_environment(tmp_path):
+    room = tmp_path / "class"
+    room.mkdir()
+    (room / "spy.py").write_text(submission("reads_batch_environment"))
+    canary = "ATTACK_CANARY_TOKEN"                        # as a CI secret would be
+    done = autograder("batch", room, "--out", tmp_path / "grades", "--jobs", 1, env={canary: "hunter2"})
+    assert done.returncode == 0, done.stderr[-1500:]
+    line = attack_line((tmp_path / "grades" / "students" / "spy" / "report.txt").read_text(), "environ")
+    assert canary not in line, line
 
 
 # --- a batch: attackers beside a classmate -----------------------------------------------------------------

@@ -42,7 +42,7 @@ MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = 0x20, 0x1000, 0x4000, 0x40000
 MS_NOATIME, MS_NODIRATIME, MS_RELATIME = 0x400, 0x800, 0x200000
 ST_NOEXEC, ST_NOATIME, ST_NODIRATIME, ST_RELATIME = 8, 1024, 2048, 4096
 MNT_DETACH = 2
-PR_SET_DUMPABLE, PR_CAPBSET_DROP, PR_SET_NO_NEW_PRIVS, PR_SET_SECCOMP = 4, 24, 38, 22
+PR_SET_PDEATHSIG, PR_SET_DUMPABLE, PR_CAPBSET_DROP, PR_SET_NO_NEW_PRIVS, PR_SET_SECCOMP = 1, 4, 24, 38, 22
 PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL = 47, 4
 SECCOMP_MODE_FILTER = 2
 EPERM, ENOSYS = 1, 38
@@ -495,6 +495,11 @@ def _drop_root(libc, uid, max_processes):
     # Changing uid made the process non-dumpable, which hands its /proc/self files to root:
     # /dev/stdout (/proc/self/fd/1) would fail. Only this worker's own processes share its uid.
     libc.prctl(PR_SET_DUMPABLE, 1, 0, 0, 0)
+    # Changing uid also cleared the parent-death signal _become_pid_1 set: re-arm it, or a grader
+    # killed abruptly (SIGKILL) leaves this PID 1, and the student code it runs, alive under init.
+    import signal
+
+    _check(libc.prctl(PR_SET_PDEATHSIG, int(signal.SIGKILL), 0, 0, 0), "prctl(PR_SET_PDEATHSIG)")
 
 
 # --- what holds with or without root --------------------------------------------------------

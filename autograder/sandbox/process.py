@@ -80,6 +80,7 @@ class WorkerProcess:
 
     def spawn(self):
         """Start the worker process without waiting for it (it imports torch meanwhile)."""
+        self._refuse_oversized_code()
         self.workdir = tempfile.mkdtemp(prefix="autograder-worker-")
         shutil.copyfile(self.source_path, Path(self.workdir) / SUBMISSION_FILE)
         request_r, request_w = os.pipe()
@@ -114,6 +115,16 @@ class WorkerProcess:
         self.starts += 1
         self.drainer = threading.Thread(target=self._drain, args=(self.proc.stdout,), daemon=True)
         self.drainer.start()
+
+    def _refuse_oversized_code(self):
+        """Code the worker's folder cannot hold is the submission's failure, found here: inside the
+        worker the copy would fail during confinement, which refuses grading as an unsafe machine.
+        (A notebook's magic lines each become a 46-byte ``pass`` line: the code can outgrow its file.)"""
+        cap = min(int(self.limits.get("file_mb", 64)), int(self.limits.get("workdir_mb", 64))) * 2**20
+        size = self.source_path.stat().st_size
+        if size > cap:
+            raise WorkerDied(f"the code to import is {size / 2**20:.0f} MB, more than the {cap // 2**20} MB "
+                             "the worker's folder holds")
 
     def wait_ready(self, timeout):
         ready = self._read_response(None, time.monotonic() + timeout)

@@ -57,6 +57,23 @@ def zygote_loop(control, serve_forked):
             control.sendall(json.dumps({"status": status}).encode())
 
 
+def erase_start_environment():
+    """Zero the environment block this process started with, and empty os.environ.
+
+    A zygote forked from the grader (``Zygote.fork_here``) holds the grader's start: its
+    environment (a CI's tokens, the machine's paths) stays readable in /proc/self/environ,
+    which shows that memory, however os.environ changes. Its workers set their own."""
+    import ctypes
+
+    with open("/proc/self/stat") as f:
+        stat = f.read()
+    fields = stat[stat.rfind(")") + 2:].split()          # field 3 (state) first
+    start, end = int(fields[47]), int(fields[48])       # env_start, env_end: fields 50 and 51
+    if 0 < start < end:
+        ctypes.memset(start, 0, end - start)
+    os.environ.clear()
+
+
 # --- in the grader --------------------------------------------------------------------------
 
 class Zygote:
@@ -104,6 +121,7 @@ class Zygote:
             for fd in (0, 1, 2):
                 os.dup2(devnull, fd)
             try:
+                erase_start_environment()
                 zygote_loop(theirs, serve_forked)
             finally:
                 os._exit(0)
