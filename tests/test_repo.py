@@ -38,3 +38,36 @@ def test_every_wrong_case_names_its_function_and_loses_only_what_the_spec_allows
     for case in corpus.WRONG:
         assert case.function in corpus.ITEMS_OF_FUNCTION, case.name
         assert case.loses and case.loses <= corpus.items_of(case.function), case.name
+
+
+def _pytest_config(markexpr, numprocesses=None, worker=False):
+    """A stand-in for the pytest config the fast tier's hook in conftest.py reads."""
+    from types import SimpleNamespace
+
+    option = SimpleNamespace(markexpr=markexpr, numprocesses=numprocesses, dist="no", tx=[], usepdb=False)
+    config = SimpleNamespace(option=option, pluginmanager=SimpleNamespace(hasplugin=lambda name: True))
+    if worker:
+        config.workerinput = {}
+    return config
+
+
+def test_the_fast_tier_runs_on_two_workers_unless_told_otherwise(monkeypatch):
+    import os
+
+    import conftest
+
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1})
+    fast = _pytest_config('not  slow')
+    conftest.pytest_cmdline_main(fast)
+    assert fast.option.numprocesses == 2
+
+    for untouched in (_pytest_config(""), _pytest_config("slow"), _pytest_config("not slow", numprocesses=0),
+                      _pytest_config("not slow", worker=True)):
+        before = untouched.option.numprocesses
+        conftest.pytest_cmdline_main(untouched)
+        assert untouched.option.numprocesses == before
+
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0})
+    one_core = _pytest_config("not slow")
+    conftest.pytest_cmdline_main(one_core)
+    assert one_core.option.numprocesses is None
