@@ -99,15 +99,14 @@ def test_a_deep_json_line_on_the_answer_pipe_is_no_grader_error_on_gradescope(tm
 
 # --- forgeries of what the worker measures: the attack must earn what the honest mistake earns --------------
 
-@pytest.mark.parametrize("name, switch, items", [
-    ("probe_records_via_closure", "_SCRUB", {"train_loop", "rolling_forecast"}),
-    pytest.param("patches_worker_measurements", "_PATCH", {"train_loop", "standardizer"}, marks=pytest.mark.xfail(
-        strict=True, reason="known gap: 'fit returns self' and 'left in eval mode' are still observed in the "
-                            "worker, so rewriting the worker's op forges them (8 points; as easy as the fix)")),
+@pytest.mark.parametrize("name, switch, items, via", [
+    ("probe_records_via_closure", "_SCRUB", {"train_loop", "rolling_forecast"}, {}),
+    ("patches_worker_measurements", "_PATCH", {"train_loop", "standardizer"}, {"_VIA": "class"}),
+    ("patches_worker_measurements", "_PATCH", {"train_loop", "standardizer"}, {"_VIA": "handle"}),
 ])
-def test_forging_the_workers_measurements_earns_nothing(tmp_path, name, switch, items):
-    _, attack, _ = graded(tmp_path, name, submission(name))
-    _, honest, _ = graded(tmp_path, name + "_honest", submission(name, **{switch: False}))
+def test_forging_the_workers_measurements_earns_nothing(tmp_path, name, switch, items, via):
+    _, attack, _ = graded(tmp_path, name, submission(name, **via))
+    _, honest, _ = graded(tmp_path, name + "_honest", submission(name, **{switch: False}, **via))
     honest_scores, attack_scores = item_scores(honest), item_scores(attack)
     # The mistakes are real and visible without the forgery: these items lose points honestly.
     for item in items:

@@ -30,9 +30,10 @@ def check_standardizer(ctx):
 
     def statistics_and_round_trip():
         got = ctx.op("scaler", fit=arg(fit_values), transform=[arg(other), arg(fit_values, "tensor")],
-                     inverse=[arg(other)])
-        if not got["returns_self"]:
-            raise CheckFailed("fit should return self, so Standardizer().fit(v).transform(w) works")
+                     inverse=[arg(other)], chain=True)
+        if got["transform"] is None:
+            raise CheckFailed(f"fit should return self, so Standardizer().fit(v).transform(w) works "
+                              f"(it returned {got.get('fit_returned', 'something else')})")
         mean = _stat(got["mean"], "mean_", 3)
         std = _stat(got["std"], "std_", 3)
         need_close(mean, fit_values.mean(axis=0), "mean_ (per column of what fit was given)", rtol=1e-5, atol=1e-5)
@@ -47,7 +48,8 @@ def check_standardizer(ctx):
                    rtol=1e-4, atol=1e-4)
         back = np.asarray(need_array(got["inverse"][0], "inverse_transform(values)"), dtype=np.float64)
         need_close(back, other * std + mean, "inverse_transform(values)", rtol=1e-4, atol=1e-4)
-        round_trip = ctx.op("scaler", fit=arg(fit_values), transform=[], inverse=[arg(transformed.astype(np.float32))])
+        round_trip = ctx.op("scaler", fit=arg(fit_values), transform=[], inverse=[arg(transformed.astype(np.float32))],
+                            chain=True)
         need_close(need_array(round_trip["inverse"][0], "inverse_transform(transform(v))"), other,
                    "inverse_transform(transform(v))", rtol=1e-5, atol=1e-5)
 

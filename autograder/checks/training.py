@@ -131,6 +131,22 @@ def _compare_history(got, ref, tol, n_train, n_val, calls):
                                   + cause)
 
 
+def _left_in_eval_mode(got, X_val, probe=PROBE):
+    """Whether the output the worker measured after train_model returned is the eval-mode output of
+    the weights it trained, recomputed here: the probe's dropout changes it in training mode, and
+    it is a value to compute, not a flag the submission could rewrite."""
+    import torch
+
+    after = need_array(got.get("after"), "the model's output after train_model")
+    ProbeNet, _ = probe_models()
+    model = ProbeNet(**PROBE)
+    load_params(model, [np.asarray(need_array(p, "parameter"), dtype=np.float32) for p in got["params"]])
+    model.eval()
+    with torch.no_grad():
+        expected = model(torch.as_tensor(X_val)).numpy()         # (n_val, 1)
+    return after.shape == expected.shape and np.allclose(after, expected, rtol=1e-5, atol=1e-6)
+
+
 def _compare_params(got, ref, tol, what):
     for i, (g, r) in enumerate(zip(got, ref)):
         g = need_array(g, "parameter")
@@ -182,7 +198,7 @@ def check_train_loop(ctx):
         calls = got["calls"] if isinstance(got.get("calls"), list) else []
         _compare_history(got["history"], ref["history"], tol, n_train, n_val, calls)
         _compare_params(got["params"], ref["params"], tol, f"epochs={kwargs['epochs']}, lr={kwargs['lr']}")
-        if got["training_after"]:
+        if not _left_in_eval_mode(got, data[2]):
             raise CheckFailed("the model is still in training mode after train_model; end with model.eval()")
         # Parity above already proves eval-mode validation (the probe has dropout); gradients
         # during validation leave no trace in the numbers, so only the call records can show them.

@@ -104,6 +104,9 @@ class LessonOps:
         self.reported = None
         self.refused = frozenset()
         self.request_id = None
+        # Bound now, before any submission is imported: one that rewrites this class's ops (it can
+        # find the class through sys.modules) changes nothing this instance runs.
+        self.ops = {name[len("op_"):]: getattr(self, name) for name in dir(type(self)) if name.startswith("op_")}
 
     def enter(self, name):
         """Student code named ``name`` starts: refuse a known hang, else tell the grader."""
@@ -247,8 +250,11 @@ class LessonOps:
             history = self.run(self.student("train_model"), model, *data, **kwargs)
         finally:
             handle.remove()
-        return {"history": history, "logs": logs, "norms": norms, "steps": steps, "training_after": model.training,
-                "calls": calls[:2000], "params": [p.detach().clone() for p in model.parameters()]}
+        calls = calls[:2000]
+        with torch.no_grad():            # in the mode train_model left: the grader tells eval from dropout
+            after = model(data[2])       # (n_val, 1)
+        return {"history": history, "logs": logs, "norms": norms, "steps": steps, "after": after,
+                "calls": calls, "params": [p.detach().clone() for p in model.parameters()]}
 
     def op_predict(self, req):
         """Run the student's predict on a probe model left in training mode."""
@@ -262,7 +268,7 @@ class LessonOps:
         X = torch.as_tensor(decode_input(req["X"]))
         self.reseed(req.get("seed", 0))
         output = self.run(self.student("predict"), model, X)
-        return {"output": output, "calls": calls[:100], "training_after": model.training}
+        return {"output": output, "calls": calls[:100]}
 
     def op_prepare(self, req):
         """prepare_data, with the fitted scaler's statistics as plain arrays, and the same steps
@@ -299,21 +305,27 @@ class LessonOps:
         self.reseed(req.get("seed", 0))
         result = self.run(self.student("rolling_forecast"), model, window, req["steps"])
         unchanged = encode(window) == before
-        return {"result": result, "window_unchanged": unchanged, "calls": calls[:400],
-                "n_calls": len(calls), "training_after": model.training}
+        return {"result": result, "window_unchanged": unchanged, "calls": calls[:400], "n_calls": len(calls)}
 
     def op_scaler(self, req):
-        """Fit the student's Standardizer, then transform and invert what the grader sends."""
+        """Fit the student's Standardizer, then transform and invert what the grader sends.
+
+        With ``chain``, through the object ``fit`` returned, as ``Standardizer().fit(v).transform(w)``
+        does: a ``fit`` that does not return the scaler leaves no values (``fit_returned`` says what
+        it returned instead), so no flag here says "returns self" for a submission to rewrite."""
         scaler_cls = self.student("Standardizer")
         self.reseed(req.get("seed", 0))
         scaler = self.run(scaler_cls)
         fitted = self.run(scaler.fit, decode_input(req["fit"]))
-        out = {"returns_self": fitted is scaler, "mean": getattr(scaler, "mean_", None),
-               "std": getattr(scaler, "std_", None), "transform": [], "inverse": []}
+        out = {"mean": getattr(scaler, "mean_", None), "std": getattr(scaler, "std_", None),
+               "transform": [], "inverse": []}
+        user = fitted if req.get("chain") else scaler
+        if not (callable(getattr(user, "transform", None)) and callable(getattr(user, "inverse_transform", None))):
+            return dict(out, transform=None, inverse=None, fit_returned=type(fitted).__name__)
         for values in decode_input(req.get("transform", [])):
-            out["transform"].append(self.run(scaler.transform, values))
+            out["transform"].append(self.run(user.transform, values))
         for values in decode_input(req.get("inverse", [])):
-            out["inverse"].append(self.run(scaler.inverse_transform, values))
+            out["inverse"].append(self.run(user.inverse_transform, values))
         return out
 
     def op_fit(self, req):
@@ -374,7 +386,7 @@ class LessonOps:
         return "pong"
 
     def handle(self, req):
-        op = getattr(self, "op_" + str(req.get("op")), None)
+        op = self.ops.get(str(req.get("op")))
         if op is None:
             return {"ok": False, "error": {"type": "ProtocolError", "message": f"unknown op {req.get('op')!r}"}}
         self.request_id, self.current, self.entered, self.reported = req.get("id"), None, [], None

@@ -1,11 +1,16 @@
-# attack: find the worker's own ops class in sys.modules (by its ops, whatever its name) and wrap its ops so that what the worker measures about the
-#         student's code (fit returned self, the model left in eval mode) says "fine" whatever the code did
+# attack: find the worker's own ops class in sys.modules (by its ops, whatever its name) and rewrite what the worker
+#         measures about the student's code (fit returned self, the model left in eval mode) to say "fine" whatever
+#         the code did: _VIA = "class" wraps the class's ops, _VIA = "handle" wraps handle(), which every answer goes
+#         through, and flips any verdict-like key in every answer
 # must hold: the attack scores exactly what the same mistakes score without the patch (_PATCH = False), item by item
-# result today: BROKEN (train_loop and standardizer earn the marks the honest mistakes lose)
+# result before the fix: BROKEN (train_loop and standardizer earned the marks the honest mistakes lose); the ops are
+#         now bound before the submission is imported, and the worker reports values the grader recomputes (the
+#         output after training, transforms through what fit returned), never a flag to flip
 # (The test puts the reference solution between this block and the part after the marker below.)
 import sys as _sys
 
 _PATCH = True
+_VIA = "class"
 
 
 def _worker_class():
@@ -16,8 +21,17 @@ def _worker_class():
     return None
 
 
+_FLAGS = {"returns_self": True, "training_after": False, "fit_returned": "Standardizer"}
+
+
+def _flip(value):
+    if isinstance(value, dict):
+        return {k: _FLAGS.get(k, _flip(v)) for k, v in value.items()}
+    return value
+
+
 _Worker = _worker_class()
-if _PATCH and _Worker is not None:
+if _PATCH and _Worker is not None and _VIA == "class":
     _op_scaler, _op_train = _Worker.op_scaler, _Worker.op_train
 
     def _scaler(self, req):
@@ -31,6 +45,9 @@ if _PATCH and _Worker is not None:
         return out
 
     _Worker.op_scaler, _Worker.op_train = _scaler, _train
+if _PATCH and _Worker is not None and _VIA == "handle":
+    _handle = _Worker.handle
+    _Worker.handle = lambda self, req: _flip(_handle(self, req))
 print("ATTACK worker class", "found" if _Worker is not None else "not found", "patched" if _PATCH else "unpatched")
 
 
