@@ -139,7 +139,7 @@ def _left_in_eval_mode(got, X_val, probe=PROBE):
 
     after = need_array(got.get("after"), "the model's output after train_model")
     ProbeNet, _ = probe_models()
-    model = ProbeNet(**PROBE)
+    model = ProbeNet(**probe)
     load_params(model, [np.asarray(need_array(p, "parameter"), dtype=np.float32) for p in got["params"]])
     model.eval()
     with torch.no_grad():

@@ -252,7 +252,7 @@ class LessonOps:
             handle.remove()
         calls = calls[:2000]
         with torch.no_grad():            # in the mode train_model left: the grader tells eval from dropout
-            after = model(data[2])       # (n_val, 1)
+            after = self.run(model, data[2])     # (n_val, 1); a submission may have replaced its forward
         return {"history": history, "logs": logs, "norms": norms, "steps": steps, "after": after,
                 "calls": calls, "params": [p.detach().clone() for p in model.parameters()]}
 
