@@ -244,6 +244,13 @@ def run_batch(submissions, out, jobs=None, force=False, rubric_path=None, progre
     for warning in warnings:
         print(f"autograder: warning: {warning}", file=sys.stderr)
     (out / "students").mkdir(parents=True, exist_ok=True)
+    try:
+        tier = sandbox.confinement_in_force()
+    except sandbox.ConfinementFailed as problem:
+        print(f"autograder: {problem}", file=sys.stderr)
+        return 3
+    # Classmates' files and the grades are root's alone before any worker starts (own-uid tier).
+    sandbox.hide_from_workers([submissions, out, rubric.path, seedplan.cache_dir(), *sandbox.kit_paths_to_hide()])
     jobs = max(1, jobs or os.cpu_count() or 1)
     sandbox.become_subreaper()
 
@@ -290,7 +297,8 @@ def run_batch(submissions, out, jobs=None, force=False, rubric_path=None, progre
     def record(student, digest, answer):
         meta = {"student": student.id, "hash": digest, "status": answer.get("status", "grader_failed"),
                 "score": answer.get("score", 0.0), "items": answer.get("items", {}),
-                "reason": printable(answer.get("reason", "")), "submission": printable(student.path)}
+                "reason": printable(answer.get("reason", "")), "submission": printable(student.path),
+                "confinement": answer.get("confinement", "")}
         if meta["status"] not in STATUSES:
             meta["status"] = "grader_failed"
         if meta["status"] in ("ungradable", "grader_failed"):
@@ -350,6 +358,7 @@ def run_batch(submissions, out, jobs=None, force=False, rubric_path=None, progre
     print(f"status: {counts['graded']} graded, {counts['import_failed']} failed to import, "
           f"{counts['timed_out']} timed out, {counts['ungradable']} ungradable, "
           f"{counts['grader_failed']} grader failures")
+    print(f"confinement: {tier.line()}")
     print(f"wrote {out / 'grades.csv'}, {out / 'summary.md'}, {out / 'summary.png'} and {out / 'students'}/")
     if shard is not None:
         print(f"wrote {out / shards.MANIFEST}: combine the shards with `autograder merge`")

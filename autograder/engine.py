@@ -190,6 +190,11 @@ def grade(path, mode="grade", rubric=None, only=None, zygote=None, oracle=None, 
     items = [item for item in rubric.items if (mode == "grade" or item.check) and (only is None or item.id in only)]
     sandbox.become_subreaper()
     sandbox.close_grader_to_workers()
+    if worker_factory is None:
+        from autograder.oracle import is_release
+
+        sandbox.confinement_in_force(nothing_to_hide=is_release())    # probed once; refuses where none holds
+        sandbox.hide_from_workers([rubric.path, seedplan.cache_dir()])
     result = GradeResult(str(submission.path), mode, [])
     if submission.forbidden:
         reason = (f"the submission imports {', '.join(submission.forbidden)}: the reference and the grader are "
@@ -211,6 +216,8 @@ def grade(path, mode="grade", rubric=None, only=None, zygote=None, oracle=None, 
                 reference = _reference(mode, oracle)   # torch loads here while the worker loads it there
                 plan = seedplan.plan_for(result_seed(rubric, mode), rubric, mode, lambda: reference)
                 session.wait_ready()
+                result.confinement = list(session.worker.confined)       # import failures ran confined too
+                result.tier = session.worker.tier_record()
                 session.ensure_imported()
             except BudgetSpent:
                 result.items = [_zero(item, budget_feedback(rubric), "not_graded") for item in items]
@@ -223,7 +230,6 @@ def grade(path, mode="grade", rubric=None, only=None, zygote=None, oracle=None, 
                                       "not_imported") for item in items]
                 _report_all(result.items, progress)
                 return result
-            result.confinement = list(session.worker.confined)
             graded = {}
             for item in execution_order(items):
                 graded[item.id] = _grade_item(session, item, rubric, mode, reference, plan)

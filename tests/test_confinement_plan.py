@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 
 from autograder.sandbox import confine
 
@@ -47,12 +48,12 @@ def test_a_kit_inside_a_bound_folder_is_covered_and_its_venv_bound_back(tmp_path
 
 def test_the_seccomp_filter_refuses_what_it_must_and_keeps_threads_and_processes(tmp_path):
     """In a child: after lock_down, mount/unshare/ptrace fail with EPERM (even as root, so the
-    filter is what refuses), clone3 with ENOSYS, a namespace clone with EPERM; threads, fork and
-    subprocess still work."""
+    filter is what refuses), clone3 with ENOSYS, a namespace clone with EPERM, an AF_INET socket
+    with EPERM; threads, fork, subprocess and AF_UNIX sockets still work."""
     script = textwrap.dedent(f"""
-        import ctypes, errno, os, subprocess, threading, importlib.util
-        spec = importlib.util.spec_from_file_location("c", {confine.__file__!r})
-        c = importlib.util.module_from_spec(spec); spec.loader.exec_module(c)
+        import ctypes, errno, os, socket, subprocess, sys, threading
+        sys.path.insert(0, {str(Path(confine.__file__).parents[2])!r})
+        from autograder.sandbox import confine as c
         libc = ctypes.CDLL(None, use_errno=True)
         libc.syscall.restype = ctypes.c_long
         index = 0 if os.uname().machine == "x86_64" else 1
@@ -70,6 +71,12 @@ def test_the_seccomp_filter_refuses_what_it_must_and_keeps_threads_and_processes
         box = []
         thread = threading.Thread(target=lambda: box.append(1)); thread.start(); thread.join()
         print("thread", box)
+        try:
+            socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            print("inet", "allowed")
+        except OSError as exc:
+            print("inet", errno.errorcode[exc.errno])
+        print("unix", len(socket.socketpair()))
         print("subprocess", subprocess.run(["true"]).returncode)
         print("status", c.read_status()["Seccomp"], c.read_status()["NoNewPrivs"])
     """)
@@ -80,4 +87,5 @@ def test_the_seccomp_filter_refuses_what_it_must_and_keeps_threads_and_processes
         assert out[name] == "(-1, 'EPERM')", (name, out)
     assert out["clone3"] == "(-1, 'ENOSYS')"
     assert out["thread"] == "[1]" and out["subprocess"] == "0" and out["status"] == "2 1"
+    assert out["inet"] == "EPERM" and out["unix"] == "2"          # no network, but pipes and AF_UNIX work
     assert not os.path.ismount(tmp_path)

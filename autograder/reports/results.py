@@ -58,7 +58,8 @@ class GradeResult:
     items: list
     printed: str = ""
     import_error: str = ""
-    confinement: list = field(default_factory=list)
+    confinement: list = field(default_factory=list)     # what the worker applied, step by step
+    tier: dict = field(default_factory=dict)            # which confinement tier, and what it defends
     execution_time: float = 0.0
     # Why nothing could be graded ("" when grading ran): see ``ungradable``.
     ungradable_reason: str = ""
@@ -130,7 +131,8 @@ class GradeResult:
             "output_format": "text",
             "visibility": visibility,
             "stdout_visibility": "hidden",
-            "extra_data": {"mode": self.mode, "status": self.status, "sandbox": self.confinement},
+            "extra_data": {"mode": self.mode, "status": self.status, "sandbox": self.confinement,
+                           **({"confinement": self.tier} if self.tier else {})},
             "tests": tests,
         }
 
@@ -171,6 +173,7 @@ class GradeResult:
         message = f"{self.score:.2f}/{self.max_score:g} points"
         if self.import_error:
             message += ". Your submission could not be imported: " + one_line(self.import_error)
+        # PrairieLearn has no staff-only field: the confinement tier is the report's second line, in output.
         return {"gradable": True, "score": fraction, "message": message, "output": self.text(), "tests": tests}
 
     def text(self, title=None):
@@ -187,7 +190,8 @@ class GradeResult:
 
     def batch_row(self):
         """What a batch keeps of a student's grade (meta.json, and grades.csv is made from it)."""
-        return {"status": self.status, "score": self.score, "items": {item.id: item.score for item in self.items}}
+        return {"status": self.status, "score": self.score, "items": {item.id: item.score for item in self.items},
+                "confinement": self.tier.get("tier", "")}
 
     def csv_row(self, student, rubric):
         """This result's row of the batch's grades.csv."""

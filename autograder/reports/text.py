@@ -12,7 +12,10 @@ from autograder.text import one_line, printable
 def text_report(result, title=None):
     width = max(len(item.id) for item in result.items) if result.items else 10
     mode = "self-check on public data" if result.mode == "check" else "grade"
-    lines = [one_line(title or f"Lesson 6.4.4 autograder ({mode}): {result.submission}"), ""]
+    lines = [one_line(title or f"Lesson 6.4.4 autograder ({mode}): {result.submission}")]
+    if result.tier:
+        lines.append(one_line(f"Confinement: {result.tier['tier']}: {result.tier.get('defends', '')}"))
+    lines.append("")
     for item in result.items:
         mark = "ok  " if item.passed else "FAIL"
         lines.append(f"{mark} {item.id:<{width}}  {item.score:6.2f}/{item.max_score:<3g}  {one_line(item.feedback)}")

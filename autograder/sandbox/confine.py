@@ -9,10 +9,22 @@ and its own folder, writable. The kit, other students, the grader's files and
 every other folder do not exist there. Then it drops to a uid of its own, every
 capability, sets no_new_privs and a seccomp filter, so none of it can be undone.
 
-As root, any step that fails stops the worker (``ConfinementError``): grading
-is refused rather than run as root. Without root the same private root is
-built inside a user namespace (the uid stays the grader's); where the system
-refuses one, rlimits, no_new_privs and the seccomp filter remain.
+That is the strongest of four tiers; the grader probes the machine once and
+names the tier in ``config["tier"]`` (autograder/sandbox/tiers.py chooses it):
+
+* ``private-root``: root with namespace powers, as above.
+* ``own-uid``: root without them (the platforms' default containers). The
+  worker drops to a uid and gid of its own; the grader has already made the
+  kit, the seed's files and classmates' folders root's alone; Landlock, where
+  the kernel offers it, limits reads to what Python needs and writes to the
+  worker's folder.
+* ``user-namespace``: not root; the private root inside a user namespace.
+* ``landlock``: not root, no user namespace; Landlock alone hides the kit.
+
+Every tier ends with no capability, no_new_privs and the same seccomp filter
+(no sockets but AF_UNIX among its rules). Any step that fails stops the
+worker (``ConfinementError``): grading is refused rather than run weaker than
+the tier the grader chose.
 
 Imports only the standard library: the worker loads it from its private copy,
 without the kit on ``sys.path``.
@@ -23,6 +35,14 @@ import os
 import platform
 import resource
 import sys
+
+from . import landlock
+
+# The tiers, strongest first (tiers.py says what each defends and picks one).
+PRIVATE_ROOT, OWN_UID, USER_NAMESPACE, LANDLOCK_ONLY = "private-root", "own-uid", "user-namespace", "landlock"
+TIERS = (PRIVATE_ROOT, OWN_UID, USER_NAMESPACE, LANDLOCK_ONLY)
+# The student hand-out's self-check on the student's own machine (macOS too): nothing there to hide.
+BEST_EFFORT = "best-effort"
 
 # Names of the kit inside a site-packages folder (an installed or editable copy).
 KIT_PACKAGES = ("solutions", "autograder", "lessons", "tests", "bench")
@@ -58,9 +78,10 @@ SYSCALLS = {
     "delete_module": (176, 106), "open_tree": (428, 428), "move_mount": (429, 429), "fsopen": (430, 430),
     "fsconfig": (431, 431), "fsmount": (432, 432), "fspick": (433, 433), "mount_setattr": (442, 442),
     "io_uring_setup": (425, 425), "io_uring_enter": (426, 426), "io_uring_register": (427, 427),
-    "clone": (56, 220), "clone3": (435, 435),
+    "clone": (56, 220), "clone3": (435, 435), "socket": (41, 198),
 }
-DENIED = tuple(name for name in SYSCALLS if name not in ("clone", "clone3"))
+DENIED = tuple(name for name in SYSCALLS if name not in ("clone", "clone3", "socket"))
+AF_UNIX = 1
 AUDIT_ARCH = {"x86_64": 0xC000003E, "aarch64": 0xC00000B7}
 X32_SYSCALL_BIT = 0x40000000
 
@@ -95,7 +116,8 @@ def _mount(libc, source, target, fstype, flags, data=None, what=None):
 
 
 def confine(config, keep_fds):
-    """Apply every limit, in an order that cannot be undone; returns the names of what was applied."""
+    """Apply every limit of ``config["tier"]``, in an order that cannot be undone; returns the
+    names of what was applied. Raises ConfinementError where any of it fails."""
     applied = []
     # The jail's folders must be searchable by the worker's uid whatever the grader's umask
     # (Gradescope's run_autograder sets 077); the worker's own folder stays 0700 regardless.
@@ -104,21 +126,68 @@ def confine(config, keep_fds):
     resource.setrlimit(resource.RLIMIT_FSIZE, (config["file_bytes"], config["file_bytes"]))
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
     applied.append("rlimits")
-    if os.geteuid() == 0:
+    tier = config.get("tier")
+    if tier == PRIVATE_ROOT:
         applied += _jail(config, keep_fds, userns=False)
         return applied + lock_down(jailed=True)
-    # Without root nothing can be lent to student code: a user namespace gives the same private
-    # root where the system allows one; elsewhere (macOS, a locked-down kernel) what remains.
-    if config.get("userns", True) and sys.platform.startswith("linux"):
+    if tier == OWN_UID:
+        return applied + _own_uid(config, keep_fds)
+    if tier == USER_NAMESPACE:
         try:
             applied += _jail(config, keep_fds, userns=True)
-            return applied + lock_down(jailed=True)
         except UserNamespaceUnavailable:
-            applied.append("no-userns")
-    try:
-        return applied + lock_down(jailed=False)
-    except (ConfinementError, OSError, AttributeError):
-        return applied
+            raise ConfinementError("the system refused the user namespace it offered at start") from None
+        return applied + lock_down(jailed=True)
+    if tier == LANDLOCK_ONLY:
+        _close_other_fds(keep_fds)
+        return applied + lock_down(jailed=False, ruleset=landlock_ruleset(config, os.getcwd()))
+    if tier == BEST_EFFORT:
+        try:
+            return applied + lock_down(jailed=False)
+        except (ConfinementError, OSError, AttributeError):
+            return applied
+    raise ConfinementError(f"no confinement tier named {tier!r}")
+
+
+def _own_uid(config, keep_fds):
+    """Root without namespace powers: the host's file system, seen as a uid of its own through
+    Landlock. The rules are built while still root (opening a path needs only search rights then)."""
+    workdir = os.getcwd()
+    uid = int(config.get("uid_base", 200000)) + os.getpid()
+    _close_other_fds(keep_fds)
+    ruleset = landlock_ruleset(config, workdir) if config.get("landlock_abi", 0) >= 1 else None
+    os.chown(workdir, uid, uid)
+    os.chmod(workdir, 0o700)
+    for entry in os.listdir(workdir):           # its copies of the submission (made under any umask)
+        os.chown(os.path.join(workdir, entry), uid, uid, follow_symlinks=False)
+    _drop_root(_libc(), uid, int(config.get("max_processes", 256)))
+    return [f"uid:{config.get('uid_base', 200000)}+pid", "caps-dropped"] + lock_down(jailed=True, ruleset=ruleset)
+
+
+def landlock_ruleset(config, workdir):
+    """What the worker may touch without a private root: read the system, the interpreter and
+    the third-party packages (each entry of site-packages but the kit's), write its own folder."""
+    ruleset = landlock.Ruleset(int(config.get("landlock_abi", 0)) or landlock.abi())
+    site_dirs = [_normal(d) for d in config.get("site_dirs", [])]
+    hidden = [_normal(p) for p in config.get("hide", [])]
+    for site in site_folders(config.get("site_dirs", [])):
+        hidden += kit_copies(site)
+    # Landlock cannot carve a hole in a folder it allows: a kit copy inside /usr is closed to the
+    # worker by its file modes instead (tiers.py seals it before any worker starts).
+    for path in [*SYSTEM_DIRS, *(os.path.join("/etc", f) for f in ETC_FILES), "/proc", "/sys",
+                 *python_paths([])]:
+        ruleset.allow_read(path)
+    for site in site_dirs:
+        ruleset.allow_list(site)                # imports list it; its files are allowed entry by entry
+        inside = [h for h in hidden if not _inside(site, h)]       # a kit holding the venv is not the point
+        for entry in sorted(os.listdir(site)):
+            path = os.path.join(site, entry)
+            if not any(_inside(path, h) for h in inside):
+                ruleset.allow_read(path)
+    for name in DEVICES:
+        ruleset.allow_device(f"/dev/{name}")
+    ruleset.allow_write(workdir)
+    return ruleset
 
 
 # --- the private root file system ---------------------------------------------------------
@@ -513,7 +582,8 @@ def _arch_index():
 
 def seccomp_program():
     """The classic BPF filter: the kernel-facing syscalls fail with EPERM, clone3 with ENOSYS
-    (glibc then uses clone), clone with a namespace flag with EPERM; every other call is allowed."""
+    (glibc then uses clone), clone with a namespace flag with EPERM, a socket of any family but
+    AF_UNIX with EPERM (no network, whatever the tier); every other call is allowed."""
     index = _arch_index()
     arch = AUDIT_ARCH[platform.machine()]
     LD, JEQ, JGE, JSET, RET = 0x20, 0x15, 0x35, 0x45, 0x06
@@ -527,6 +597,10 @@ def seccomp_program():
     program += [(JEQ, 0, 3, SYSCALLS["clone"][index]),
                 (LD, 0, 0, 16),                        # args[0] (clone's flags), low 32 bits
                 (JSET, 0, 1, NAMESPACE_FLAGS), (RET, 0, 0, ERRNO | EPERM)]
+    program += [(LD, 0, 0, 0),                         # the syscall number again (clone's branch loaded args)
+                (JEQ, 0, 3, SYSCALLS["socket"][index]),
+                (LD, 0, 0, 16),                        # args[0] (socket's family)
+                (JEQ, 1, 0, AF_UNIX), (RET, 0, 0, ERRNO | EPERM)]
     program += [(RET, 0, 0, ALLOW)]
     return program
 
@@ -539,11 +613,18 @@ class _SockFprog(ctypes.Structure):
     _fields_ = [("len", ctypes.c_uint16), ("filter", ctypes.POINTER(_SockFilter))]
 
 
-def lock_down(jailed):
-    """no_new_privs and the seccomp filter, then proof from /proc/self/status; in a jail, also
-    that no capability remains in any set and the uid is not 0."""
+def lock_down(jailed, ruleset=None):
+    """no_new_privs, the Landlock ``ruleset`` if given, and the seccomp filter, then proof from
+    /proc/self/status; in a jail, also that no capability remains in any set and the uid is not 0."""
     libc = _libc()
     _check(libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "prctl(PR_SET_NO_NEW_PRIVS)")
+    applied = ["no_new_privs"]
+    if ruleset is not None:
+        try:
+            ruleset.restrict_self()
+        except landlock.LandlockError as exc:
+            raise ConfinementError(str(exc)) from None
+        applied.append(ruleset.what())
     program = seccomp_program()
     filters = (_SockFilter * len(program))(*[_SockFilter(*instruction) for instruction in program])
     fprog = _SockFprog(len(program), filters)
@@ -558,7 +639,7 @@ def lock_down(jailed):
         for name in ("CapEff", "CapPrm", "CapBnd", "CapAmb", "CapInh"):
             if int(status.get(name, "1"), 16) != 0:
                 raise ConfinementError(f"{name} is not empty after dropping root: {status.get(name)}")
-    return ["no_new_privs", "seccomp"]
+    return applied + ["seccomp"]
 
 
 def read_status():

@@ -103,6 +103,9 @@ class InProcessWorker:
         self.entered = None
         self.output = _CappedOutput(int(limits.get("output_kb", 64)) * 1024)
 
+    def tier_record(self):
+        return {"tier": "in-process", "defends": "nothing: the kit's own tests only"}
+
     # -- lifecycle ----------------------------------------------------------------
 
     def start(self, timeout):

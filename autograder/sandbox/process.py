@@ -21,7 +21,7 @@ import threading
 import time
 from pathlib import Path
 
-from . import launch
+from . import launch, tiers
 from .lifecycle import reap_orphans
 from .protocol import MAX_RESPONSE_BYTES, SUBMISSION_FILE, import_request, parse_answer, to_line
 from .zygote import ForkedChild
@@ -51,6 +51,29 @@ class ConfinementFailed(RuntimeError):
     """The worker could not confine itself, so it ran no student code: grading is refused."""
 
 
+def confinement_in_force(nothing_to_hide=False):
+    """The tier every worker of this grader applies (tiers.py), probed once; ConfinementFailed
+    where the machine allows none. ``nothing_to_hide``: the student hand-out's self-check."""
+    try:
+        return tiers.current(nothing_to_hide)
+    except tiers.NoConfinement as problem:
+        raise ConfinementFailed(str(problem)) from None
+
+
+_hidden_already = set()
+
+
+def hide_from_workers(paths):
+    """Make ``paths`` unreadable to every worker before one starts. Only the own-uid tier has to
+    act (file modes, see tiers.prepare); the others never show workers the host's files. Each
+    path is handled once per grader process."""
+    new = [str(p) for p in paths if p and str(p) not in _hidden_already]
+    if not new or confinement_in_force().tier != tiers.OWN_UID:
+        return
+    tiers.prepare(new, launch.site_dirs())
+    _hidden_already.update(new)
+
+
 class WorkerProcess:
     """One worker process, restarted on demand after it is lost. Every request carries its
     deadline; a late, dead or confused worker raises WorkerLost, never hangs the grader."""
@@ -69,6 +92,7 @@ class WorkerProcess:
         self.code_folder = None         # the private copy of the worker's code (a fresh worker only)
         self.starts = 0
         self.confined = []
+        self.tier = None                # the tiers.Confinement its workers apply
         self.entered = None             # the student function the current request is in (progress)
 
     # -- lifecycle ----------------------------------------------------------------
@@ -81,6 +105,8 @@ class WorkerProcess:
     def spawn(self):
         """Start the worker process without waiting for it (it imports torch meanwhile)."""
         self._refuse_oversized_code()
+        confinement = self.tier = confinement_in_force()
+        hide_from_workers(self.hide)
         self.workdir = tempfile.mkdtemp(prefix="autograder-worker-")
         shutil.copyfile(self.source_path, Path(self.workdir) / SUBMISSION_FILE)
         request_r, request_w = os.pipe()
@@ -92,7 +118,7 @@ class WorkerProcess:
                    "work_bytes": int(self.limits.get("workdir_mb", 64)) * 2**20,
                    "uid_base": int(self.limits.get("worker_uid_base", 200000)),
                    "max_processes": int(self.limits.get("max_processes", 256)),
-                   "hide": self.hide, "site_dirs": launch.site_dirs()}
+                   "hide": self.hide, "site_dirs": launch.site_dirs(), **confinement.worker_config()}
         env = launch.worker_env(self.workdir)
         env.update(self.env_extra)
         if self.zygote is not None and self.zygote.alive:
@@ -115,6 +141,10 @@ class WorkerProcess:
         self.starts += 1
         self.drainer = threading.Thread(target=self._drain, args=(self.proc.stdout,), daemon=True)
         self.drainer.start()
+
+    def tier_record(self):
+        """Which tier confined this worker, and what it defended (tiers.Confinement.record)."""
+        return self.tier.record() if self.tier is not None else {}
 
     def _refuse_oversized_code(self):
         """Code the worker's folder cannot hold is the submission's failure, found here: inside the
