@@ -51,6 +51,25 @@ class ConfinementFailed(RuntimeError):
     """The worker could not confine itself, so it ran no student code: grading is refused."""
 
 
+FOLDER_POLL_SECONDS = 0.005
+
+
+def folder_bytes(folder):
+    """The disk space the files under ``folder`` take (a folder of the worker's; never follows a link)."""
+    total, pending = 0, [folder]
+    while pending:
+        try:
+            with os.scandir(pending.pop()) as entries:
+                for entry in entries:
+                    info = entry.stat(follow_symlinks=False)
+                    total += info.st_blocks * 512
+                    if entry.is_dir(follow_symlinks=False):
+                        pending.append(entry.path)
+        except OSError:
+            continue
+    return total
+
+
 def confinement_in_force(nothing_to_hide=False):
     """The tier every worker of this grader applies (tiers.py), probed once; ConfinementFailed
     where the machine allows none. ``nothing_to_hide``: the student hand-out's self-check."""
@@ -141,6 +160,23 @@ class WorkerProcess:
         self.starts += 1
         self.drainer = threading.Thread(target=self._drain, args=(self.proc.stdout,), daemon=True)
         self.drainer.start()
+        self.overfilled = False
+        if confinement.tier not in tiers.FOLDER_CAPPED:   # no size-capped tmpfs: the grader measures the folder
+            threading.Thread(target=self._cap_folder, args=(self.proc, self.workdir, confine["work_bytes"]),
+                             daemon=True).start()
+
+    def _cap_folder(self, proc, folder, cap):
+        """Kill the worker whose folder holds more than ``cap`` bytes (tiers without a private
+        tmpfs: the folder is on the host's disk, which RLIMIT_FSIZE caps only file by file)."""
+        while proc.poll() is None:
+            if folder_bytes(folder) > cap:
+                self.overfilled = True
+                try:
+                    os.killpg(proc.pid, signal.SIGKILL)
+                except (ProcessLookupError, PermissionError):
+                    pass
+                return
+            time.sleep(FOLDER_POLL_SECONDS)
 
     def tier_record(self):
         """Which tier confined this worker, and what it defended (tiers.Confinement.record)."""
@@ -285,6 +321,9 @@ class WorkerProcess:
             code = self.proc.wait(timeout=1.0)
         except subprocess.TimeoutExpired:
             return "the worker closed its pipe"
+        if self.overfilled:
+            return (f"it stored more than the {int(self.limits.get('workdir_mb', 64))} MB its folder may hold, "
+                    "and was stopped")
         if code < 0:
             name = signal.Signals(-code).name
             hint = {"SIGSEGV": "a segmentation fault", "SIGKILL": "killed, often for memory",

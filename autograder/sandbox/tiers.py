@@ -45,6 +45,10 @@ DEFENDS = {
 }
 
 
+# Where the worker's folder is a size-capped tmpfs; elsewhere the grader measures it (process.py).
+FOLDER_CAPPED = (PRIVATE_ROOT, USER_NAMESPACE)
+
+
 class NoConfinement(RuntimeError):
     """No tier can hide the kit, the seed and other students on this machine."""
 
