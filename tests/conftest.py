@@ -7,6 +7,15 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+def grading_tier():
+    """The confinement tier this machine gives the grader (autograder/sandbox/tiers.py): the slow
+    tier's attacks run on the host (private-root as root) and in a default container (own-uid),
+    and the few assertions about one tier's own mechanics ask which one they are in."""
+    from autograder.sandbox import tiers
+
+    return tiers.current().tier
 SHARED_EXPECTED = ROOT.parent / "shared" / "lesson" / "expected-output.txt"
 # A copy of the lesson's expected block, so the check never depends on a folder beside the clone.
 EXPECTED_OUTPUT = ROOT / "tests" / "data" / "expected-output.txt"

@@ -21,7 +21,8 @@ from pathlib import Path
 import pytest
 
 from autograder.rubric import load_rubric
-from conftest import ROOT
+from autograder.sandbox.tiers import FOLDER_CAPPED
+from conftest import ROOT, grading_tier
 
 pytestmark = [pytest.mark.slow,
               pytest.mark.skipif(os.geteuid() != 0, reason="the attacks target a root grader, as in CI and Gradescope")]
@@ -137,6 +138,13 @@ def test_held_out_windows_leaked_through_feedback_earn_nothing_in_a_resubmission
 def test_a_submission_cannot_store_more_than_its_limits_on_the_host(tmp_path):
     done, results, _ = graded(tmp_path, "disk", submission("workdir_disk_fill"))
     assert done.returncode == 0 and results is not None
+    if grading_tier() not in FOLDER_CAPPED:
+        # No size-capped tmpfs (own-uid): the grader measures the folder and stops the worker past
+        # workdir_mb, before the attack can say what it stored; the folder is gone with it.
+        assert results["extra_data"]["status"] == "import_failed" and results["score"] == 0
+        assert f"more than the {LIMITS['workdir_mb']} MB its folder may hold" in results["output"], results["output"]
+        assert not list(Path("/tmp").glob("autograder-worker-*/fill-*.bin"))
+        return
     line = attack_line(done.stdout, "disk-fill")
     written, folder = re.search(r"wrote (\d+) bytes into (\S+)", line).groups()
     assert not Path(folder).exists(), "the worker's folder outlived the grading"       # holds today
@@ -311,10 +319,16 @@ def test_a_batch_grades_the_classmate_and_blames_each_attacker_not_the_grader(tm
     done = autograder("batch", room, "--out", tmp_path / "grades", "--jobs", 2)
     assert done.returncode == 0, done.stderr[-1500:]
     meta = {p.parent.name: json.loads(p.read_text()) for p in (tmp_path / "grades" / "students").glob("*/meta.json")}
-    # Holds today: the classmate, graded beside them, loses nothing; the killer reaches no one, itself included.
+    # Holds today: the classmate, graded beside them, loses nothing; the killer reaches no one but, without
+    # a PID namespace of its own (own-uid), itself: kill(-1) reaches every process of its own uid.
     assert meta["victim"]["status"] == "graded" and meta["victim"]["score"] == 100
-    assert "ATTACK kill-everyone survived" in (tmp_path / "grades" / "students" / "kill_everyone" / "report.txt").read_text()
-    assert meta["kill_everyone"]["status"] == "graded" and meta["kill_everyone"]["score"] == 100
+    killer = (tmp_path / "grades" / "students" / "kill_everyone" / "report.txt").read_text()
+    if grading_tier() in FOLDER_CAPPED:
+        assert "ATTACK kill-everyone survived" in killer
+        assert meta["kill_everyone"]["status"] == "graded" and meta["kill_everyone"]["score"] == 100
+    else:
+        assert "ATTACK kill-everyone from pid" in killer and "survived" not in killer, killer
+        assert meta["kill_everyone"]["status"] == "import_failed", meta["kill_everyone"]
     # Each attacker is the submission's failure, not the grader's, and the report's crash costs no score.
     problems = [f"{name}: {meta[name]['status']} ({meta[name]['reason'][:120]})"
                 for name in ("deep_json_crash", "forged_import_error", "history_breaks_html_report", "deep_notebook")

@@ -25,7 +25,8 @@ import corpus
 from autograder import assign, sandbox
 from autograder.engine import grade
 from autograder.rubric import HIDDEN_SEED_VARIABLE, load_rubric
-from conftest import ROOT
+from autograder.sandbox.tiers import FOLDER_CAPPED
+from conftest import ROOT, grading_tier
 
 pytestmark = [pytest.mark.slow,
               pytest.mark.skipif(os.geteuid() != 0, reason="confinement against root needs a root grader, as in CI")]
@@ -429,8 +430,11 @@ while time.monotonic() < end:
                 pass
     time.sleep(0.2)
 for folder in ("/dev/shm", "/tmp"):
-    with open(os.path.join(folder, "left-by-intruder"), "w") as f:
-        f.write("hello, next student")
+    try:
+        with open(os.path.join(folder, "left-by-intruder"), "w") as f:
+            f.write("hello, next student")
+    except OSError:
+        pass                                  # Landlock (own-uid tier): its own folder is all it may write
 print("INTRUDER " + (" ".join(sorted(report)) or "nothing"))
 '''
 
@@ -440,8 +444,12 @@ time.sleep(1)
 # Its own folder, and the read-only path to Python where the interpreter or its venv lives under /tmp
 # (a fresh clone in /tmp, say), are the only entries a private /tmp may show.
 own = [os.getcwd(), sys.base_prefix] + list(sys.path)
-print("OBSERVER shm=%s tmp=%s" % (sorted(os.listdir("/dev/shm")),
-      sorted(e for e in os.listdir("/tmp") if not any((p + "/").startswith("/tmp/" + e + "/") for p in own))))
+def entries(folder):
+    try:
+        return sorted(e for e in os.listdir(folder) if not any((p + "/").startswith(folder + "/" + e + "/") for p in own))
+    except PermissionError:
+        return "closed"                       # Landlock (own-uid tier): not even the names
+print("OBSERVER shm=%s tmp=%s" % (entries("/dev/shm"), entries("/tmp")))
 '''
 
 
@@ -457,9 +465,11 @@ def test_6_classmates_in_a_batch_cannot_touch_each_other(tmp_path):
     assert hashlib.sha256(victim_path.read_bytes()).hexdigest() == digest
     intruder = (out / "students" / "intruder" / "report.txt").read_text()
     assert "INTRUDER nothing" in intruder, intruder
+    # A private /tmp and /dev/shm are empty; in the own-uid tier Landlock closes the host's outright.
+    seen = "OBSERVER shm=[] tmp=[]" if grading_tier() in FOLDER_CAPPED else "OBSERVER shm=closed tmp=closed"
     for name in ("victim", "zz_next"):
         report = (out / "students" / name / "report.txt").read_text()
-        assert "OBSERVER shm=[] tmp=[]" in report, report
+        assert seen in report, report
         assert json.loads((out / "students" / name / "meta.json").read_text())["score"] == 100, report
     assert not [p for p in ("/dev/shm/left-by-intruder", "/tmp/left-by-intruder") if os.path.exists(p)]
 
@@ -476,8 +486,10 @@ def test_7_the_reference_scores_100_under_confinement(tmp_path, rubric, with_zyg
         if zygote is not None:
             zygote.close()
     assert result.score == 100, "\n".join(f"{i.id}: {i.feedback}" for i in result.items)
-    for applied in ("no_new_privs", "seccomp", "private-tmp", "kit-hidden", "caps-dropped"):
+    tier_steps = ("private-tmp",) if grading_tier() in FOLDER_CAPPED else ()
+    for applied in ("no_new_privs", "seccomp", "kit-hidden", "caps-dropped", *tier_steps):
         assert applied in result.confinement
+    assert result.tier["tier"] == grading_tier()
     assert any(a.startswith("uid:") for a in result.confinement)
 
 
@@ -513,6 +525,12 @@ def as_unprivileged(command, workspace):
     return ["unshare", "-m", "--propagation", "private", "sh", "-c", script, "sh", *command]
 
 
+needs_mount_namespaces = pytest.mark.skipif(
+    grading_tier() != "private-root",
+    reason="lending the interpreter to an unprivileged grader takes a mount namespace; run on a host, not in a "
+           "default container")
+
+
 @pytest.fixture
 def open_workspace():
     """A folder the unprivileged grader can write, outside the test's own (root-only) tmp_path."""
@@ -522,6 +540,7 @@ def open_workspace():
     shutil.rmtree(folder, ignore_errors=True)
 
 
+@needs_mount_namespaces
 def test_without_root_classmates_attacks_and_privileges_are_contained_by_a_user_namespace(open_workspace):
     """An unprivileged batch (--jobs 2, every worker the same uid): the intruder sees no classmate,
     the stealer reaches no reference, no capability is left, and the others see empty /tmp, /dev/shm."""
@@ -563,17 +582,38 @@ def test_without_root_classmates_attacks_and_privileges_are_contained_by_a_user_
         assert results(name)["score"] == 100, report(name)
 
 
-def test_without_root_and_without_user_namespaces_grading_still_works(open_workspace):
-    """Where the system refuses user namespaces (here: a seccomp filter on the grader), the
-    worker says so and grades with rlimits, no_new_privs and seccomp."""
-    out_json = open_workspace / "results.json"
-    wrapper = ("import runpy, sys; sys.path.insert(0, %r); from autograder.sandbox import confine; "
+def unprivileged_grade(workspace, out_json, before=""):
+    """`autograder grade` of the reference by uid 65534 under a seccomp filter that refuses
+    unshare (so no user namespace); ``before`` runs first in the grader's process."""
+    wrapper = ("import runpy, sys; sys.path.insert(0, %r); from autograder.sandbox import confine, landlock; %s; "
                "confine.lock_down(jailed=False); sys.argv = ['autograder', 'grade', %r, '--json', %r]; "
-               "runpy.run_module('autograder', run_name='__main__')") % (KIT, str(corpus.REFERENCE), str(out_json))
-    done = subprocess.run(as_unprivileged([sys.executable, "-c", wrapper], open_workspace), cwd=ROOT,
+               "runpy.run_module('autograder', run_name='__main__')") % (KIT, before or "pass", str(corpus.REFERENCE),
+                                                                         str(out_json))
+    return subprocess.run(as_unprivileged([sys.executable, "-c", wrapper], workspace), cwd=ROOT,
                           capture_output=True, text=True, timeout=600)
+
+
+@needs_mount_namespaces
+def test_without_root_and_without_user_namespaces_landlock_hides_the_kit(open_workspace):
+    """Where the system refuses user namespaces (here: a seccomp filter on the grader), the
+    worker grades in the landlock tier, and proves it can read nothing of the kit first."""
+    out_json = open_workspace / "results.json"
+    done = unprivileged_grade(open_workspace, out_json)
     assert done.returncode == 0, done.stderr[-3000:]
     data = json.loads(out_json.read_text())
     assert data["score"] == 100
-    sandbox_applied = data["extra_data"]["sandbox"]
-    assert "no-userns" in sandbox_applied and "seccomp" in sandbox_applied and "private-root" not in sandbox_applied
+    assert data["extra_data"]["confinement"]["tier"] == "landlock"
+    applied = data["extra_data"]["sandbox"]
+    assert "kit-hidden" in applied and "seccomp" in applied and "private-root" not in applied
+    assert any(step.startswith("landlock:abi") for step in applied), applied
+
+
+@needs_mount_namespaces
+def test_without_root_user_namespaces_or_landlock_grading_is_refused_and_says_what_to_grant(open_workspace):
+    out_json = open_workspace / "results.json"
+    done = unprivileged_grade(open_workspace, out_json, before="landlock.abi = lambda: 0")
+    assert done.returncode == 3, done.stderr[-3000:]
+    message = done.stderr.strip().splitlines()[-1]
+    for grant in ("not root", "user namespaces", "Landlock"):
+        assert grant in message, message
+    assert not out_json.exists()

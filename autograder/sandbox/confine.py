@@ -34,6 +34,7 @@ import ctypes
 import os
 import platform
 import resource
+import stat
 import sys
 
 from . import landlock
@@ -140,7 +141,7 @@ def confine(config, keep_fds):
         return applied + lock_down(jailed=True)
     if tier == LANDLOCK_ONLY:
         _close_other_fds(keep_fds)
-        return applied + lock_down(jailed=False, ruleset=landlock_ruleset(config, os.getcwd()))
+        return applied + lock_down(jailed=False, ruleset=landlock_ruleset(config, os.getcwd())) + prove_hidden(config)
     if tier == BEST_EFFORT:
         try:
             return applied + lock_down(jailed=False)
@@ -160,8 +161,75 @@ def _own_uid(config, keep_fds):
     os.chmod(workdir, 0o700)
     for entry in os.listdir(workdir):           # its copies of the submission (made under any umask)
         os.chown(os.path.join(workdir, entry), uid, uid, follow_symlinks=False)
+    _start_uid_guard(uid)
     _drop_root(_libc(), uid, int(config.get("max_processes", 256)))
-    return [f"uid:{config.get('uid_base', 200000)}+pid", "caps-dropped"] + lock_down(jailed=True, ruleset=ruleset)
+    applied = [f"uid:{config.get('uid_base', 200000)}+pid", "caps-dropped"] + lock_down(jailed=True, ruleset=ruleset)
+    return applied + prove_hidden(config)
+
+
+def _start_uid_guard(uid):
+    """Fork a root guard that, once this worker ends (killed with its grader, say), kills every
+    process of ``uid``: without a PID namespace, what the submission forked would otherwise live
+    on under init. Student code cannot signal it (root), and it holds nothing: no open file, no
+    data the worker will ever see. An orderly stop kills it with the worker's process group.
+    (It watches a pidfd: the parent-death signal would be refused, sent by the worker's uid.)"""
+    import select
+    import signal
+
+    parent = os.getpid()
+    if os.fork() != 0:
+        return
+    try:
+        _close_other_fds(())
+        os.closerange(0, 3)
+        try:
+            watched = os.pidfd_open(parent)
+        except OSError:                         # already gone
+            watched = None
+        if watched is not None:
+            select.select([watched], [], [])    # readable once the worker has ended
+        os.setresgid(uid, uid, uid)
+        os.setresuid(uid, uid, uid)             # kill(-1) now reaches exactly this uid's processes
+        for _ in range(3):                      # a fork loop may add some between two sweeps
+            try:
+                os.kill(-1, signal.SIGKILL)
+            except OSError:
+                pass
+    finally:
+        os._exit(0)
+
+
+def prove_hidden(config):
+    """Without a private root the kit is hidden by file modes and Landlock: check, from inside,
+    that none of what must be hidden can be opened, before any student code runs."""
+    hidden = list(config.get("hide", []))
+    for site in site_folders(config.get("site_dirs", [])):
+        hidden += kit_copies(site)
+    for path in hidden:
+        readable = _a_readable_file(path)
+        if readable:
+            raise ConfinementError(f"{readable} is still readable by the worker")
+    return ["kit-hidden"]
+
+
+def _a_readable_file(path, per_folder=20):
+    """A file at or below ``path`` this process can open, or None. A folder whose names can be
+    listed is not yet a leak (Landlock lets site-packages be listed); its files must stay closed."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC | os.O_NOFOLLOW)
+    except OSError:
+        return None
+    try:
+        if not stat.S_ISDIR(os.fstat(fd).st_mode):
+            return path
+        names = sorted(os.listdir(fd))[:per_folder]
+    finally:
+        os.close(fd)
+    for name in names:
+        found = _a_readable_file(os.path.join(path, name), per_folder)
+        if found:
+            return found
+    return None
 
 
 def landlock_ruleset(config, workdir):

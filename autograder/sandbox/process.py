@@ -24,7 +24,7 @@ from pathlib import Path
 from . import launch, tiers
 from .lifecycle import reap_orphans
 from .protocol import MAX_RESPONSE_BYTES, SUBMISSION_FILE, import_request, parse_answer, to_line
-from .zygote import ForkedChild
+from .zygote import ForkedChild, is_running
 
 
 class WorkerLost(BaseException):
@@ -168,7 +168,7 @@ class WorkerProcess:
     def _cap_folder(self, proc, folder, cap):
         """Kill the worker whose folder holds more than ``cap`` bytes (tiers without a private
         tmpfs: the folder is on the host's disk, which RLIMIT_FSIZE caps only file by file)."""
-        while proc.poll() is None:
+        while self.proc is proc and is_running(proc.pid):     # never reaps: that is the main thread's
             if folder_bytes(folder) > cap:
                 self.overfilled = True
                 try:

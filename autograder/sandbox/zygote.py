@@ -161,6 +161,15 @@ class Zygote:
             self.code_folder = None
 
 
+def is_running(pid):
+    """``pid`` exists and is no zombie: read from /proc, without reaping it."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return state[state.rfind(")") + 2] != "Z"
+
+
 class ForkedChild:
     """A process started by a fork, not by subprocess: the slice of Popen's interface the grader
     uses (pid, poll, wait, kill). ``reap`` is None for a child of this process (the zygote
@@ -171,11 +180,7 @@ class ForkedChild:
         self.pid, self.reap, self.stdout, self.returncode = pid, reap, stdout, None
 
     def _ended(self):
-        try:
-            state = Path(f"/proc/{self.pid}/stat").read_text()
-        except OSError:
-            return True
-        return state[state.rfind(")") + 2] == "Z"
+        return not is_running(self.pid)
 
     def _collect(self):
         status = os.waitpid(self.pid, 0)[1] if self.reap is None else self.reap(self.pid)
