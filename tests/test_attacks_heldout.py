@@ -22,6 +22,7 @@ import pytest
 
 from autograder.rubric import load_rubric
 from autograder.sandbox.tiers import FOLDER_CAPPED
+from autograder.sandbox.zygote import is_running
 from conftest import ROOT, grading_tier
 
 pytestmark = [pytest.mark.slow,
@@ -221,12 +222,13 @@ def _uid(pid):
         return None
 
 
-def test_student_code_dies_with_a_killed_grader(tmp_path):
+@pytest.mark.parametrize("attack", ["outlives_a_killed_grader", "orphan_outlives_a_killed_grader"])
+def test_student_code_dies_with_a_killed_grader(tmp_path, attack):
     import signal
     import time
 
     path = tmp_path / "outlive.py"
-    path.write_text(submission("outlives_a_killed_grader"))
+    path.write_text(submission(attack))
     grader = subprocess.Popen([sys.executable, "-m", "autograder", "grade", str(path)], cwd=ROOT,
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     jailed = []
@@ -240,9 +242,10 @@ def test_student_code_dies_with_a_killed_grader(tmp_path):
         grader.kill()                                      # the grader dies abruptly
         grader.wait()
         deadline = time.monotonic() + 20
-        while any(_uid(p) is not None for p in jailed) and time.monotonic() < deadline:
+        # Dead is dead or a zombie: in a container this test's process is PID 1, which reaps no orphan.
+        while any(is_running(p) for p in jailed) and time.monotonic() < deadline:
             time.sleep(0.1)
-        survivors = [p for p in jailed if _uid(p) is not None]
+        survivors = [p for p in jailed if is_running(p)]
         assert not survivors, f"student code outlived the grader: {survivors}"
     finally:
         grader.kill()

@@ -79,10 +79,11 @@ BUNDLE_README = """# PrairieLearn external grader for lesson 6.4.4
    and let students upload `sequence_modeling.py` (or the notebook), e.g.
    `<pl-file-upload file-names="sequence_modeling.py"></pl-file-upload>`.
 
-The grader confines student code in namespaces: the grading container must be
-allowed to create them (`CAP_SYS_ADMIN`, a seccomp profile allowing
-`unshare`). Where it is not, every submission comes back `gradable: false`
-("the worker could not be confined") and no student code runs.
+PrairieLearn's grader host gives each job's container the engine's default
+powers (no `CAP_SYS_ADMIN`, the default seccomp profile). That is enough: the
+grader then confines student code in its `own-uid` tier (a uid of its own,
+the kit and seed made root's alone, Landlock where the kernel offers it,
+seccomp), and the report's second line names the tier. Nothing needs granting.
 
 PrairieLearn has no per-test visibility: every item, `beats_baseline`
 included, is shown with its points once graded. `gradable` is false only
