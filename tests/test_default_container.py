@@ -100,8 +100,10 @@ def full_marks(out, item):
 
 
 # The suites that attack a root grader, and the platforms' entry points run in a fake root: in the
-# container, each grading they do is in the own-uid tier. Tests that read the private root's own
-# mechanics (its tmpfs /tmp, its PID namespace) say so and skip there (tiers.FOLDER_CAPPED, ...).
+# container, each grading they do is in the own-uid tier. The few assertions about one tier's own
+# mechanics (a private tmpfs /tmp, a PID namespace) ask which tier they run in (conftest.grading_tier),
+# and the tests that need mount namespaces to stage an unprivileged grader skip there, saying so.
+# Two xdist workers inside: the outer suite runs serially, so the second core is free meanwhile.
 ATTACK_SUITES = [
     "tests/test_confinement.py",
     "tests/test_attacks_heldout.py",
@@ -116,8 +118,8 @@ ATTACK_SUITES = [
 def test_the_attack_suites_hold_in_a_default_container(container):
     """Every hostile case and held-out attack, graded end to end as root without namespace powers,
     and Gradescope's run_autograder and PrairieLearn's run_prairielearn in a fake root there."""
-    done = run([sys.executable, "-m", "pytest", "-q", "-n", "0", "-p", "no:cacheprovider", "-m", "slow or not slow",
-                *ATTACK_SUITES], timeout=1800, env={"AUTOGRADER_EXPECT_TIER": "own-uid"})
+    done = run([sys.executable, "-m", "pytest", "-q", "-n", "2", "-p", "no:cacheprovider", "-m", "slow or not slow",
+                *ATTACK_SUITES], timeout=1800)
     summary = done.stdout.strip().splitlines()[-1] if done.stdout.strip() else done.stderr[-2000:]
     assert done.returncode == 0, done.stdout[-6000:]
     assert " passed" in summary and "failed" not in summary, summary

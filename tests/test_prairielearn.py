@@ -288,7 +288,9 @@ def test_a_hostile_submission_costs_its_own_points_and_reads_nothing_of_the_kit(
     lines = [line.strip() for line in spied["output"].splitlines() if line.strip().startswith("snoop ")]
     assert len(lines) == 5 and "=" in lines[0] and ": " not in lines[0][len("snoop 0: "):]   # the control read
     assert all("hidden_seed" not in line for line in lines), lines
-    assert lines[1].endswith(("No such file or directory", "Permission denied")), lines
+    # The report keeps 160 characters a line: a long tmp path (an xdist worker's) cuts the error short.
+    assert lines[1].endswith(("No such file or directory", "Permission denied")) or len(lines[1]) >= 150 and \
+        lines[1].startswith(f"snoop 1: {kit}"), lines
     assert lines[3:] == ["snoop 3: no rubric found", "snoop 4: no seed in the environment"]
     assert spied["gradable"] is True and spied["score"] == 1.0              # it cost nothing else
 

@@ -175,6 +175,7 @@ def _start_uid_guard(uid):
     (It watches a pidfd: the parent-death signal would be refused, sent by the worker's uid.)"""
     import select
     import signal
+    import time
 
     parent = os.getpid()
     if os.fork() != 0:
@@ -183,11 +184,12 @@ def _start_uid_guard(uid):
         _close_other_fds(())
         os.closerange(0, 3)
         try:
-            watched = os.pidfd_open(parent)
-        except OSError:                         # already gone
-            watched = None
-        if watched is not None:
-            select.select([watched], [], [])    # readable once the worker has ended
+            select.select([os.pidfd_open(parent)], [], [])     # readable once the worker has ended
+        except ProcessLookupError:              # already gone
+            pass
+        except OSError:                         # no pidfd here (Linux < 5.3, or a seccomp profile): poll
+            while os.getppid() == parent:
+                time.sleep(0.2)
         os.setresgid(uid, uid, uid)
         os.setresuid(uid, uid, uid)             # kill(-1) now reaches exactly this uid's processes
         for _ in range(3):                      # a fork loop may add some between two sweeps
