@@ -16,7 +16,7 @@ import corpus
 from autograder import assign
 from autograder.reports.diagnosis import diagnose
 from autograder.rubric import ITEM_IDS
-from conftest import ROOT
+from conftest import ROOT, grading_tier
 
 pytestmark = pytest.mark.slow
 REFERENCE = ROOT / "solutions" / "sequence_modeling.py"
@@ -230,6 +230,7 @@ def run_in_fake_autograder_root(tmp_path, gradescope_zip, submission_text, name=
 def test_run_autograder_grades_a_correct_submission(tmp_path, gradescope_zip):
     results = run_in_fake_autograder_root(tmp_path, gradescope_zip, REFERENCE.read_text())
     assert results["score"] == 100
+    assert results["extra_data"]["confinement"]["tier"] == grading_tier()         # for staff: extra_data
     visibility = {t["tags"][0]: t["visibility"] for t in results["tests"]}
     assert visibility["beats_baseline"] == "after_due_date" and visibility["make_windows"] == "visible"
 

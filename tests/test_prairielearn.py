@@ -20,7 +20,7 @@ import corpus
 from autograder.platforms import bundle, gradescope, prairielearn
 from autograder.reports.results import GradeResult
 from autograder.rubric import ITEM_IDS, load_rubric
-from conftest import ROOT
+from conftest import ROOT, grading_tier
 
 SEED = 8618033988749894           # distinctive: its digits cannot turn up by chance
 REFERENCE = ROOT / "solutions" / "sequence_modeling.py"
@@ -221,6 +221,8 @@ def test_a_correct_submission_scores_one_with_every_item_listed(tmp_path, pl_bun
     assert sum(t["max_points"] for t in results["tests"]) == 100
     if os.geteuid() != 0:
         pytest.skip("file ownership and modes are set when the entry script runs as root, as on PrairieLearn")
+    # PrairieLearn has no staff-only field: the tier is the report's second line, in output.
+    assert results["output"].splitlines()[1].startswith(f"Confinement: {grading_tier()}: "), results["output"][:300]
     kit = root / "serverFilesCourse" / prairielearn.COURSE_FOLDER
     assert stat.S_IMODE(kit.stat().st_mode) == 0o700
     for secret in (kit / "autograder" / "rubric.toml", kit / "solutions" / "sequence_modeling.py"):
