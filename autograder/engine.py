@@ -159,6 +159,12 @@ class Session:
         return (f"timed out after {self.item.seconds:g} s: look for a loop that never ends "
                 "(the other items were graded on their own)")
 
+    def fresh_worker(self):
+        """Stop the worker and return all it printed: stopping drains every byte. The next request
+        starts a fresh worker, holding nothing of the items before."""
+        self.worker.stop()
+        return self.worker.printed()
+
     def close(self):
         self.worker.stop()
 
@@ -228,10 +234,8 @@ def grade(path, mode="grade", rubric=None, only=None, zygote=None, oracle=None, 
             graded = {}
             for item in execution_order(items):
                 if sees_held_out_data(item) and printed_before_held_out is None:
-                    # Stopping the worker drains every byte printed so far; the held-out data then goes
-                    # to a fresh one, and nothing printed from here on is shown (see HELD_OUT_SILENCE).
-                    session.worker.stop()
-                    printed_before_held_out = session.worker.printed()
+                    # Nothing printed from here on is shown (see HELD_OUT_SILENCE).
+                    printed_before_held_out = session.fresh_worker()
                 graded[item.id] = _grade_item(session, item, rubric, mode, reference, plan)
                 if progress is not None:
                     progress(len(graded), len(items), graded[item.id])
