@@ -86,7 +86,7 @@ def check_window_comparison(ctx):
         """Your parts' composition counts only if they do the job at all: each size's model holds an
         nn.LSTM, your train_model changes the weights of a model it is given (a probe's, here), and
         the validation MSEs are finite, positive and differ between window sizes."""
-        if not all(within(values[s], np.inf) and values[s] > 0 for s in sizes):
+        if not all(finite(values[s]) and values[s] > 0 for s in sizes):
             raise CheckFailed("your parts' validation MSEs should be finite and positive: train_model reports "
                               "the trained model's mean squared error on the validation windows")
         if len({values[s] for s in sizes}) < len(sizes):

@@ -19,7 +19,7 @@ from autograder.checks.base import (
 )
 from autograder.checks.pipeline import WINDOW, PlannedSeriesSettings, make_task
 from autograder.checks.registry import item
-from autograder.hidden import random_series
+from autograder.hidden import item_rng, random_series
 from autograder.seedplan import planned_draws
 from autograder.sandbox.probes import load_params, probe_models
 
@@ -30,11 +30,11 @@ PROBE = {"input_size": 1, "hidden_size": 6, "dropout": 0.25}
 CLIP_PROBE = {"input_size": 1, "hidden_size": 6, "dropout": 0.0}
 
 
-def _probe_setup(ctx, stream, probe, target_scale=1.0, rows=(26, 9), window=5):
-    """Initial probe weights and a small dataset, all drawn from the item's seed."""
+def _probe_setup(ctx, stream, probe, target_scale=1.0, rows=(26, 9), window=5, rng=None):
+    """Initial probe weights and a small dataset, all drawn from the item's seed (or from ``rng``)."""
     import torch
 
-    rng = ctx.rng(stream)
+    rng = ctx.rng(stream) if rng is None else rng
     series = random_series(rng, rows[0] + rows[1] + window)
     X, y = ctx.reference.make_windows(series, window)
     X, y = X * target_scale, y * target_scale
@@ -161,7 +161,9 @@ def _compare_params(got, ref, tol, what):
 def trains_a_probe(ctx):
     """Whether the student's train_model changes a probe model's weights (to finite values) in a short
     run: the least a train_model does. Other items lean on it before trusting its reports."""
-    params, data, seed = _probe_setup(ctx, "trains", PROBE, target_scale=0.25)
+    # train_loop's own probe and data: the same reference calls, so the hand-out's recorded answers hold them.
+    loop_rng = item_rng(ctx.seed, "train_loop", "loop")
+    params, data, seed = _probe_setup(ctx, "loop", PROBE, target_scale=0.25, rng=loop_rng)
     try:
         got = _student_train(ctx, params, data, seed, {"epochs": 2, "lr": 0.01, "log_every": 1, "log": None,
                                                        "clip_norm": None})
