@@ -40,10 +40,16 @@ def rubric():
     return rubric
 
 
-def graded(tmp_path, name, code, rubric, only=None):
+@pytest.fixture(params=["in-process", pytest.param("confined", marks=pytest.mark.slow)])
+def worker(request):
+    """How a case is graded: in this process (fast), or end to end in a confined worker (slow tier)."""
+    return InProcessWorker if request.param == "in-process" else None
+
+
+def graded(tmp_path, name, code, rubric, only=None, worker=InProcessWorker):
     path = tmp_path / f"{name}.py"
     path.write_text(code)
-    return grade(path, rubric=rubric, only=only, worker_factory=InProcessWorker)
+    return grade(path, rubric=rubric, only=only, worker_factory=worker)
 
 
 def scores(result):
@@ -164,7 +170,7 @@ def test_a_print_and_replay_attack_earns_nothing_end_to_end(tmp_path):
     assert {t["tags"][0]: t["score"] for t in results["tests"]}["beats_baseline"] == 0
 
 
-def test_whatever_beats_baseline_meets_its_feedback_is_the_grader_s_words(tmp_path, rubric):
+def test_whatever_beats_baseline_meets_its_feedback_is_the_grader_s_words(tmp_path, rubric, worker):
     """Exceptions, crashes and exit codes after the held-out data: no message, type or status of the code's making."""
     code = REFERENCE + '''
 
@@ -183,18 +189,18 @@ def predict(model, X):
             raise HeldOut_0_1234_5678("0.1234 0.5678")
     return _reference_predict(model, X)
 '''
-    result = graded(tmp_path, "raises", code, rubric, ["beats_baseline"])
+    result = graded(tmp_path, "raises", code, rubric, ["beats_baseline"], worker=worker)
     [item] = result.items
     assert item.score == 0 and "1234" not in everything_a_student_reads(result)
     exits = graded(tmp_path, "exits", code.replace('raise HeldOut_0_1234_5678("0.1234 0.5678")', "raise SystemExit(77)"),
-                   rubric, ["beats_baseline"])
+                   rubric, ["beats_baseline"], worker=worker)
     assert exits.items[0].score == 0 and "77" not in exits.items[0].feedback
     assert "died" in exits.items[0].feedback
 
 
 # --- 2. the secret: values one item shows say nothing of the others ---------------------------------------
 
-def test_a_series_leaked_through_make_windows_feedback_rebuilds_nothing(tmp_path, rubric):
+def test_a_series_leaked_through_make_windows_feedback_rebuilds_nothing(tmp_path, rubric, worker):
     """make_windows raising with its input puts a noisy hidden series in the feedback, by design: the smallest
     failing input is shown. That series comes from the whole secret, through a one-way step per item."""
     from autograder.hidden import item_rng, random_series
@@ -210,7 +216,7 @@ def make_windows(series, window_size, target_col=0):
         raise ValueError("SERIES " + " ".join(f"{v:.9g}" for v in values[:40]))
     return _reference_make_windows(series, window_size, target_col)
 '''
-    result = graded(tmp_path, "shows", code, rubric, ["make_windows"])
+    result = graded(tmp_path, "shows", code, rubric, ["make_windows"], worker=worker)
     leaked = np.array([float(v) for v in re.search(r"SERIES ([-0-9.e ]+)", result.items[0].feedback).group(1).split()],
                       dtype=np.float32)
     assert len(leaked) == 40
@@ -343,15 +349,15 @@ def compare_window_sizes(series, sizes=(8, 16, 32), *, epochs=120, seed=42):
 '''
 
 
-def test_degenerate_parts_that_agree_with_each_other_earn_nothing(tmp_path, rubric):
-    result = graded(tmp_path, "degenerate", DEGENERATE, rubric, ["window_comparison"])
+def test_degenerate_parts_that_agree_with_each_other_earn_nothing(tmp_path, rubric, worker):
+    result = graded(tmp_path, "degenerate", DEGENERATE, rubric, ["window_comparison"], worker=worker)
     assert scores(result) == {"window_comparison": 0}, result.items[0].feedback
     constant = DEGENERATE.replace('"val_mse": 0.0}]', '"val_mse": 0.25}]').replace("{size: 0.0", "{size: 0.25")
-    result = graded(tmp_path, "constant", constant, rubric, ["window_comparison"])
+    result = graded(tmp_path, "constant", constant, rubric, ["window_comparison"], worker=worker)
     assert scores(result) == {"window_comparison": 0}, result.items[0].feedback
 
 
-def test_the_default_sizes_are_judged_by_their_values(tmp_path, rubric):
+def test_the_default_sizes_are_judged_by_their_values(tmp_path, rubric, worker):
     code = REFERENCE + '''
 
 _reference_compare = compare_window_sizes
@@ -362,16 +368,16 @@ def compare_window_sizes(series, sizes=None, *, epochs=120, seed=42):
         return {8: 0.0, 16: 0.0, 32: 0.0}
     return _reference_compare(series, sizes, epochs=epochs, seed=seed)
 '''
-    [item] = graded(tmp_path, "defaults", code, rubric, ["window_comparison"]).items
+    [item] = graded(tmp_path, "defaults", code, rubric, ["window_comparison"], worker=worker).items
     assert 0 < item.score < item.max_score and "default sizes" in item.feedback
-    [honest] = graded(tmp_path, "reference", REFERENCE, rubric, ["window_comparison"]).items
+    [honest] = graded(tmp_path, "reference", REFERENCE, rubric, ["window_comparison"], worker=worker).items
     assert honest.score == honest.max_score
 
 
 # --- 5. a planted seed plan -----------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("indices", [[-1], [10**9]])
-def test_a_planted_plan_costs_a_correct_submission_nothing(tmp_path, rubric, monkeypatch, indices):
+def test_a_planted_plan_costs_a_correct_submission_nothing(tmp_path, rubric, monkeypatch, indices, worker):
     monkeypatch.setenv("AUTOGRADER_CACHE", str(tmp_path / "cache"))
     seed = 261803398874989484820458683436563811772
     rubric = dataclasses.replace(rubric, hidden_seed=seed)
@@ -380,6 +386,6 @@ def test_a_planted_plan_costs_a_correct_submission_nothing(tmp_path, rubric, mon
     folder.mkdir(parents=True)
     planted = {"beats_baseline": indices, "two_feature": [0], "ratios": {}, "mac": "0" * 64}
     (folder / f"{key}.json").write_text(json.dumps(planted))
-    result = graded(tmp_path, "reference", REFERENCE, rubric, ["beats_baseline", "two_feature"])
+    result = graded(tmp_path, "reference", REFERENCE, rubric, ["beats_baseline", "two_feature"], worker=worker)
     assert all(item.passed for item in result.items), [item.feedback for item in result.items]
     assert json.loads((folder / f"{key}.json").read_text())["beats_baseline"] != indices
