@@ -198,6 +198,45 @@ def predict(model, X):
     assert "died" in exits.items[0].feedback
 
 
+@pytest.fixture
+def toy_held_out_item():
+    """Any item declared ``sees_held_out_data`` gets the same silence, not only beats_baseline: a toy one whose
+    check lets a student error out to the engine, forgotten again afterwards."""
+    from autograder.checks.base import arg
+    from autograder.checks.registry import item, unregister
+
+    @item("toy_held_out", points=5, sees_held_out_data=True)
+    def check_toy(ctx):
+        X = np.zeros((13, 17, 1), dtype=np.float32)
+        ctx.call("naive_mse", arg(X, "tensor"), arg(np.zeros((13, 1), dtype=np.float32), "tensor"))
+        raise AssertionError("the submission below raises on these inputs")
+
+    try:
+        yield "toy_held_out"
+    finally:
+        unregister("toy_held_out")
+
+
+def test_any_item_declared_to_see_held_out_data_is_silenced(tmp_path, toy_held_out_item):
+    code = REFERENCE + '''
+
+_reference_naive_mse = naive_mse
+
+
+def naive_mse(X, y, target_col=0):
+    print(f"naive_mse saw {tuple(X.shape)}")
+    if len(X) == 13:
+        raise ValueError("SECRET 13")
+    return _reference_naive_mse(X, y, target_col)
+'''
+    result = graded(tmp_path, "toy", code, load_rubric(), ["naive_baseline", toy_held_out_item])
+    shown = everything_a_student_reads(result)
+    assert "naive_mse saw (10, 4, 1)" in result.printed                 # naive_baseline's own calls, shown
+    assert "SECRET" not in shown and "(13, 17, 1)" not in shown
+    toy = next(item for item in result.items if item.id == toy_held_out_item)
+    assert toy.score == 0 and toy.feedback.startswith("your code raised an exception (nothing your code printed")
+
+
 # --- 2. the secret: values one item shows say nothing of the others ---------------------------------------
 
 def test_a_series_leaked_through_make_windows_feedback_rebuilds_nothing(tmp_path, rubric, worker):
