@@ -235,7 +235,7 @@ def run_batch(submissions, out, jobs=None, force=False, rubric_path=None, progre
     rubric = load_rubric(rubric_path)
     if rubric.scaling_note():
         print(f"autograder: {rubric.scaling_note()}", file=sys.stderr)
-    warn_short_secret(rubric)
+    warn_short_secret(rubric.hidden_seed)
     out = Path(out)
     try:
         students, warnings = discover(submissions)

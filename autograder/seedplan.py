@@ -202,6 +202,10 @@ def main(argv=None):
         print(f"wrote {SHIPPED}")
         return 0
     seed = args.seed if args.seed is not None else (rubric.hidden_seed if args.mode == "grade" else rubric.public_seed)
+    if args.mode == "grade":
+        from autograder.cli import warn_short_secret
+
+        warn_short_secret(seed)
     try:
         plan = plan_for(seed, rubric, args.mode, load_reference)
     except SeedError as problem:

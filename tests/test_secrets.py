@@ -59,18 +59,21 @@ def test_bundles_draw_128_bit_seeds_and_refuse_shorter_ones(monkeypatch):
         bundle.resolve_seed()
 
 
-@pytest.mark.parametrize("command", ["grade", "batch"])
-def test_grade_and_batch_warn_about_a_short_seed(command, tmp_path):
+@pytest.mark.parametrize("command", ["grade", "batch", "seedplan"])
+def test_grade_batch_and_seedplan_warn_about_a_short_seed(command, tmp_path):
     env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "AUTOGRADER_HIDDEN_SEED": "918273645"}
-    args = [str(tmp_path / "missing.py")] if command == "grade" else [str(tmp_path / "none"), "--out", str(tmp_path / "o")]
-    out = subprocess.run([sys.executable, "-m", "autograder", command, *args], cwd=ROOT, capture_output=True,
-                         text=True, timeout=300, env=env)
+    unlucky = tmp_path / "unlucky.toml"            # no seed has a valid draw: seedplan exits 2 after one training
+    unlucky.write_text((ROOT / "autograder" / "rubric.toml").read_text()
+                       .replace("accept_ratio = 0.6\nmax_draws = 20", "accept_ratio = 0.0001\nmax_draws = 1", 1))
+    args = {"grade": ["autograder", "grade", str(tmp_path / "missing.py")],
+            "batch": ["autograder", "batch", str(tmp_path / "none"), "--out", str(tmp_path / "o")],
+            "seedplan": ["autograder.seedplan", "--rubric", str(unlucky)]}[command]
+    out = subprocess.run([sys.executable, "-m", *args], cwd=ROOT, capture_output=True, text=True, timeout=300, env=env)
     assert out.returncode == 2
-    assert "warning: the hidden seed has 30 bits, fewer than 128" in out.stderr
-    assert "918273645" not in out.stderr
+    [warning] = [line for line in out.stderr.splitlines() if "warning" in line]
+    assert "warning: the hidden seed has 30 bits, fewer than 128" in warning and "918273645" not in warning
     env["AUTOGRADER_HIDDEN_SEED"] = str(LONG)
-    out = subprocess.run([sys.executable, "-m", "autograder", command, *args], cwd=ROOT, capture_output=True,
-                         text=True, timeout=300, env=env)
+    out = subprocess.run([sys.executable, "-m", *args], cwd=ROOT, capture_output=True, text=True, timeout=300, env=env)
     assert out.returncode == 2 and "warning" not in out.stderr
 
 
