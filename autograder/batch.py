@@ -122,7 +122,7 @@ def discover(folder):
 
 def content_hash(student, rubric_text, seed_fingerprint=""):
     """(hash, reason): the hash of what is graded (the submission, the rubric and the hidden seed's
-    slow fingerprint: a plain hash of a 32-bit seed could be reversed by trying every value), and
+    slow fingerprint: a plain hash of a short seed could be reversed by trying every value), and
     why it cannot be graded ("" when it can). An unchanged hash means nothing to regrade."""
     digest = hashlib.sha256()
     digest.update(rubric_text.encode())
@@ -230,9 +230,12 @@ def run_batch(submissions, out, jobs=None, force=False, rubric_path=None, progre
 
     from autograder.reports.summary import write_class_summary
 
+    from autograder.cli import warn_short_secret
+
     rubric = load_rubric(rubric_path)
     if rubric.scaling_note():
         print(f"autograder: {rubric.scaling_note()}", file=sys.stderr)
+    warn_short_secret(rubric.hidden_seed)
     out = Path(out)
     try:
         students, warnings = discover(submissions)

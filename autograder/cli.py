@@ -31,6 +31,8 @@ def _grade_one(args, mode):
         rubric = load_rubric(args.rubric)
         if rubric.scaling_note():
             print(f"autograder: {rubric.scaling_note()}", file=sys.stderr)
+        if mode == "grade":
+            warn_short_secret(rubric.hidden_seed)
         only = getattr(args, "only", None)
         unknown = [item for item in only or () if item not in {i.id for i in rubric.items}]
         if unknown:
@@ -49,6 +51,14 @@ def _grade_one(args, mode):
         from autograder.files import atomic_write_text
         atomic_write_text(args.html, result.html())
     return EXIT_OK
+
+
+def warn_short_secret(seed):
+    """One line on stderr when the hidden seed is short enough to search (autograder/hidden.py)."""
+    from autograder.hidden import short_secret
+
+    if short_secret(seed):
+        print(f"autograder: warning: {short_secret(seed)}", file=sys.stderr)
 
 
 def _progress_printer(mode):

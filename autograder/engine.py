@@ -159,6 +159,12 @@ class Session:
         return (f"timed out after {self.item.seconds:g} s: look for a loop that never ends "
                 "(the other items were graded on their own)")
 
+    def fresh_worker(self):
+        """Stop the worker and return all it printed: stopping drains every byte. The next request
+        starts a fresh worker, holding nothing of the items before."""
+        self.worker.stop()
+        return self.worker.printed()
+
     def close(self):
         self.worker.stop()
 
@@ -210,6 +216,7 @@ def grade(path, mode="grade", rubric=None, only=None, zygote=None, oracle=None, 
         code_path.write_text(submission.code)
         session = Session(code_path, rubric, zygote=zygote, started=started, line_map=submission.line_map,
                           worker_factory=worker_factory)
+        printed_before_held_out = None
         try:
             try:
                 session.begin(wait=False)
@@ -232,23 +239,46 @@ def grade(path, mode="grade", rubric=None, only=None, zygote=None, oracle=None, 
                 return result
             graded = {}
             for item in execution_order(items):
+                if sees_held_out_data(item) and printed_before_held_out is None:
+                    # Nothing printed from here on is shown (see HELD_OUT_SILENCE).
+                    printed_before_held_out = session.fresh_worker()
                 graded[item.id] = _grade_item(session, item, rubric, mode, reference, plan)
                 if progress is not None:
                     progress(len(graded), len(items), graded[item.id])
             result.items = [graded[item.id] for item in items]        # reported in the rubric's order
         finally:
             session.close()                       # the worker's output is complete only once it has ended
-            result.printed = session.worker.printed()
+            result.printed = session.worker.printed() if printed_before_held_out is None else \
+                _before_held_out(printed_before_held_out)
             result.execution_time = time.monotonic() - started
     return result
+
+
+# Once student code holds data a verdict is measured on (an item declared with
+# sees_held_out_data), nothing it makes reaches a report: not its printed output, not its
+# exception text, not its values. Its item's feedback is the grader's words only
+# (checks/base.py: GraderWords, a quiet Subchecks, HELD_OUT_QUIET).
+HELD_OUT_SILENCE = ("[what your code printed after it received held-out data is not shown: "
+                    "the grade is measured on that data]")
+
+
+def _before_held_out(printed):
+    """What the code printed before it received held-out data, with a note that the rest is not
+    shown. The note depends on that earlier output alone: whether the code printed afterwards
+    would be a bit of the held-out data."""
+    return printed.rstrip("\n") + "\n" + HELD_OUT_SILENCE if printed.strip() else printed
+
+
+def sees_held_out_data(item):
+    from autograder.checks import REGISTRY
+
+    return bool(getattr(REGISTRY[item.id], "sees_held_out_data", False))
 
 
 def execution_order(items):
     """The rubric's items, those whose checks show the worker held-out data last: once the worker
     has seen values it must not know, no later item runs in it whose feedback could carry them out."""
-    from autograder.checks import REGISTRY
-
-    return sorted(items, key=lambda item: bool(getattr(REGISTRY[item.id], "sees_held_out_data", False)))
+    return sorted(items, key=sees_held_out_data)
 
 
 def result_seed(rubric, mode):
@@ -267,38 +297,64 @@ def _zero(item, feedback, outcome="checked"):
 
 
 def _grade_item(session, item, rubric, mode, reference, plan):
+    """The item's result; for an item that hands student code held-out data, every way it can end
+    other than the check's own verdict is reported in fixed words (HELD_OUT_QUIET)."""
+    result, how = _check(session, item, rubric, mode, reference, plan)
+    if sees_held_out_data(item) and how not in ("verdict", "not_graded"):
+        from autograder.checks.base import HELD_OUT_QUIET
+
+        result.feedback, result.details = QUIET_FEEDBACK[how] + HELD_OUT_QUIET, []
+    return result
+
+
+QUIET_FEEDBACK = {
+    "not_implemented": "not implemented yet: a function this item uses raises NotImplementedError",
+    "hung_before": "a function this item uses hung in an earlier item: not run again",
+    "timed_out": "timed out: look for a loop that never ends, or training far longer than the lesson's",
+    "crashed": "the submission's process died during this item",
+    "raised": "your code raised an exception",
+    "grader_error": "GRADER ERROR (not your fault, tell your instructor)",
+}
+
+
+def _check(session, item, rubric, mode, reference, plan):
+    """(the item's result, how it ended: "verdict" when the check judged, else why it did not)."""
     from autograder.checks import REGISTRY
     from autograder.checks.base import CheckContext, NotImplementedYet, StudentRaised, student_error_text
     from autograder.oracle import OracleMiss
 
+    def zero(feedback, outcome, how=None):
+        return _zero(item, feedback, outcome), how or outcome
+
     if session.remaining() <= 0:
-        return _zero(item, budget_feedback(rubric), "not_graded")
+        return zero(budget_feedback(rubric), "not_graded")
     session.start_item(item)
     ctx = CheckContext(session, item, rubric, mode, reference, plan)
     try:
         outcome = REGISTRY[item.id](ctx)
     except NotImplementedYet as missing:
-        return _zero(item, f"not implemented yet: {missing} raises NotImplementedError (its message is a hint)",
-                     "not_implemented")
+        return zero(f"not implemented yet: {missing} raises NotImplementedError (its message is a hint)",
+                    "not_implemented")
     except HungBefore as hang:
-        return _zero(item, f"{hang}: not run again", "hung_before")
+        return zero(f"{hang}: not run again", "hung_before")
     except BudgetSpent:
-        return _zero(item, budget_feedback(rubric), "not_graded")
+        return zero(budget_feedback(rubric), "not_graded")
     except sandbox.WorkerTimeout as timeout:
-        return _zero(item, session.timeout_feedback(timeout), "timed_out")
+        return zero(session.timeout_feedback(timeout), "timed_out")
     except sandbox.WorkerDied as died:
-        return _zero(item, f"the submission's process died during this item: {died.reason}", "crashed")
+        return zero(f"the submission's process died during this item: {died.reason}", "crashed")
     except ImportFailed as failed:
-        return _zero(item, f"the submission could not be re-imported after a crash: {str(failed).splitlines()[0]}",
-                     "crashed")
+        return zero(f"the submission could not be re-imported after a crash: {str(failed).splitlines()[0]}",
+                    "crashed")
     except StudentRaised as raised:
-        return _zero(item, student_error_text(raised))
+        return zero(student_error_text(raised), "checked", "raised")
     except sandbox.ConfinementFailed:
         raise                     # never graded unconfined: the whole run stops, loudly
     except OracleMiss as miss:
-        return _zero(item, str(miss))
+        return zero(str(miss), "checked", "grader_error")
     except Exception as bug:  # noqa: BLE001  (a grader bug costs nobody else's items; report it loudly)
-        return _zero(item, f"GRADER ERROR (not your fault, tell your instructor): {type(bug).__name__}: {bug}")
+        return zero(f"GRADER ERROR (not your fault, tell your instructor): {type(bug).__name__}: {bug}",
+                    "checked", "grader_error")
     score = round(item.points * outcome.score, 2)
     return ItemResult(item.id, item.name, score, item.points, outcome.feedback, item.visibility,
-                      outcome.details, outcome.artifacts)
+                      outcome.details, outcome.artifacts), "verdict"

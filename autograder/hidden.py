@@ -1,18 +1,63 @@
 """Inputs the submission has never seen, generated at grading time.
 
-Each item draws from its own generator, seeded by the rubric's seed (hidden
-when grading, public in the self-check) and the item id, so items don't
-share state and the same submission always meets the same data.
+Each item draws from its own generator, derived from the rubric's seed (the
+secret: hidden when grading, public in the self-check) and the item id, so items
+don't share state and the same submission always meets the same data.
+
+The derivation is one-way and uses the whole secret. The secret is stretched
+once with PBKDF2 (slow, so even a short secret is costly to search), and each
+item's stream is HMAC(stretched secret, item id / stream) fed to numpy's
+SeedSequence, which takes integers of any size. The values one item shows, by
+design the smallest failing input, therefore say nothing about another item's
+draws nor about the secret. Secrets of at least ``SECRET_BITS`` bits cannot be
+searched at all: bundles draw them, refuse shorter ones, and ``grade`` and
+``batch`` warn about them.
 """
 
-import zlib
+import functools
+import hashlib
+import hmac
+import json
+import secrets
 
 import numpy as np
 
+SECRET_BITS = 128
+_STRETCH_SALT = b"seqmodel-kit: hidden draws"
+_STRETCH_ITERATIONS = 200_000
+
+
+def fresh_secret():
+    """A new hidden seed: 128 random bits, written as a number of 129 bits so it is never short."""
+    return (1 << SECRET_BITS) | secrets.randbits(SECRET_BITS)
+
+
+def short_secret(seed):
+    """Why ``seed`` is too short to keep hidden data hidden, or "" when it is long enough."""
+    bits = abs(int(seed)).bit_length()
+    if bits >= SECRET_BITS:
+        return ""
+    return (f"the hidden seed has {bits} bits, fewer than {SECRET_BITS}: values shown in feedback could be "
+            f"matched against every seed of that size to rebuild the hidden data; use a fresh "
+            f"{SECRET_BITS}-bit one, e.g. python -c 'import secrets; print(secrets.randbits({SECRET_BITS}) "
+            f"| 1 << {SECRET_BITS})'")
+
+
+@functools.lru_cache(maxsize=8)
+def secret_key(seed):
+    """The secret stretched once (PBKDF2): every draw and every keyed hash of the grader derives from it."""
+    return hashlib.pbkdf2_hmac("sha256", str(int(seed)).encode(), _STRETCH_SALT, _STRETCH_ITERATIONS)
+
+
+def keyed_digest(seed, message):
+    """HMAC-SHA256 of ``message`` (bytes or str) under the stretched secret, as hex."""
+    data = message.encode() if isinstance(message, str) else message
+    return hmac.new(secret_key(seed), data, hashlib.sha256).hexdigest()
+
 
 def item_rng(seed, item_id, stream=""):
-    """A numpy Generator for one item (and an optional sub-stream)."""
-    return np.random.default_rng([int(seed) & 0xFFFFFFFF, zlib.crc32(f"{item_id}/{stream}".encode())])
+    """A numpy Generator for one item (and an optional sub-stream), through a one-way step."""
+    return np.random.default_rng(np.random.SeedSequence(int(keyed_digest(seed, json.dumps(["item", item_id, stream])), 16)))
 
 
 def random_series(rng, n=None):

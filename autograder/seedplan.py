@@ -9,11 +9,16 @@ cached on disk; the kit ships it for its own two seeds. A seed for which no
 candidate qualifies within ``max_draws`` is refused before anything is graded
 (``SeedError``): an unlucky seed never becomes a student's zero.
 
+A plan found on disk (shipped, or in ``AUTOGRADER_CACHE``, which may be shared
+storage) is used only if it is one the grader would have made: the planned
+items alone, each with its count of distinct integer indices below
+``max_draws``, and a MAC under the secret (hidden.keyed_digest) over the plan and
+its key. Anything else, a planted or corrupt file included, is decided again.
+
     python -m autograder.seedplan [--rubric TOML] [--seed N]   # check a seed, warm the cache
 """
 
 import argparse
-import hashlib
 import json
 import os
 import sys
@@ -21,10 +26,10 @@ from itertools import islice
 from pathlib import Path
 
 from autograder.files import atomic_write_text
-from autograder.hidden import pipeline_candidates
+from autograder.hidden import keyed_digest, pipeline_candidates
 
 # Bump when the draws or the acceptance rule change: cached and shipped plans then no longer apply.
-PLAN_VERSION = 2
+PLAN_VERSION = 3
 SHIPPED = Path(__file__).with_name("seed_plans.json")
 PLANNED_ITEMS = ("beats_baseline", "two_feature")
 
@@ -41,13 +46,33 @@ def _settings(rubric, item_id, mode):
 
 
 def plan_key(seed, rubric, mode):
-    """What a plan depends on, hashed: the seed, the items' settings, the plan version, torch's version."""
+    """What a plan depends on, hashed under the secret: the items' settings, the plan version, torch's
+    version. A keyed hash, so a cache file's name says nothing about the seed."""
     import importlib.metadata
 
-    parts = {"version": PLAN_VERSION, "seed": int(seed),
+    parts = {"version": PLAN_VERSION,
              "torch": importlib.metadata.version("torch").split("+")[0].rsplit(".", 1)[0],
              "items": {item_id: _settings(rubric, item_id, mode) for item_id in PLANNED_ITEMS}}
-    return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()[:32]
+    return keyed_digest(seed, "plan key/" + json.dumps(parts, sort_keys=True))[:32]
+
+
+def plan_mac(seed, key, plan):
+    """The plan's MAC under the secret: binds its content to this seed and key."""
+    body = {k: v for k, v in plan.items() if k != "mac"}
+    return keyed_digest(seed, f"plan/{key}/" + json.dumps(body, sort_keys=True))
+
+
+def acceptable(plan, seed, rubric, mode, key):
+    """Whether ``plan`` is one the grader would have made for this seed and key (see the module's doc)."""
+    if not isinstance(plan, dict) or set(plan) != {*PLANNED_ITEMS, "ratios", "mac"}:
+        return False
+    for item_id in PLANNED_ITEMS:
+        s, indices = _settings(rubric, item_id, mode), plan[item_id]
+        if not (isinstance(indices, list) and len(indices) == s["count"]
+                and all(type(i) is int and 0 <= i < s["max_draws"] for i in indices)
+                and indices == sorted(set(indices))):
+            return False
+    return isinstance(plan["mac"], str) and plan["mac"] == plan_mac(seed, key, plan)
 
 
 def cache_dir():
@@ -57,36 +82,40 @@ def cache_dir():
 
 
 def cached_plan(key):
-    """A plan decided before: shipped with the kit or cached on this machine; else None."""
+    """Plans decided before for ``key``: shipped with the kit, then cached on this machine (unchecked)."""
+    found = []
     try:
         shipped = json.loads(SHIPPED.read_text())
-        if key in shipped:
-            return shipped[key]
+        if isinstance(shipped, dict) and key in shipped:
+            found.append(shipped[key])
     except (OSError, ValueError):
         pass
     try:
-        return json.loads((cache_dir() / f"{key}.json").read_text())
-    except (OSError, ValueError):
-        return None
+        found.append(json.loads((cache_dir() / f"{key}.json").read_text()))
+    except (OSError, ValueError, RecursionError):
+        pass
+    return found
 
 
 def plan_for(seed, rubric, mode, reference_loader):
     """{item id: [accepted candidate indices], "ratios": {item id: [the reference's ratio on each
-    candidate tried]}} for this seed; computes and caches it if needed.
+    candidate tried]}, "mac": ...} for this seed; computes and caches it unless an acceptable one
+    was decided before.
 
     ``reference_loader`` returns the reference module; it is called only when
     the plan is not known yet (the student release never needs it).
     """
     key = plan_key(seed, rubric, mode)
-    plan = cached_plan(key)
-    if plan is None:
-        plan = compute_plan(seed, rubric, mode, reference_loader())
-        folder = cache_dir()
-        try:
-            folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-            atomic_write_text(folder / f"{key}.json", json.dumps(plan) + "\n")
-        except OSError:
-            pass                                   # a read-only home: decide again next time
+    for plan in cached_plan(key):
+        if acceptable(plan, seed, rubric, mode, key):
+            return plan
+    plan = compute_plan(seed, rubric, mode, reference_loader())
+    folder = cache_dir()
+    try:
+        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        atomic_write_text(folder / f"{key}.json", json.dumps(plan) + "\n")
+    except OSError:
+        pass                                   # a read-only home: decide again next time
     return plan
 
 
@@ -117,6 +146,7 @@ def compute_plan(seed, rubric, mode, reference):
                             f"{item_id} let the reference reach {s['accept_ratio']} x the naive MSE (best "
                             f"{worst:.2f}); choose another AUTOGRADER_HIDDEN_SEED")
         plan[item_id] = accepted
+    plan["mac"] = plan_mac(seed, plan_key(seed, rubric, mode), plan)
     return plan
 
 
@@ -172,6 +202,10 @@ def main(argv=None):
         print(f"wrote {SHIPPED}")
         return 0
     seed = args.seed if args.seed is not None else (rubric.hidden_seed if args.mode == "grade" else rubric.public_seed)
+    if args.mode == "grade":
+        from autograder.cli import warn_short_secret
+
+        warn_short_secret(seed)
     try:
         plan = plan_for(seed, rubric, args.mode, load_reference)
     except SeedError as problem:

@@ -30,7 +30,7 @@ MANIFEST_FORMAT = 1
 KIT_ROOT = Path(__file__).resolve().parent.parent
 SOURCE_PACKAGES = ("autograder", "solutions")
 SOURCE_SUFFIXES = (".py", ".toml", ".json")
-# The seed's fingerprint is PBKDF2, not one sha256: a seed is a small integer (32 bits are used),
+# The seed's fingerprint is PBKDF2, not one sha256: a seed may be short (grade and batch only warn),
 # and one fast hash of it would give the seed back to anyone who tries them all.
 SEED_SALT = b"seqmodel-kit shard manifest: hidden seed"
 SEED_ITERATIONS = 600_000          # OWASP's figure for PBKDF2-HMAC-SHA256

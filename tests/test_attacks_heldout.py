@@ -336,7 +336,10 @@ def test_a_batch_grades_the_classmate_and_blames_each_attacker_not_the_grader(tm
     problems = [f"{name}: {meta[name]['status']} ({meta[name]['reason'][:120]})"
                 for name in ("deep_json_crash", "forged_import_error", "history_breaks_html_report", "deep_notebook")
                 if meta[name]["status"] == "grader_failed"]
-    if meta["history_breaks_html_report"]["score"] != 100:
-        problems.append(f"history_breaks_html_report scored {meta['history_breaks_html_report']['score']}, "
-                        "100 when graded alone")
+    # Its train_model reports the same made-up validation MSE for every window size, so window_comparison no
+    # longer takes compare_window_sizes' agreement with it as proof (issue 17); every other item keeps its marks.
+    full = {item.id: item.points for item in load_rubric().items}
+    lost = {item for item, score in meta["history_breaks_html_report"]["items"].items() if score < full[item]}
+    if lost != {"window_comparison"}:
+        problems.append(f"history_breaks_html_report lost {sorted(lost)}, only window_comparison when graded alone")
     assert not problems, problems

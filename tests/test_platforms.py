@@ -195,7 +195,7 @@ def test_diagnosis_names_lag_flatline_missed_peaks_and_noise():
 @pytest.fixture(scope="module")
 def gradescope_zip(tmp_path_factory):
     path = tmp_path_factory.mktemp("zip") / "autograder.zip"
-    done = autograder("gradescope", path, "--seed", 604_2026)      # a fixed seed: the same grades every run
+    done = autograder("gradescope", path, "--seed", 351116800914508278123899344181452766714)  # fixed: the same grades every run
     assert done.returncode == 0, done.stderr
     return path
 

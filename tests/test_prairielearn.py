@@ -22,7 +22,7 @@ from autograder.reports.results import GradeResult
 from autograder.rubric import ITEM_IDS, load_rubric
 from conftest import ROOT, grading_tier
 
-SEED = 8618033988749894           # distinctive: its digits cannot turn up by chance
+SEED = 261803398874989484820458683436563811772   # distinctive (its digits cannot turn up by chance), 128 bits
 REFERENCE = ROOT / "solutions" / "sequence_modeling.py"
 slow = pytest.mark.slow
 

@@ -32,7 +32,7 @@ from autograder.reports.results import top_level_visibility
 from autograder.rubric import ITEM_IDS, load_rubric, tomllib
 from conftest import ROOT
 
-SEED = 8618033988749894           # distinctive: its digits cannot turn up by chance
+SEED = 261803398874989484820458683436563811772   # distinctive (its digits cannot turn up by chance), 128 bits
 REFERENCE = ROOT / "solutions" / "sequence_modeling.py"
 slow = pytest.mark.slow
 
@@ -164,7 +164,7 @@ def test_recording_refuses_what_it_cannot_replay():
 def test_the_hand_out_rubric_has_no_hidden_seed_and_the_zip_rubric_has_exactly_ours():
     text = load_rubric().text
     stripped = strip_hidden_seed(text)
-    assert "hidden_seed" not in tomllib.loads(stripped)["data"] and "604_2026" not in stripped
+    assert "hidden_seed" not in tomllib.loads(stripped)["data"] and "351116800914508278123899344181452766714" not in stripped
     assert tomllib.loads(rubric_with_seed(text, SEED))["data"]["hidden_seed"] == SEED
     assert tomllib.loads(rubric_with_seed(stripped, SEED))["data"]["hidden_seed"] == SEED
     assert tomllib.loads(rubric_with_seed("[limits]\n", 9))["data"]["hidden_seed"] == 9

@@ -20,7 +20,7 @@ from autograder import shard as shards
 from conftest import ROOT
 
 REFERENCE = ROOT / "solutions" / "sequence_modeling.py"
-RUBRIC_SEED_DIGITS = "6042026"       # rubric.toml's hidden seed: never in a manifest
+RUBRIC_SEED_DIGITS = "351116800914508278123899344181452766714"       # rubric.toml's hidden seed: never in a manifest
 
 
 def autograder(*args, timeout=600, **kwargs):

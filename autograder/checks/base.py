@@ -21,6 +21,15 @@ class CheckFailed(AssertionError):
     """A sub-check failed; the message is feedback a student can act on."""
 
 
+class GraderWords(CheckFailed):
+    """A failure told in the grader's words alone: its text holds nothing the student's code made
+    (no value, type name or message of its own). The only failure a quiet Subchecks shows."""
+
+
+# What a quiet item (one that hands student code held-out data) says in place of anything its code made.
+HELD_OUT_QUIET = " (nothing your code printed, raised or returned after it received held-out data is shown)"
+
+
 class StudentRaised(Exception):
     """The student's code raised; ``info`` is the worker's plain description."""
 
@@ -108,11 +117,17 @@ SPECIFIC, BROAD = 1, 0          # a property's smallest example; a comparison wi
 
 
 class Subchecks:
-    """Named sub-checks of one item; the score is the passed share."""
+    """Named sub-checks of one item; the score is the passed share.
 
-    def __init__(self):
+    A ``quiet`` item's student code holds data its verdict is measured on: its failures show only
+    ``GraderWords``; a student's exception or any other failure (whose text may quote the student's
+    values) is reported in fixed words.
+    """
+
+    def __init__(self, quiet=False):
         self.results = []           # (name, passed, message, priority)
         self.artifacts = {}
+        self.quiet = quiet
 
     def run(self, name, fn, *args, priority=BROAD):
         """Run ``fn``; CheckFailed or a student error fails this sub-check only.
@@ -126,10 +141,13 @@ class Subchecks:
         except StudentRaised as exc:
             if exc.not_implemented:
                 raise NotImplementedYet(exc.call) from None
-            self.results.append((name, False, student_error_text(exc), priority))
+            text = "your code raised an exception" + HELD_OUT_QUIET if self.quiet else student_error_text(exc)
+            self.results.append((name, False, text, priority))
             return False
         except CheckFailed as exc:
-            self.results.append((name, False, str(exc), priority))
+            quoted = self.quiet and not isinstance(exc, GraderWords)
+            text = "your code's answer is not one the grader can use" + HELD_OUT_QUIET if quoted else str(exc)
+            self.results.append((name, False, text, priority))
             return False
         self.results.append((name, True, "", priority))
         return True
@@ -189,6 +207,27 @@ def describe_example(example):
 
 
 # --- comparing a student's value with the reference --------------------------
+#
+# Every verdict reads "accept if finite and within", never "reject if beyond": NaN compares
+# false with everything, so ``if value > limit: fail`` passes a NaN (and ``abs(inf - inf)`` is NaN).
+
+def finite(*values):
+    """True when every value (numbers or arrays) is a real number, neither NaN nor infinite."""
+    try:
+        return all(bool(np.all(np.isfinite(np.asarray(v, dtype=np.float64)))) for v in values)
+    except (TypeError, ValueError):
+        return False
+
+
+def within(value, limit):
+    """True only for a finite ``value`` at most ``limit``."""
+    return finite(value) and float(value) <= limit
+
+
+def near(value, target, tol):
+    """True only for a finite ``value`` within ``tol`` of ``target``."""
+    return finite(value) and abs(float(value) - float(target)) <= tol
+
 
 def need_array(value, what, kind=None, dtype=None, shape=None):
     """The value as a numpy array, after checking it is an array of the right kind, dtype, shape."""

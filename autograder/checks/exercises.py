@@ -10,10 +10,13 @@ from dataclasses import dataclass
 import numpy as np
 from hypothesis import strategies as st
 
-from autograder.checks.base import CheckFailed, StudentRaised, Subchecks, arg, need_array, need_close, need_number
+from autograder.checks.base import (
+    CheckFailed, StudentRaised, Subchecks, arg, finite, need_array, need_close, need_number, within,
+)
 from autograder.checks.models import ForecasterSettings, check_forecaster
 from autograder.checks.pipeline import PlannedSeriesSettings
 from autograder.checks.registry import item
+from autograder.checks.training import trains_a_probe
 from autograder.hidden import random_series
 
 
@@ -35,7 +38,10 @@ def check_window_comparison(ctx):
 
     Its numbers must equal the reference's, or, where the student's make_windows,
     time_split, LSTMForecaster or train_model differ from the reference (their own
-    items grade that), the same composition of the student's own parts.
+    items grade that), the same composition of the student's own parts, but only
+    where those parts do the job at all (``real_training``): degenerate parts whose
+    train_model reports 0.0 would otherwise agree with a compare_window_sizes that
+    returns zeros. Both sub-checks judge the values, not only the keys.
     """
     tol = float(ctx.settings.tolerance)
     epochs = int(ctx.settings.epochs)
@@ -43,45 +49,84 @@ def check_window_comparison(ctx):
     rng = ctx.rng("series")
     series = random_series(rng, 90)
     seed = int(rng.integers(0, 10_000))
-    sizes = (4, 7)
 
-    def close(got, expected):
-        return all(np.isclose(need_number(got[s], f"result[{s}]"), expected[s], rtol=tol, atol=1e-6) for s in sizes)
+    def close(got, expected, sizes):
+        return all(finite(got[s], expected[s]) and np.isclose(got[s], expected[s], rtol=tol, atol=1e-6)
+                   for s in sizes)
 
-    def composes_the_parts():
-        got = ctx.call("compare_window_sizes", arg(series), sizes, epochs=epochs, seed=seed)
+    def judge(got, sizes, epochs):
+        """CheckFailed unless ``got`` (the student's result for ``sizes``) is the reference's numbers
+        or those of the student's own parts, composed as the exercise says and really training."""
         if not isinstance(got, dict):
             raise CheckFailed(f"compare_window_sizes should return a dict {{size: val_mse}}, got {type(got).__name__}")
         if sorted(got) != sorted(sizes):
             raise CheckFailed(f"the keys should be the window sizes {list(sizes)}, got {list(got)}")
+        got = {s: need_number(got[s], f"result[{s}]") for s in sizes}
         expected = ctx.reference.compare_window_sizes(series, sizes, epochs=epochs, seed=seed)
-        if not close(got, expected):
-            try:
-                own = ctx.op("compose_windows", series=arg(series), sizes=list(sizes), epochs=epochs,
-                             model_seed=seed, seed=ctx.worker_seed)
-            except StudentRaised:
-                own = None
-            if not (isinstance(own, dict) and sorted(own) == sorted(sizes) and close(got, own)):
-                size = next(s for s in sizes if not np.isclose(need_number(got[s], "v"), expected[s], rtol=tol))
-                target = own if isinstance(own, dict) and size in own else expected
-                raise CheckFailed(f"for window {size} the validation MSE should be {float(need_number(target[size], 'v')):.6f}, "
-                                  f"got {need_number(got[size], 'v'):.6f}: for each size make the windows, split "
-                                  "0.8 in time order, call torch.manual_seed(seed) right before building a fresh "
-                                  "LSTMForecaster, train it with train_model(..., epochs=epochs, log=None) and keep "
-                                  "the last row's val_mse")
-        again = ctx.call("compare_window_sizes", arg(series), sizes, epochs=epochs, seed=seed)
-        if not isinstance(again, dict) or any(again.get(s) != got[s] for s in sizes):
+        if close(got, expected, sizes):
+            return got
+        try:
+            own = ctx.op("compose_windows", series=arg(series), sizes=list(sizes), epochs=epochs,
+                         model_seed=seed, seed=ctx.worker_seed)
+        except StudentRaised:
+            own = None
+        values = own.get("val_mse") if isinstance(own, dict) else None
+        if isinstance(values, dict) and sorted(values) == sorted(sizes):
+            values = {s: _number_or_nan(values[s]) for s in sizes}
+            if close(got, values, sizes):
+                real_training(values, own.get("layers"), sizes)
+                return got
+        size = next(s for s in sizes if not close(got, expected, [s]))
+        raise CheckFailed(f"for window {size} the validation MSE should be {expected[size]:.6f}, got "
+                          f"{got[size]:.6g}: for each size make the windows, split 0.8 in time order, call "
+                          "torch.manual_seed(seed) right before building a fresh LSTMForecaster, train it with "
+                          "train_model(..., epochs=epochs, log=None) and keep the last row's val_mse")
+
+    def real_training(values, layers, sizes):
+        """Your parts' composition counts only if they do the job at all: each size's model holds an
+        nn.LSTM, your train_model changes the weights of a model it is given (a probe's, here), and
+        the validation MSEs are finite, positive and differ between window sizes."""
+        if not all(finite(values[s]) and values[s] > 0 for s in sizes):
+            raise CheckFailed("your parts' validation MSEs should be finite and positive: train_model reports "
+                              "the trained model's mean squared error on the validation windows")
+        if len({values[s] for s in sizes}) < len(sizes):
+            raise CheckFailed(f"your parts give every window size the same validation MSE {values[sizes[0]]:.6g}: "
+                              "models trained on other windows cannot score exactly the same")
+        for s in sizes:
+            found = layers.get(s) if isinstance(layers, dict) else None
+            if not any(isinstance(layer, dict) and layer.get("type") == "LSTM" and layer.get("torch")
+                       for layer in (found if isinstance(found, list) else [])):
+                raise CheckFailed(f"for window {s} the model LSTMForecaster built holds no nn.LSTM")
+        if not trains_a_probe(ctx):
+            raise CheckFailed("your train_model leaves the weights of a model it is given as they were (or makes "
+                              "them NaN or inf): it must train the model")
+
+    def composes_the_parts():
+        got = judge(ctx.call("compare_window_sizes", arg(series), SIZES, epochs=epochs, seed=seed), SIZES, epochs)
+        again = ctx.call("compare_window_sizes", arg(series), SIZES, epochs=epochs, seed=seed)
+        if not isinstance(again, dict) or any(_number_or_nan(again.get(s)) != got[s] for s in SIZES):
             raise CheckFailed("the same inputs gave different numbers on a second call: reseed for every size")
 
     def default_sizes():
         got = ctx.call("compare_window_sizes", arg(series), epochs=1, seed=seed)
-        if not isinstance(got, dict) or sorted(got) != [8, 16, 32]:
+        if not isinstance(got, dict) or sorted(got) != list(DEFAULT_SIZES):
             raise CheckFailed(f"by default the sizes are 8, 16 and 32; got keys {list(got) if isinstance(got, dict) else got}")
+        judge(got, DEFAULT_SIZES, 1)
 
-    checks.run(f"{ctx.data} series, sizes {sizes}, {epochs} epochs: your parts composed as the exercise says, twice",
+    checks.run(f"{ctx.data} series, sizes {SIZES}, {epochs} epochs: your parts composed as the exercise says, twice",
                composes_the_parts)
-    checks.run("default sizes (8, 16, 32)", default_sizes)
+    checks.run(f"default sizes {DEFAULT_SIZES}, 1 epoch: their validation MSEs", default_sizes)
     return checks.outcome()
+
+
+SIZES, DEFAULT_SIZES = (4, 7), (8, 16, 32)
+
+
+def _number_or_nan(value):
+    try:
+        return need_number(value, "value")
+    except CheckFailed:
+        return float("nan")
 
 
 @dataclass(frozen=True)
@@ -139,7 +184,7 @@ def check_two_feature(ctx):
         if all(np.array_equal(a, b) for a, b in zip(params, lesson_init)):
             return                       # the reference's own start: the seed plan saw it clear the bar
         ratio = reference_ratio(ctx.reference, task, init_params=params)
-        if ratio > max_ratio:
+        if not within(ratio, max_ratio):
             raise CheckFailed(f"trained from your LSTMForecaster(input_size=2)'s initial weights, the model's "
                               f"held-out MSE is {ratio:.2f} x the naive baseline's (at most {max_ratio}): "
                               "create the LSTM before the Linear layer, under the seed, and nothing else")

@@ -14,10 +14,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from autograder.checks.base import CheckFailed, StudentRaised, Subchecks, arg, need_array, need_close, need_number
+from autograder.checks.base import (
+    CheckFailed, GraderWords, StudentRaised, Subchecks, arg, finite, need_array, need_close, need_number, within,
+)
 from autograder.checks.pipeline import WINDOW, PlannedSeriesSettings, make_task
 from autograder.checks.registry import item
-from autograder.hidden import random_series
+from autograder.hidden import item_rng, random_series
 from autograder.seedplan import planned_draws
 from autograder.sandbox.probes import load_params, probe_models
 
@@ -28,11 +30,11 @@ PROBE = {"input_size": 1, "hidden_size": 6, "dropout": 0.25}
 CLIP_PROBE = {"input_size": 1, "hidden_size": 6, "dropout": 0.0}
 
 
-def _probe_setup(ctx, stream, probe, target_scale=1.0, rows=(26, 9), window=5):
-    """Initial probe weights and a small dataset, all drawn from the item's seed."""
+def _probe_setup(ctx, stream, probe, target_scale=1.0, rows=(26, 9), window=5, rng=None):
+    """Initial probe weights and a small dataset, all drawn from the item's seed (or from ``rng``)."""
     import torch
 
-    rng = ctx.rng(stream)
+    rng = ctx.rng(stream) if rng is None else rng
     series = random_series(rng, rows[0] + rows[1] + window)
     X, y = ctx.reference.make_windows(series, window)
     X, y = X * target_scale, y * target_scale
@@ -154,6 +156,22 @@ def _compare_params(got, ref, tol, what):
             raise CheckFailed(f"{what}: after training, the parameters differ from the reference loop's "
                               f"(parameter {i}; max difference {np.abs(g - r).max():.3g}). Check zero_grad before "
                               "backward, a mean (not summed) loss, lr and the number of epochs")
+
+
+def trains_a_probe(ctx):
+    """Whether the student's train_model changes a probe model's weights (to finite values) in a short
+    run: the least a train_model does. Other items lean on it before trusting its reports."""
+    # train_loop's own probe and data: the same reference calls, so the hand-out's recorded answers hold them.
+    loop_rng = item_rng(ctx.seed, "train_loop", "loop")
+    params, data, seed = _probe_setup(ctx, "loop", PROBE, target_scale=0.25, rng=loop_rng)
+    try:
+        got = _student_train(ctx, params, data, seed, {"epochs": 2, "lr": 0.01, "log_every": 1, "log": None,
+                                                       "clip_norm": None})
+        after = [need_array(p, "parameter") for p in got["params"]]
+    except (CheckFailed, StudentRaised, KeyError, TypeError):
+        return False
+    return len(after) == len(params) and finite(*after) and \
+        not all(a.shape == p.shape and np.array_equal(a, p) for a, p in zip(after, params))
 
 
 def clip_above(norms):
@@ -333,12 +351,14 @@ def check_grad_clipping(ctx):
 
     def clipped():
         steps, final, norms = run(clip)
+        if not finite(norms):
+            raise CheckFailed(f"with clip_norm={clip:.4g} a step ran with a NaN or infinite gradient")
         worst, least = max(norms), min(norms)
-        if worst > clip * (1 + 1e-3):
+        if not within(worst, clip * (1 + 1e-3)):
             raise CheckFailed(f"with clip_norm={clip:.4g} a step ran with total gradient norm {worst:.4g}: clip the "
                               "total norm with clip_grad_norm_ after backward() and before step() (clipping each "
                               "value is not clipping the norm)")
-        if least < clip * (1 - 1e-3):
+        if not least >= clip * (1 - 1e-3):               # norms are finite here
             raise CheckFailed(f"with clip_norm={clip:.4g} a step ran with total gradient norm {least:.4g}, although "
                               "every raw gradient here is far larger: clipping should scale the gradient down to "
                               "exactly clip_norm, not below it")
@@ -348,7 +368,7 @@ def check_grad_clipping(ctx):
 
     def unclipped():
         steps, final, norms = run(None)
-        if norms[0] < 0.5 * raw["norms"][0]:
+        if not (finite(norms) and norms[0] >= 0.5 * raw["norms"][0]):
             raise CheckFailed(f"with clip_norm=None the first step's gradient norm should be about "
                               f"{raw['norms'][0]:.4g} (untouched), saw {norms[0]:.4g}: skip clipping when "
                               "clip_norm is None")
@@ -365,55 +385,51 @@ def check_grad_clipping(ctx):
 # --- beating the baseline ------------------------------------------------------
 
 def run_student_model(ctx, task, init=None, artifacts=None, rolling_steps=0):
-    """Train the student's model on the grader's task; (held-out ratio, details) measured here.
+    """Train the student's model on the grader's task; the held-out ratio, measured here.
 
     The held-out windows go to ``predict`` one at a time, in time order, so no call
-    sees a value it is asked to forecast. ``artifacts`` receives the details for the
-    report's plots before any verdict, so a failing model still shows its student why.
+    sees a value it is asked to forecast. Everything the report may show (the
+    history, the validation predictions, a rolling forecast, and MSEs on the
+    validation stretch) is taken before the first held-out window is sent, into
+    ``artifacts``, so a failing model still shows its student why; nothing the code
+    makes afterwards leaves this function but the ratio. Failures after that point
+    are told in the grader's words (``GraderWords``), as a quiet Subchecks requires.
     """
     data = [arg(t.numpy(), "tensor") for t in (task.X_train, task.y_train, task.X_val, task.y_val)]
-    fitted = _quietly(ctx, "fit", data=data, seed=task.model_seed, init=init or {})
+    fitted = ctx.op("fit", data=data, seed=task.model_seed, init=init or {})
+    if artifacts is not None:
+        _validation_details(ctx, task, fitted, artifacts, rolling_steps)
     preds = []
-    for i in range(len(task.X_test)):
-        out = _quietly(ctx, "predict_next", X=arg(task.X_test[i : i + 1].numpy(), "tensor"))
+    for i in range(len(task.X_test)):                      # from here on, the code holds held-out data
+        out = ctx.op("predict_next", X=arg(task.X_test[i : i + 1].numpy(), "tensor"))
         value = need_array(out, "predict(model, X) on one window")
         if value.size != 1:
-            raise CheckFailed(f"predict(model, X) on one window of shape (1, {WINDOW}, {task.input_size}) should "
-                              f"return shape (1, 1), got {value.shape}")
+            raise GraderWords(f"predict(model, X) on one window of shape (1, {WINDOW}, {task.input_size}) should "
+                              "return shape (1, 1)")
         preds.append(float(value.reshape(-1)[0]))
     pred = np.array(preds)
+    if not finite(pred):
+        raise GraderWords("the held-out predictions contain NaN or inf")
     truth = task.y_test.numpy().reshape(-1).astype(np.float64)
-    if not np.all(np.isfinite(pred)):
-        raise CheckFailed("the held-out predictions contain NaN or inf")
-    model_mse, naive = float(((pred - truth) ** 2).mean()), task.naive_mse()
-    # The report's plots show the validation stretch, which the student's code already had:
-    # the held-out values never reach a report a student may read.
-    details = {"y_val": task.y_val.numpy().reshape(-1), "naive_pred": task.X_val[:, -1, 0].numpy(),
-               "history": fitted.get("history"), "naive_mse": naive, "model_mse": model_mse}
+    return float(((pred - truth) ** 2).mean()) / task.naive_mse()
+
+
+def _validation_details(ctx, task, fitted, artifacts, rolling_steps):
+    """What the report plots, from the validation stretch the student's code already had."""
+    y_val, naive_pred = task.y_val.numpy().reshape(-1), task.X_val[:, -1, 0].numpy()
+    details = {"y_val": y_val, "naive_pred": naive_pred, "history": fitted.get("history"),
+               "naive_mse": float(((naive_pred - y_val) ** 2).mean())}
     try:
         val_pred = need_array(fitted.get("val_pred"), "predict(model, X_val)").reshape(-1)
-        if val_pred.shape == details["y_val"].shape and np.all(np.isfinite(val_pred)):
-            details["pred"] = val_pred
+        if val_pred.shape != y_val.shape or not finite(val_pred):
+            return
+        details["pred"], details["model_mse"] = val_pred, float(((val_pred - y_val) ** 2).mean())
         if rolling_steps:
-            rolled = _quietly(ctx, "roll", window=arg(task.X_val[0, :, 0].numpy(), "tensor"), steps=rolling_steps)
+            rolled = ctx.op("roll", window=arg(task.X_val[0, :, 0].numpy(), "tensor"), steps=rolling_steps)
             details["rolling"] = need_array(rolled, "rolling").reshape(-1)
-    except CheckFailed:
+    except (CheckFailed, StudentRaised):
         pass
-    if artifacts is not None and "pred" in details:
-        artifacts["pipeline"] = details
-    return model_mse / naive, details
-
-
-def _quietly(ctx, op, **payload):
-    """A worker op whose failure is reported without the student's own message: once held-out
-    windows have reached the worker, no text of its making goes into feedback."""
-    try:
-        return ctx.op(op, **payload)
-    except StudentRaised as raised:
-        if raised.not_implemented:
-            raise
-        function = {"fit": "LSTMForecaster or train_model", "predict_next": "predict", "roll": "rolling_forecast"}
-        raise CheckFailed(f"{function[op]} raised {str(raised.info.get('type', 'an error'))[:40]}") from None
+    artifacts["pipeline"] = details
 
 
 @dataclass(frozen=True)
@@ -422,7 +438,8 @@ class BaselineSettings(PlannedSeriesSettings):
     check_max_ratio: float = 0.8    # the self-check's threshold, on the public series
 
 
-# Held-out windows reach the worker here: the engine grades this item after every other one.
+# Held-out windows reach the worker here: the engine grades this item after every other one, in a
+# fresh worker, and shows nothing the code prints or raises from then on.
 @item("beats_baseline", settings=BaselineSettings, name="Your pipeline beats the naive baseline on unseen series",
       points=10, visibility="after_due_date", sees_held_out_data=True)
 def check_beats_baseline(ctx):
@@ -432,21 +449,20 @@ def check_beats_baseline(ctx):
     grading = ctx.mode == "grade"
     max_ratio = float(ctx.settings.max_ratio if grading else ctx.settings.check_max_ratio)
     held_out = int(ctx.settings.held_out)
-    checks = Subchecks()
+    checks = Subchecks(quiet=True)
     draws = planned_draws(ctx.plan, ctx.seed, "beats_baseline", held_out)
     for number, (_, (series, model_seed)) in enumerate(draws, start=1):
         def one(series=series, model_seed=model_seed, number=number):
             task = make_task(ctx.reference, series, held_out, model_seed)
-            ratio, details = run_student_model(ctx, task, rolling_steps=20 if number == 1 else 0,
-                                               artifacts=checks.artifacts if number == 1 else None)
-            if ratio > max_ratio:
-                verdict = "no better than" if ratio >= 0.95 else "not well below"
-                raise CheckFailed(f"on the {held_out} held-out steps your model's MSE {details['model_mse']:.4f} is "
-                                  f"{verdict} the naive baseline's {details['naive_mse']:.4f} (ratio {ratio:.2f}, "
-                                  f"needs at most {max_ratio}). The grader made the windows and the split, so look "
-                                  "at LSTMForecaster, train_model and predict: plot predictions against the truth "
-                                  "(a lag means it copies the last value; a flat line, it is not learning)")
+            ratio = run_student_model(ctx, task, rolling_steps=20 if number == 1 else 0,
+                                      artifacts=checks.artifacts if number == 1 else None)
+            if not within(ratio, max_ratio):
+                verdict = "not well below" if within(ratio, 0.95) else "no better than"
+                raise GraderWords(f"on the {held_out} held-out steps your model's MSE is {verdict} the naive "
+                                  f"baseline's (it must be at most {max_ratio} x the naive MSE). The grader made "
+                                  "the windows and the split, so look at LSTMForecaster, train_model and predict: "
+                                  "plot predictions against the truth (a lag means it copies the last value; a "
+                                  "flat line, it is not learning)")
         checks.run(f"{ctx.data} series {number}: held-out MSE at most {max_ratio} x naive MSE", one)
     outcome = checks.outcome()
     return Outcome(outcome.score, outcome.feedback, outcome.details, checks.artifacts)
-

@@ -8,7 +8,7 @@ import numpy as np
 from hypothesis import strategies as st
 
 from autograder.checks.base import (
-    CheckFailed, StudentRaised, Subchecks, arg, need_array, need_close, need_float,
+    CheckFailed, StudentRaised, Subchecks, arg, near, need_array, need_close, need_float,
 )
 from autograder.checks.registry import item
 from autograder.hidden import index_series, random_series
@@ -314,14 +314,14 @@ def check_naive_baseline(ctx):
         constant = np.full((10, 4, 1), 2.5, dtype=np.float32)
         mse = need_float(ctx.call("naive_mse", arg(constant, "tensor"), arg(np.full((10, 1), 2.5, np.float32), "tensor")),
                          "naive_mse(X, y)")
-        if abs(mse) > 1e-9:
+        if not near(mse, 0.0, 1e-9):
             raise CheckFailed(f"a constant series has naive MSE 0, got {mse}")
         slope = 3.0
         series = (slope * np.arange(30)).astype(np.float32)
         X, y = ctx.reference.make_windows(series, 5)
         mse = need_float(ctx.call("naive_mse", arg(X, "tensor"), arg(y, "tensor")), "naive_mse(X, y)")
-        if abs(mse - slope ** 2) > 1e-4:
-            if abs(mse - slope) < 1e-4:
+        if not near(mse, slope ** 2, 1e-4):
+            if near(mse, slope, 1e-4):
                 raise CheckFailed(f"on a line of slope {slope} the naive MSE is {slope ** 2}; you returned "
                                   f"{mse}, the RMSE. Return the mean squared error")
             raise CheckFailed(f"on a line of slope {slope} every naive error is {slope}, so the MSE is "

@@ -94,11 +94,14 @@ def kit_contents(rubric_path, seed):
 
 
 def resolve_seed(seed=None):
-    """(seed, where it came from): --seed, else $AUTOGRADER_HIDDEN_SEED, else drawn fresh with ``secrets``."""
+    """(seed, where it came from): --seed, else $AUTOGRADER_HIDDEN_SEED, else drawn fresh (128 bits).
+    A given seed shorter than that is refused: a bundle's seed must not be searchable."""
+    from autograder.hidden import fresh_secret, short_secret
+
     if seed is None and os.environ.get("AUTOGRADER_HIDDEN_SEED", "").strip():
         seed, source = os.environ["AUTOGRADER_HIDDEN_SEED"].strip(), "AUTOGRADER_HIDDEN_SEED"
     elif seed is None:
-        return secrets.randbelow(2**62) + 1, "drawn fresh (recorded only inside the bundle)"
+        return fresh_secret(), "drawn fresh (recorded only inside the bundle)"
     else:
         source = "--seed"
     try:
@@ -107,6 +110,8 @@ def resolve_seed(seed=None):
         raise ValueError(f"the hidden seed from {source} must be a whole number, got {seed!r}") from None
     if value < 0:
         raise ValueError(f"the hidden seed from {source} must not be negative, got {value}")
+    if short_secret(value):
+        raise ValueError(f"refusing the hidden seed from {source}: {short_secret(value)}")
     return value, source
 
 

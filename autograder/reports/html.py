@@ -90,7 +90,7 @@ def pipeline_figures(details):
         def training(ax):
             ax.plot(epochs, train, marker="o", label="train MSE")
             ax.plot(epochs, val, marker="o", label="validation MSE")
-            ax.axhline(details["naive_mse"], color="grey", linestyle=":", label="naive baseline MSE (held-out steps)")
+            ax.axhline(details["naive_mse"], color="grey", linestyle=":", label="naive baseline MSE (validation)")
             ax.set(title="Your training curves (logged epochs)", xlabel="epoch", ylabel="MSE")
             if min(train + val) > 0:
                 ax.set_yscale("log")
@@ -174,10 +174,11 @@ def html_report(result, title="Lesson 6.4.4 feedback"):
     details = next((item.artifacts.get("pipeline") for item in result.items if item.artifacts.get("pipeline")), None)
     if details is not None:
         parts.append("<h2>How your model predicts</h2>")
-        parts.append(f"<p>On one series, on the steps held out after your validation data, your model's MSE is "
+        parts.append(f"<p>On one series, on your validation stretch, your model's MSE is "
                      f"{details['model_mse']:.4f} against the naive baseline's {details['naive_mse']:.4f} (ratio "
                      f"{details['model_mse'] / details['naive_mse']:.2f}; lower is better, 1.0 is no better than "
-                     "repeating the last value). The plots show your validation stretch.</p>")
+                     "repeating the last value). The plots show that stretch; the grade is measured on steps "
+                     "held out after it, which no report shows.</p>")
         parts += diagnosis_boxes(result, diagnose(details["y_val"], details["pred"]))
         for caption, uri in pipeline_figures(details):
             parts.append(f'<h3>{e(caption)}</h3><img alt="{e(caption)}" src="{uri}">')

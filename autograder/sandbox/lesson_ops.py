@@ -198,13 +198,8 @@ class LessonOps:
         self.reseed(req.get("seed", 0))
         return self.run(fn, *args, **kwargs)
 
-    def op_model(self, req):
-        """Build a student model under a seed; report its layers, parameters and outputs."""
-        import torch
-
-        cls = self.student(req["cls"])
-        self.reseed(req.get("seed", 0))
-        model = self.run(cls, **req.get("init", {}))
+    def layers(self, model):
+        """What each of a student model's modules is: type, whether torch's own, and its sizes."""
         layers = []
         for name, module in self.run(model.named_modules):
             layer = {"name": name, "type": type(module).__name__, "torch": type(module).__module__.startswith("torch.nn")}
@@ -212,6 +207,16 @@ class LessonOps:
                 if hasattr(module, attr) and isinstance(getattr(module, attr), (int, bool)):
                     layer[attr] = getattr(module, attr)
             layers.append(layer)
+        return layers
+
+    def op_model(self, req):
+        """Build a student model under a seed; report its layers, parameters and outputs."""
+        import torch
+
+        cls = self.student(req["cls"])
+        self.reseed(req.get("seed", 0))
+        model = self.run(cls, **req.get("init", {}))
+        layers = self.layers(model)
         params = [[name, p.detach().clone()] for name, p in self.run(model.named_parameters)]
         outputs = []
         self.run(model.eval)
@@ -365,12 +370,12 @@ class LessonOps:
     def op_compose_windows(self, req):
         """Exercise 1 as the spec composes it, from the student's own parts: for each size,
         make_windows, time_split(0.8), torch.manual_seed(seed), a fresh LSTMForecaster,
-        train_model(..., log=None), and the last row's val_mse."""
+        train_model(..., log=None), and the last row's val_mse; with each size's model's layers."""
         import torch
 
         series = decode_input(req["series"])
         self.reseed(req.get("seed", 0))
-        out = {}
+        out, layers = {}, {}
         for size in req["sizes"]:
             X, y = self.run(self.student("make_windows"), series, size)
             X_train, X_val, y_train, y_val = self.run(self.student("time_split"), X, y, 0.8)
@@ -380,7 +385,8 @@ class LessonOps:
             history = self.run(self.student("train_model"), model, X_train, y_train, X_val, y_val,
                                epochs=req["epochs"], log=None)
             out[size] = history[-1]["val_mse"]
-        return out
+            layers[size] = self.layers(model)
+        return {"val_mse": out, "layers": layers}
 
     def op_ping(self, req):
         return "pong"
