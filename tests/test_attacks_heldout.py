@@ -343,3 +343,48 @@ def test_a_batch_grades_the_classmate_and_blames_each_attacker_not_the_grader(tm
     if lost != {"window_comparison"}:
         problems.append(f"history_breaks_html_report lost {sorted(lost)}, only window_comparison when graded alone")
     assert not problems, problems
+
+
+# --- what outlives a worker: processes, System V IPC, memory in files -----------------------------------
+
+def _processes_with_argument(argument):
+    """Live processes whose command line ends in ``argument`` (a marker only this test's attack uses)."""
+    found = []
+    for entry in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            args = Path(f"/proc/{entry}/cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if argument.encode() in args and is_running(int(entry)):
+            found.append(int(entry))
+    return found
+
+
+def test_a_detached_chain_of_processes_ends_with_its_grading(tmp_path):
+    marker = f"{os.getpid() % 1000 + 100}.{os.getpid() % 97:02d}"      # `sleep MARKER`: ours alone
+    done, results, _ = graded(tmp_path, "escape", submission("escapes_reaper", _MARKER=marker))
+    assert done.returncode == 0 and results is not None, done.stderr[-1500:]
+    attack_line(done.stdout, "escape")
+    survivors = _processes_with_argument(marker)
+    for pid in survivors:                                    # ours: tidy up before failing
+        os.kill(pid, 9)
+    assert not survivors, f"{len(survivors)} processes of the attack outlived its grading"
+    assert results["score"] == 100                           # it cost nothing else
+
+
+def test_system_v_ipc_is_refused_so_nothing_outlives_the_worker_or_passes_between_classmates(tmp_path):
+    room = tmp_path / "class"
+    room.mkdir()
+    for name in ("alice", "bob"):                            # bob, graded after alice, looks for her queue
+        (room / f"{name}.py").write_text(submission("sysv_ipc_outlives_the_worker"))
+    done = autograder("batch", room, "--out", tmp_path / "grades", "--jobs", 1)
+    assert done.returncode == 0, done.stderr[-1500:]
+    for name in ("alice", "bob"):
+        line = attack_line((tmp_path / "grades" / "students" / name / "report.txt").read_text(), "sysv")
+        assert line == "ATTACK sysv shm=refused queue=refused read=nothing", line
+
+
+def test_memory_in_memfds_is_refused(tmp_path):
+    done, results, _ = graded(tmp_path, "memfd", submission("memfd_over_memory_cap"))
+    assert done.returncode == 0 and results is not None
+    assert attack_line(done.stdout, "memfd") == "ATTACK memfd made=0 (PermissionError)"

@@ -77,13 +77,16 @@ def test_the_seccomp_filter_refuses_what_it_must_and_keeps_threads_and_processes
         except OSError as exc:
             print("inet", errno.errorcode[exc.errno])
         print("unix", len(socket.socketpair()))
+        print("shmget", call("shmget", 0, 4096, 0o1666))          # IPC_PRIVATE | IPC_CREAT
+        print("msgget", call("msgget", 0, 0o1666))
+        print("memfd", call("memfd_create", b"x", 0))
         print("subprocess", subprocess.run(["true"]).returncode)
         print("status", c.read_status()["Seccomp"], c.read_status()["NoNewPrivs"])
     """)
     done = subprocess.run([sys.executable, "-I", "-c", script], capture_output=True, text=True, timeout=60)
     out = dict(line.split(" ", 1) for line in done.stdout.splitlines())
     assert done.returncode == 0, done.stderr
-    for name in ("mount", "umount2", "unshare", "ptrace", "clone_ns"):
+    for name in ("mount", "umount2", "unshare", "ptrace", "clone_ns", "shmget", "msgget", "memfd"):
         assert out[name] == "(-1, 'EPERM')", (name, out)
     assert out["clone3"] == "(-1, 'ENOSYS')"
     assert out["thread"] == "[1]" and out["subprocess"] == "0" and out["status"] == "2 1"

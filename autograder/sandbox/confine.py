@@ -38,6 +38,7 @@ import stat
 import sys
 
 from . import landlock
+from .lifecycle import kill_uid
 
 # The tiers, strongest first (tiers.py says what each defends and picks one).
 PRIVATE_ROOT, OWN_UID, USER_NAMESPACE, LANDLOCK_ONLY = "private-root", "own-uid", "user-namespace", "landlock"
@@ -79,6 +80,12 @@ SYSCALLS = {
     "delete_module": (176, 106), "open_tree": (428, 428), "move_mount": (429, 429), "fsopen": (430, 430),
     "fsconfig": (431, 431), "fsmount": (432, 432), "fspick": (433, 433), "mount_setattr": (442, 442),
     "io_uring_setup": (425, 425), "io_uring_enter": (426, 426), "io_uring_register": (427, 427),
+    # System V IPC and memfds outlive the worker or escape RLIMIT_AS and the folder's cap (the own-uid
+    # tier has no IPC namespace): nothing the lesson needs, so refused in every tier.
+    "shmget": (29, 194), "shmat": (30, 196), "shmctl": (31, 195), "shmdt": (67, 197),
+    "semget": (64, 190), "semop": (65, 193), "semctl": (66, 191), "semtimedop": (220, 192),
+    "msgget": (68, 186), "msgsnd": (69, 189), "msgrcv": (70, 188), "msgctl": (71, 187),
+    "memfd_create": (319, 279),
     "clone": (56, 220), "clone3": (435, 435), "socket": (41, 198),
 }
 DENIED = tuple(name for name in SYSCALLS if name not in ("clone", "clone3", "socket"))
@@ -174,7 +181,6 @@ def _start_uid_guard(uid):
     data the worker will ever see. An orderly stop kills it with the worker's process group.
     (It watches a pidfd: the parent-death signal would be refused, sent by the worker's uid.)"""
     import select
-    import signal
     import time
 
     parent = os.getpid()
@@ -190,13 +196,7 @@ def _start_uid_guard(uid):
         except OSError:                         # no pidfd here (Linux < 5.3, or a seccomp profile): poll
             while os.getppid() == parent:
                 time.sleep(0.2)
-        os.setresgid(uid, uid, uid)
-        os.setresuid(uid, uid, uid)             # kill(-1) now reaches exactly this uid's processes
-        for _ in range(3):                      # a fork loop may add some between two sweeps
-            try:
-                os.kill(-1, signal.SIGKILL)
-            except OSError:
-                pass
+        kill_uid(uid)
     finally:
         os._exit(0)
 

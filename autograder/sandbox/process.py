@@ -22,7 +22,7 @@ import time
 from pathlib import Path
 
 from . import launch, tiers
-from .lifecycle import reap_orphans
+from .lifecycle import kill_uid, reap_orphans
 from .protocol import MAX_RESPONSE_BYTES, SUBMISSION_FILE, import_request, parse_answer, to_line
 from .zygote import ForkedChild, is_running
 
@@ -247,6 +247,9 @@ class WorkerProcess:
         except ProcessLookupError:
             pass
         proc.wait()
+        if self.tier is not None and self.tier.tier == tiers.OWN_UID:
+            # No PID namespace to end with the worker: end its uid, detached and nested processes too.
+            kill_uid(int(self.limits.get("worker_uid_base", 200000)) + proc.pid)
         reap_orphans(keep={self.zygote.proc.pid} if self.zygote is not None else ())
         drainer = getattr(self, "drainer", None)
         if drainer is not None:
