@@ -103,6 +103,7 @@ def test_a_deep_json_line_on_the_answer_pipe_is_no_grader_error_on_gradescope(tm
 
 @pytest.mark.parametrize("name, switch, items, via", [
     ("probe_records_via_closure", "_SCRUB", {"train_loop", "rolling_forecast"}, {}),
+    ("forges_composition", "_FORGE", {"window_comparison"}, {}),
     ("patches_worker_measurements", "_PATCH", {"train_loop", "standardizer"}, {"_VIA": "class"}),
     ("patches_worker_measurements", "_PATCH", {"train_loop", "standardizer"}, {"_VIA": "handle"}),
 ])
