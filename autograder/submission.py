@@ -415,12 +415,16 @@ def notebook_source(text, path="notebook"):
     return shim + "\n\n".join(parts) + "\n", LineMap([None] + origins)
 
 
-def forbidden_imports(code):
-    """Names of blocked packages the source imports, found without running it."""
+def imported_packages(code):
+    """Top-level names of the packages the source imports, found without running it (empty if it does not parse).
+
+    ``import a.b``, ``from a.b import c``, ``__import__("a")`` and ``importlib.import_module("a")``
+    with a literal name; relative imports are the submission's own and are not counted.
+    """
     try:
         tree = ast.parse(code)
     except SyntaxError:
-        return []              # the worker reports the syntax error with its line
+        return set()           # the worker reports the syntax error with its line
     found = set()
     for node in ast.walk(tree):
         names = []
@@ -435,7 +439,10 @@ def forbidden_imports(code):
                 arg = node.args[0]
                 if isinstance(arg, ast.Constant) and isinstance(arg.value, str):
                     names = [arg.value]
-        for name in names:
-            if name.split(".")[0] in BLOCKED_PACKAGES:
-                found.add(name.split(".")[0])
-    return sorted(found)
+        found.update(name.split(".")[0] for name in names)
+    return found
+
+
+def forbidden_imports(code):
+    """Names of blocked packages the source imports, found without running it."""
+    return sorted(imported_packages(code) & set(BLOCKED_PACKAGES))
