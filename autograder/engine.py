@@ -19,9 +19,11 @@ import time
 from pathlib import Path
 
 from autograder import sandbox, seedplan
+from autograder.sandbox.protocol import decode
 from autograder.reports.results import GradeResult, ItemResult
 from autograder.rubric import load_rubric
-from autograder.submission import LineMap, Submission, load_submission
+from autograder.submission import (CELL_FAILURES, LineMap, Submission, describe_cell_failures, load_submission,
+                                   worker_source)
 
 
 class ImportFailed(Exception):
@@ -115,6 +117,20 @@ class Session:
                 f"{info.get('traceback', '')}".strip()))
         self.imported = True
 
+    def cell_failures(self):
+        """A notebook's cells that raised when it was imported, as report lines (see submission.CELL_RUNNER)."""
+        seconds = min(float(self.rubric.limits["import_seconds"]), self.remaining())
+        try:
+            answer = self.worker.request({"op": "call", "fn": CELL_FAILURES, "args": [], "kwargs": {}},
+                                         time.monotonic() + max(seconds, 0.0))
+            failures = decode(answer["value"]) if answer.get("ok") else None
+        except sandbox.WorkerLost:
+            self.worker.stop()
+            return ["the notebook's cells could not be asked which of them raised: the process was lost"]
+        except (ValueError, TypeError, KeyError, RecursionError):
+            failures = None
+        return describe_cell_failures(failures)
+
     def start_item(self, item):
         own_end = time.monotonic() + item.seconds
         self.item = item
@@ -207,7 +223,7 @@ def grade(path, mode="grade", rubric=None, only=None, zygote=None, oracle=None, 
 
     with tempfile.TemporaryDirectory(prefix="autograder-") as tmp:
         code_path = Path(tmp) / "submission.py"
-        code_path.write_text(submission.code)
+        code_path.write_text(worker_source(submission))
         session = Session(code_path, rubric, zygote=zygote, started=started, line_map=submission.line_map,
                           worker_factory=worker_factory)
         try:
@@ -219,6 +235,8 @@ def grade(path, mode="grade", rubric=None, only=None, zygote=None, oracle=None, 
                 result.confinement = list(session.worker.confined)       # import failures ran confined too
                 result.tier = session.worker.tier_record()
                 session.ensure_imported()
+                if submission.kind == "ipynb":
+                    result.cell_errors = session.cell_failures()
             except BudgetSpent:
                 result.items = [_zero(item, budget_feedback(rubric), "not_graded") for item in items]
                 _report_all(result.items, progress)

@@ -1,15 +1,8 @@
 """Turn what a student handed in into one Python source the worker can import.
 
-A submission is a ``.py`` file, a folder holding ``sequence_modeling.py`` (or
-``sequence_modeling.ipynb``), or a notebook whose code cells are joined in
-order. Notebook magics and shell lines (``%matplotlib``, ``!pip``) are dropped;
-a cell guarded by ``if __name__ == "__main__":`` does not run when graded.
-"""
-
-"""Turn what a student handed in into one Python source the worker can import.
-
-A submission is a ``.py`` file, a notebook whose code cells are joined in
-order, or a folder. Which file of a folder is graded is decided here and only
+A submission is a ``.py`` file, a notebook whose code cells run one by one
+as Jupyter runs them (``worker_source``: a cell that raises ends itself alone),
+or a folder. Which file of a folder is graded is decided here and only
 here (``find_submission_file``), for ``grade``, ``batch`` and Gradescope alike.
 Notebook magics and shell lines (``%matplotlib``, ``!pip``) are dropped; a cell
 guarded by ``if __name__ == "__main__":`` does not run when graded.
@@ -441,6 +434,85 @@ def imported_packages(code):
                     names = [arg.value]
         found.update(name.split(".")[0] for name in names)
     return found
+
+
+# --- running a notebook cell by cell -------------------------------------------------------------
+
+CELL_FAILURES = "_autograder_cell_failures"     # the function the runner leaves for the grader to ask
+
+CELL_RUNNER = '''"""The notebook's code cells, run one by one as Jupyter runs them (autograder.submission).
+
+A cell that raises ends itself alone: what it defined before the error stays, the cells after it
+run, and the grader asks {failures}() which cells raised, to report them by number.
+"""
+
+
+def _autograder_run_cells(source, cells, namespace):
+    import ast
+    import linecache
+
+    lines = source.splitlines(True)
+    # Tracebacks and inspect read the notebook's code, not this runner, under the module's file name.
+    linecache.cache[__file__] = (len(source), None, lines, __file__)
+    failed = []
+    for label, first, last in cells:
+        try:
+            tree = ast.parse("".join(lines[first - 1:last]), __file__)
+        except SyntaxError as exc:
+            failed.append((label, exc.lineno or 1, "SyntaxError", str(exc.msg)))
+            continue
+        ast.increment_lineno(tree, first - 1)
+        code = compile(tree, __file__, "exec")
+        try:
+            exec(code, namespace)
+        except (Exception, SystemExit) as exc:      # the kernel goes on after a failing cell; so does grading
+            line, frame = first, exc.__traceback__
+            while frame is not None:
+                if frame.tb_frame.f_code is code:
+                    line = frame.tb_lineno
+                frame = frame.tb_next
+            failed.append((label, line - first + 1, type(exc).__name__, str(exc)[:300]))
+    return failed
+
+
+def {failures}(_failed=_autograder_run_cells({source!r}, {cells!r}, globals())):
+    return list(_failed)
+'''
+
+
+def cell_spans(line_map):
+    """[(cell number, first line, last line)] of each notebook cell in the joined code, from its LineMap."""
+    spans = []
+    for number, origin in enumerate(line_map.origins or [], start=1):
+        if origin is None:
+            continue
+        if spans and spans[-1][0] == origin[0] and spans[-1][2] == number - 1:
+            spans[-1][2] = number
+        else:
+            spans.append([origin[0], number, number])
+    return [tuple(span) for span in spans]
+
+
+def worker_source(submission):
+    """What the worker imports: a .py file as it is; a notebook's code run cell by cell (CELL_RUNNER),
+    its line numbers those of ``submission.code``, so the LineMap names cells as before."""
+    if submission.kind != "ipynb":
+        return submission.code
+    shim, _ = submission.code.split("\n", 1)
+    return shim + "\n\n" + CELL_RUNNER.format(failures=CELL_FAILURES, source=submission.code,
+                                               cells=cell_spans(submission.line_map))
+
+
+def describe_cell_failures(failures):
+    """The grader's lines for the cells that raised (what ``CELL_FAILURES`` answered), malformed ones left out."""
+    lines = []
+    for failure in failures if isinstance(failures, list) else []:
+        if not (isinstance(failure, tuple) and len(failure) == 4 and isinstance(failure[0], int)
+                and isinstance(failure[1], int) and all(isinstance(part, str) for part in failure[2:])):
+            continue
+        number, line, kind, message = failure
+        lines.append(printable(f"notebook cell {number}, line {line} raised {kind}: {message}"))
+    return lines
 
 
 def forbidden_imports(code):

@@ -161,3 +161,20 @@ def test_a_line_replaced_whole_takes_its_comment_and_a_fragment_keeps_the_rest_o
     assert whole == "x = g(a)\ny = [1,  2]  # second\n"
     assert part == "x = f(a)    # first\ny = [0, 1,  2]  # second\n"
     assert corpus.build(corpus.Case("hash", [("s = 'a # b'", "s = 1")]), reference="s = 'a # b'  # c\n") == "s = 1\n"
+
+
+# --- notebooks run cell by cell ---------------------------------------------------------------
+
+def test_a_stray_notebook_cell_that_raises_costs_nothing_and_is_named(rubric):
+    """tests/heldout's nb05 is a correct notebook plus an exploration cell raising NameError: Jupyter
+    runs the cells after it, so grading does too (the kit's own notebook, so in-process is safe)."""
+    import nbformat
+
+    path = verdicts.HELDOUT / "correct" / "nb05_stray_name_error.ipynb"
+    cells = nbformat.read(path, as_version=4).cells
+    stray = next(number for number, cell in enumerate(cells, start=1) if cell.source.startswith("plt.plot(preview"))
+    result = grade_in_process(path, rubric)
+    verdicts.assert_full_marks(result, path.name)
+    assert result.cell_errors == [f"notebook cell {stray}, line 1 raised NameError: name 'preview' is not defined"]
+    assert f"notebook cell {stray}, line 1 raised NameError" in result.text()
+    assert f"notebook cell {stray}, line 1 raised NameError" in result.to_gradescope()["output"]

@@ -372,15 +372,16 @@ def test_escape_sequences_and_carriage_returns_never_reach_the_terminal_or_the_f
 
 @pytest.mark.slow
 def test_a_notebook_syntax_error_is_reported_by_cell(tmp_path):
-    """A syntax error on line 3 of the 4th cell (markdown cells counted): 'notebook cell 4, line 3'."""
+    """A syntax error on line 3 of the 4th cell (markdown cells counted): 'notebook cell 4, line 3'.
+    It ends that cell alone, as in Jupyter: the notebook is graded, the report names the cell."""
     notebook = nbformat.v4.new_notebook(cells=[
         nbformat.v4.new_markdown_cell("# My lab"), nbformat.v4.new_code_cell("import numpy as np"),
         nbformat.v4.new_markdown_cell("Windows"), nbformat.v4.new_code_cell("x = 1\ny = 2\ndef make_windows(:\n    pass")])
     nbformat.write(notebook, tmp_path / "lab.ipynb")
     done = autograder("grade", tmp_path / "lab.ipynb", "--json", tmp_path / "r.json")
     assert done.returncode == 0, done.stderr
-    assert "SyntaxError: invalid syntax (notebook cell 4, line 3)" in done.stdout
-    assert "submission.py" not in done.stdout
+    assert "notebook cell 4, line 3 raised SyntaxError: invalid syntax" in done.stdout
+    assert "could not be imported" not in done.stdout and "submission.py" not in done.stdout
     assert "notebook cell 4, line 3" in json.loads((tmp_path / "r.json").read_text())["output"]
 
 
@@ -460,3 +461,40 @@ def test_a_folder_nested_too_deep_is_refused_not_walked_forever(tmp_path):
     (deep / "sequence_modeling.py").write_text(STUB)
     done = autograder("grade", tmp_path / "work")
     assert done.returncode == 2 and "nested more than" in one_line_reason(done)
+
+
+def test_notebook_cells_run_one_by_one_and_the_failing_ones_are_named(tmp_path):
+    """What the worker imports for a notebook: a cell that raises (an error, a syntax error, SystemExit)
+    ends itself alone, as in Jupyter; what it defined before the error stays; later errors still name
+    their cell through the LineMap. Imported here as the worker imports it (spec_from_file_location)."""
+    import importlib.util
+    import traceback
+
+    from autograder.submission import CELL_FAILURES, describe_cell_failures, load_submission, worker_source
+
+    notebook = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_markdown_cell("# title"),
+        nbformat.v4.new_code_cell("a = 1"),
+        nbformat.v4.new_code_cell("def f(:"),
+        nbformat.v4.new_code_cell("b = a + 1\nraise SystemExit(3)\nc = 5"),
+        nbformat.v4.new_code_cell("x = 2\nd = undefined_name"),
+        nbformat.v4.new_code_cell("def g():\n    return 1 / 0")])
+    path = tmp_path / "nb.ipynb"
+    nbformat.write(notebook, path)
+    submission = load_submission(path)
+    worker_file = tmp_path / "submission.py"
+    worker_file.write_text(worker_source(submission))
+    spec = importlib.util.spec_from_file_location("submission", worker_file)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    assert (module.a, module.b, module.x) == (1, 2, 2) and not hasattr(module, "c") and not hasattr(module, "d")
+    syntax, *others = describe_cell_failures(getattr(module, CELL_FAILURES)())
+    assert syntax.startswith("notebook cell 3, line 1 raised SyntaxError: ")     # the message is Python's
+    assert others == ["notebook cell 4, line 2 raised SystemExit: 3",
+                      "notebook cell 5, line 2 raised NameError: name 'undefined_name' is not defined"]
+    try:
+        module.g()
+    except ZeroDivisionError as exc:
+        shown = submission.line_map.translate("".join(traceback.format_exception(exc)))
+    assert "notebook cell 6, line 2, in g\n    return 1 / 0" in shown, shown
+    assert describe_cell_failures("not a list") == [] and describe_cell_failures([("1", 2, "x", "y")]) == []
