@@ -22,8 +22,8 @@ from autograder import sandbox, seedplan
 from autograder.sandbox.protocol import decode
 from autograder.reports.results import GradeResult, ItemResult
 from autograder.rubric import load_rubric
-from autograder.submission import (CELL_FAILURES, LineMap, Submission, describe_cell_failures, load_submission,
-                                   worker_source)
+from autograder.submission import (CELL_FAILURES, LineMap, Submission, describe_cell_failures, import_verdict,
+                                   load_submission, worker_source)
 
 
 class ImportFailed(Exception):
@@ -212,9 +212,8 @@ def grade(path, mode="grade", rubric=None, only=None, zygote=None, oracle=None, 
         sandbox.confinement_in_force(nothing_to_hide=is_release())    # probed once; refuses where none holds
         sandbox.hide_from_workers([rubric.path, seedplan.cache_dir()])
     result = GradeResult(str(submission.path), mode, [])
-    if submission.forbidden:
-        reason = (f"the submission imports {', '.join(submission.forbidden)}: the reference and the grader are "
-                  "off limits, and copying them earns nothing")
+    reason = import_verdict(submission, rubric.imports.provided)
+    if reason:
         result.items = [_zero(item, reason, "not_imported") for item in items]
         _report_all(result.items, progress)
         result.import_error = reason

@@ -24,6 +24,7 @@ report.
 import html
 import inspect
 import json
+import keyword
 import subprocess
 import sys
 import tempfile
@@ -31,7 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from autograder.rubric import load_rubric
-from autograder.submission import forbidden_imports, grading_source, without_self_check
+from autograder.submission import grading_source, imported_packages, without_self_check
 
 # The lesson's names (../shared/spec/lesson-api.md), for code typed where no file or history holds it.
 API_NAMES = ("make_series", "check_series", "check_window_size", "check_target_col", "make_windows", "time_split",
@@ -88,15 +89,17 @@ def kernel_module(cells):
     """The temporary module's text: each cell run in order, an error ending that cell alone.
 
     Cell code is inside strings here, so the imports it makes are repeated under ``if False:``
-    where the grader's import rule (no ``solutions``, no ``autograder``) sees them as in a notebook.
+    where the grader's import rules see them as in a notebook: no ``solutions``, no ``autograder``,
+    and nothing grading does not provide (a pandas the kernel has is not a pandas the grade has).
     """
-    blocked = sorted({name for _, source in cells for name in forbidden_imports(source)})
+    blocked = sorted({name for _, source in cells for name in imported_packages(source)
+                      if name.isidentifier() and not keyword.iskeyword(name)})
     lines = ['"""The cells this kernel ran, collected by autograder.notebook for the self-check."""',
              "",
              "def display(*objects, **options): pass  # IPython's display(): shows nothing when checked",
              ""]
     if blocked:
-        lines += ["if False:  # imports the cells make, for the grader's import rule"]
+        lines += ["if False:  # imports the cells make, for the grader's import rules"]
         lines += [f"    import {name}" for name in blocked] + [""]
     lines.append("_kernel_cells = [")
     lines += [f"    ({label!r}, {source!r})," for label, source in cells]

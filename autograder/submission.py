@@ -19,6 +19,7 @@ import json
 import os
 import re
 import stat
+import sys
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -95,6 +96,7 @@ class Submission:
     code: str           # the Python source the worker imports
     forbidden: list     # imports of the reference or the grader found in the source
     line_map: LineMap = field(default_factory=LineMap)
+    imports: set = field(default_factory=set)     # every package the source imports (``imported_packages``)
 
 
 # --- which file is graded: the one rule --------------------------------------------------------
@@ -254,9 +256,30 @@ def load_submission(path):
     except UnicodeDecodeError:
         raise UngradablePath(f"{graded}: not UTF-8 text") from None
     if graded.suffix == ".py":
-        return Submission(graded, "py", text, forbidden_imports(text), LineMap(filename=graded.name))
+        imports = imported_packages(text)
+        return Submission(graded, "py", text, _blocked(imports), LineMap(filename=graded.name), imports)
     code, line_map = notebook_source(text, graded)
-    return Submission(graded, "ipynb", code, forbidden_imports(code), line_map)
+    lines = _python_lines(code)
+    # Cell by cell, as they run: a syntax error in one cell hides no other cell's imports.
+    imports = set().union(*(imported_packages("\n".join(lines[first - 1:last]))
+                            for _, first, last in cell_spans(line_map)))
+    return Submission(graded, "ipynb", code, _blocked(imports), line_map, imports)
+
+
+def import_verdict(submission, provided):
+    """The one verdict on a submission's imports, or "": the same for ``grade``, ``check`` and a
+    notebook's ``check()`` wherever they run, since it is read from the source, not from what the
+    machine has installed (Colab has pandas; the grading image has not)."""
+    if submission.forbidden:
+        return (f"the submission imports {', '.join(submission.forbidden)}: the reference and the grader are "
+                "off limits, and copying them earns nothing")
+    others = sorted(name for name in submission.imports
+                    if name not in sys.stdlib_module_names and name not in provided and name != "__main__")
+    if not others:
+        return ""
+    return (f"the submission imports {', '.join(others)}, which grading does not provide (it has Python's standard "
+            f"library and {', '.join(provided)} only): remove {'that import' if len(others) == 1 else 'those imports'}"
+            " and do the same with numpy or torch")
 
 
 # --- notebooks ------------------------------------------------------------------------------------
@@ -515,6 +538,10 @@ def describe_cell_failures(failures):
     return lines
 
 
+def _blocked(packages):
+    return sorted(set(packages) & set(BLOCKED_PACKAGES))
+
+
 def forbidden_imports(code):
     """Names of blocked packages the source imports, found without running it."""
-    return sorted(imported_packages(code) & set(BLOCKED_PACKAGES))
+    return _blocked(imported_packages(code))

@@ -498,3 +498,49 @@ def test_notebook_cells_run_one_by_one_and_the_failing_ones_are_named(tmp_path):
         shown = submission.line_map.translate("".join(traceback.format_exception(exc)))
     assert "notebook cell 6, line 2, in g\n    return 1 / 0" in shown, shown
     assert describe_cell_failures("not a list") == [] and describe_cell_failures([("1", 2, "x", "y")]) == []
+
+
+def test_an_import_grading_does_not_provide_gets_one_verdict_from_check_and_grade(tmp_path):
+    """pandas is not installed here; a tiny fake `pandas` package on the check run's path is an honest
+    stand-in for Colab, where it is. check (pandas importable) and grade (not) must give the same verdict
+    and the same score: it is read from the source and the rubric's [imports], not from the machine."""
+    fake = tmp_path / "site" / "pandas"
+    fake.mkdir(parents=True)
+    (fake / "__init__.py").write_text("DataFrame = dict\n")
+    with_pandas = dict(os.environ, PYTHONPATH=str(fake.parent))
+    assert subprocess.run([sys.executable, "-c", "import pandas"], env=with_pandas, cwd=tmp_path).returncode == 0
+    submission = tmp_path / "uses_pandas.py"
+    submission.write_text(REFERENCE.read_text().replace("import numpy as np\n", "import numpy as np\nimport pandas as pd\n", 1))
+    checked = autograder("check", submission, "--json", tmp_path / "check.json", env=with_pandas)
+    graded = autograder("grade", submission, "--json", tmp_path / "grade.json")
+    assert checked.returncode == graded.returncode == 0, checked.stderr + graded.stderr
+    check, grade_ = (json.loads((tmp_path / name).read_text()) for name in ("check.json", "grade.json"))
+    verdict = ("the submission imports pandas, which grading does not provide (it has Python's standard library "
+               "and torch, numpy, matplotlib only): remove that import and do the same with numpy or torch")
+    assert check["score"] == grade_["score"] == 0
+    assert {test["output"] for test in check["tests"]} == {test["output"] for test in grade_["tests"]} == {verdict}
+    assert verdict in checked.stdout and verdict in graded.stdout
+
+
+def test_the_import_verdict_reads_the_source_the_rubric_and_every_notebook_cell(tmp_path):
+    from autograder.notebook import kernel_module
+    from autograder.rubric import load_rubric
+    from autograder.submission import import_verdict, load_submission
+
+    provided = load_rubric().imports.provided
+    assert provided == ("torch", "numpy", "matplotlib")
+
+    def verdict(name, text, allowed=provided):
+        (tmp_path / name).write_text(text)
+        return import_verdict(load_submission(tmp_path / name), allowed)
+
+    assert verdict("plain.py", "import os, json\nimport numpy as np\nimport torch.nn as nn\nimport matplotlib.pyplot\n") == ""
+    assert "imports pandas, sklearn," in verdict("two.py", "import pandas\nfrom sklearn.metrics import r2_score\n")
+    assert verdict("allowed.py", "import pandas\n", allowed=provided + ("pandas",)) == ""
+    assert "reference and the grader are off limits" in verdict("key.py", "import solutions\nimport pandas\n")
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("def f(:"),
+                                               nbformat.v4.new_code_cell("import pandas as pd")])
+    assert "imports pandas" in verdict("nb.ipynb", nbformat.writes(notebook))   # a broken cell hides no import
+    # The notebook's check(): the kernel's cells, as the .py file the check grades.
+    assert "imports pandas" in verdict("kernel_cells.py", kernel_module([("In [1]", "import pandas as pd")]))
+    assert verdict("kernel_ok.py", kernel_module([("In [1]", "import numpy as np")])) == ""
