@@ -231,8 +231,8 @@ def run_batch(submissions, out, jobs=None, force=False, rubric_path=None, progre
     from autograder.reports.summary import write_class_summary
 
     rubric = load_rubric(rubric_path)
-    if rubric.scaling_note():
-        print(f"autograder: {rubric.scaling_note()}", file=sys.stderr)
+    for note in rubric.notes():
+        print(f"autograder: {note}", file=sys.stderr)
     out = Path(out)
     try:
         students, warnings = discover(submissions)

@@ -85,7 +85,7 @@ the `pip install` so pip does not download the several-GB CUDA build.
 ## Check your work
 
 ```sh
-autograder check                                  # lessons/sequence_modeling.py
+autograder check                                  # lessons/sequence_modeling.py, from any folder here
 autograder check lessons/sequence_modeling.ipynb  # or the notebook
 ```
 

@@ -26,6 +26,9 @@ except ModuleNotFoundError:  # Python 3.10
 
 DEFAULT_RUBRIC = Path(__file__).with_name("rubric.toml")
 HIDDEN_SEED_VARIABLE = "AUTOGRADER_HIDDEN_SEED"
+# The hidden seed committed in the kit's rubric.toml: anyone holding the kit knows it, so grading
+# with it is said out loud (Rubric.seed_warning). tests/test_rubric.py keeps the two equal.
+KIT_HIDDEN_SEED = 604_2026
 VISIBILITIES = ("visible", "hidden", "after_due_date", "after_published")
 TOTAL_POINTS = 100
 
@@ -119,6 +122,7 @@ class Rubric:
     prairielearn: PrairieLearnOptions = field(default_factory=PrairieLearnOptions)
     points_scaled_from: float = None    # the points' own total, when it was not 100 and they were scaled
     imports: Imports = field(default_factory=Imports)
+    seed_source: str = "rubric"         # where hidden_seed came from: "argument", "environment" or "rubric"
 
     @property
     def max_score(self):
@@ -130,6 +134,19 @@ class Rubric:
             return ""
         return (f"note: the rubric's points add up to {self.points_scaled_from:g}, so each item's points are "
                 f"scaled to its share of {TOTAL_POINTS} (python -m autograder.rubric lists them)")
+
+    def notes(self, grading=True):
+        """The lines an instructor must read (on stderr) before grading with this rubric: scaled points,
+        and when grading (not the self-check on public data) the kit's own, well-known hidden seed."""
+        return [note for note in (self.scaling_note(), self.seed_warning() if grading else "") if note]
+
+    def seed_warning(self):
+        """One line for whoever grades with the kit's own committed seed, which every student holding
+        the kit can read, else ''."""
+        if self.seed_source != "rubric" or self.hidden_seed != KIT_HIDDEN_SEED:
+            return ""
+        return (f"warning: grading with the kit's own hidden seed from {self.path.name}, which anyone holding the "
+                f"kit can read; set {HIDDEN_SEED_VARIABLE} (or hidden_seed in your own --rubric) for a real course")
 
 
 # --- types ------------------------------------------------------------------------------
@@ -209,7 +226,9 @@ def load_rubric(path=None, hidden_seed=None):
     data = _fill(DataSeeds, raw.get("data", {}), "[data]")
     prairielearn = _fill(PrairieLearnOptions, raw.get("prairielearn", {}), "[prairielearn]")
     imports = _fill(Imports, raw.get("imports", {}), "[imports]")
+    seed_source = "argument"
     if hidden_seed is None:
+        seed_source = "environment" if HIDDEN_SEED_VARIABLE in os.environ else "rubric"
         hidden_seed = os.environ.get(HIDDEN_SEED_VARIABLE, data.hidden_seed)
     try:
         hidden_seed = int(hidden_seed)
@@ -220,7 +239,7 @@ def load_rubric(path=None, hidden_seed=None):
     items = _items(raw.get("items", []), declared, limits)
     scaled_from = _scale_points(items)
     return Rubric(items, limits, hypothesis, hidden_seed, data.public_seed, path, text, prairielearn, scaled_from,
-                  imports)
+                  imports, seed_source)
 
 
 def _limits(table):

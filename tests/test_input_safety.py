@@ -544,3 +544,23 @@ def test_the_import_verdict_reads_the_source_the_rubric_and_every_notebook_cell(
     # The notebook's check(): the kernel's cells, as the .py file the check grades.
     assert "imports pandas" in verdict("kernel_cells.py", kernel_module([("In [1]", "import pandas as pd")]))
     assert verdict("kernel_ok.py", kernel_module([("In [1]", "import numpy as np")])) == ""
+
+
+def test_check_without_a_path_finds_the_lesson_file_from_anywhere_in_the_hand_out(tmp_path):
+    from autograder.cli import default_check_path
+
+    hand_out = tmp_path / "student"
+    (hand_out / "lessons").mkdir(parents=True)
+    (hand_out / "autograder" / "checks").mkdir(parents=True)
+    (hand_out / "lessons" / "sequence_modeling.py").write_text(assign.STUB_FILE.read_text())
+    assert str(default_check_path(hand_out)) == "lessons/sequence_modeling.py"
+    assert str(default_check_path(hand_out / "lessons")) == "sequence_modeling.py"
+    assert str(default_check_path(hand_out / "autograder" / "checks")) == "../../lessons/sequence_modeling.py"
+    assert default_check_path(tmp_path) is None
+    inside = autograder("check", "--only", "time_split", cwd=hand_out / "lessons")
+    assert inside.returncode == 0, inside.stderr
+    assert "(self-check on public data): sequence_modeling.py" in inside.stdout and "not implemented" in inside.stdout
+    nowhere = autograder("check", cwd=tmp_path)
+    assert nowhere.returncode == 2 and nowhere.stdout == ""
+    assert nowhere.stderr == ("autograder: no sequence_modeling.py here and no lessons/sequence_modeling.py here or "
+                              "in a folder above; name the file: autograder check PATH\n")
