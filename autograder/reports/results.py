@@ -190,10 +190,18 @@ class GradeResult:
 
         return html_report(self, title)
 
+    def attention_reason(self):
+        """Why a TA should look at this submission, in one line ("" when it was graded in full):
+        the class summary lists it."""
+        if self.ungradable_reason or self.import_error:
+            return one_line((self.ungradable_reason or self.import_error).strip().splitlines()[0])
+        late = [item.id for item in self.items if item.outcome in ("timed_out", "not_graded")]
+        return f"ran out of time in {', '.join(late)}" if late else ""
+
     def batch_row(self):
         """What a batch keeps of a student's grade (meta.json, and grades.csv is made from it)."""
         return {"status": self.status, "score": self.score, "items": {item.id: item.score for item in self.items},
-                "confinement": self.tier.get("tier", "")}
+                "confinement": self.tier.get("tier", ""), "reason": self.attention_reason()}
 
     def csv_row(self, student, rubric):
         """This result's row of the batch's grades.csv."""
