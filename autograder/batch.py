@@ -231,8 +231,8 @@ def run_batch(submissions, out, jobs=None, force=False, rubric_path=None, progre
     from autograder.reports.summary import write_class_summary
 
     rubric = load_rubric(rubric_path)
-    for note in rubric.notes():
-        print(f"autograder: {note}", file=sys.stderr)
+    if rubric.scaling_note():
+        print(f"autograder: {rubric.scaling_note()}", file=sys.stderr)
     out = Path(out)
     try:
         students, warnings = discover(submissions)
@@ -241,7 +241,8 @@ def run_batch(submissions, out, jobs=None, force=False, rubric_path=None, progre
     except (SubmissionsUnreadable, seedplan.SeedError, shards.ShardError) as problem:
         print(f"autograder: {problem}", file=sys.stderr)
         return 2
-    for warning in warnings:
+    seed_warning = rubric.seed_warning()            # said only now: a refused batch above said one line
+    for warning in ([seed_warning] if seed_warning else []) + warnings:
         print(f"autograder: warning: {warning}", file=sys.stderr)
     (out / "students").mkdir(parents=True, exist_ok=True)
     try:

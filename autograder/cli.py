@@ -49,8 +49,8 @@ def _grade_one(args, mode):
             return EXIT_UNGRADABLE
     try:
         rubric = load_rubric(args.rubric)
-        for note in rubric.notes(grading=mode == "grade"):
-            print(f"autograder: {note}", file=sys.stderr)
+        if rubric.scaling_note():
+            print(f"autograder: {rubric.scaling_note()}", file=sys.stderr)
         only = getattr(args, "only", None)
         unknown = [item for item in only or () if item not in {i.id for i in rubric.items}]
         if unknown:
@@ -62,6 +62,8 @@ def _grade_one(args, mode):
     except ConfinementFailed as problem:
         print(f"autograder: {problem}", file=sys.stderr)
         return EXIT_UNSAFE
+    if mode == "grade" and rubric.seed_warning():          # said once grading ran: a refusal stays one line
+        print(f"autograder: warning: {rubric.seed_warning()}", file=sys.stderr)
     sys.stdout.write(result.text())
     if args.json:
         result.write_gradescope(args.json)

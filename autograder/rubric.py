@@ -135,17 +135,12 @@ class Rubric:
         return (f"note: the rubric's points add up to {self.points_scaled_from:g}, so each item's points are "
                 f"scaled to its share of {TOTAL_POINTS} (python -m autograder.rubric lists them)")
 
-    def notes(self, grading=True):
-        """The lines an instructor must read (on stderr) before grading with this rubric: scaled points,
-        and when grading (not the self-check on public data) the kit's own, well-known hidden seed."""
-        return [note for note in (self.scaling_note(), self.seed_warning() if grading else "") if note]
-
     def seed_warning(self):
         """One line for whoever grades with the kit's own committed seed, which every student holding
         the kit can read, else ''."""
         if self.seed_source != "rubric" or self.hidden_seed != KIT_HIDDEN_SEED:
             return ""
-        return (f"warning: grading with the kit's own hidden seed from {self.path.name}, which anyone holding the "
+        return (f"grading with the kit's own hidden seed from {self.path.name}, which anyone holding the "
                 f"kit can read; set {HIDDEN_SEED_VARIABLE} (or hidden_seed in your own --rubric) for a real course")
 
 

@@ -243,7 +243,6 @@ def test_grading_with_the_kits_own_committed_seed_is_said_on_stderr(tmp_path, mo
     assert tomllib.loads(KIT_RUBRIC)["data"]["hidden_seed"] == KIT_HIDDEN_SEED
     monkeypatch.delenv(HIDDEN_SEED_VARIABLE, raising=False)
     assert "the kit's own hidden seed" in load_rubric().seed_warning()
-    assert load_rubric().notes(grading=False) == []                  # the self-check uses the public seed
     assert load_rubric(hidden_seed=KIT_HIDDEN_SEED + 1).seed_warning() == ""
     own = write(tmp_path, re.sub(r"(?m)^hidden_seed = .*$", "hidden_seed = 31337", KIT_RUBRIC))
     assert load_rubric(own).hidden_seed == 31337 and load_rubric(own).seed_warning() == ""
@@ -262,6 +261,12 @@ def test_grading_with_the_kits_own_committed_seed_is_said_on_stderr(tmp_path, mo
                                   cwd=ROOT, env=env, timeout=300)
             assert done.returncode == 0, done.stderr
             assert ("the kit's own hidden seed" in done.stderr) == warned, (name, done.stderr)
+    checked = subprocess.run([sys.executable, "-m", "autograder", "check", str(submission)], capture_output=True,
+                             text=True, cwd=ROOT, env=kit_seed, timeout=300)
+    assert checked.returncode == 0 and "hidden seed" not in checked.stderr     # the self-check: public data only
+    refused = subprocess.run([sys.executable, "-m", "autograder", "grade", str(tmp_path / "missing.py")],
+                             capture_output=True, text=True, cwd=ROOT, env=kit_seed, timeout=300)
+    assert refused.returncode == 2 and len(refused.stderr.splitlines()) == 1      # a refusal stays one line
 
 
 # --- the README's worked example, run as written ------------------------------------------------
