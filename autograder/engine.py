@@ -14,6 +14,7 @@ items it leaves no time for are reported as not graded, so the result is
 always complete.
 """
 
+import re
 import tempfile
 import time
 from pathlib import Path
@@ -43,6 +44,16 @@ class BudgetSpent(BaseException):
 
 def total_seconds(rubric):
     return float(rubric.limits.get("total_seconds", 300))
+
+
+NOT_IMPORTED = "not graded: the submission could not be imported (its error is shown once, with the total)"
+# Python's own import machinery in a traceback ("<frozen importlib._bootstrap_external>"): never the student's.
+_IMPORT_MACHINERY = re.compile(r'^\s*File "<frozen importlib\._bootstrap(?:_external)?>", line \d+, in \w+\n?', re.M)
+
+
+def without_import_machinery(traceback_text):
+    """A traceback without the frames of Python's import system, which tell a student nothing."""
+    return _IMPORT_MACHINERY.sub("", traceback_text or "")
 
 
 def budget_feedback(rubric):
@@ -114,7 +125,7 @@ class Session:
             info = answer.get("error") or {}
             raise ImportFailed(self.line_map.translate(
                 f"importing the submission raised {info.get('type')}: {info.get('message')}\n"
-                f"{info.get('traceback', '')}".strip()))
+                f"{without_import_machinery(info.get('traceback', ''))}".strip()))
         self.imported = True
 
     def cell_failures(self):
@@ -243,8 +254,8 @@ def grade(path, mode="grade", rubric=None, only=None, zygote=None, oracle=None, 
             except (ImportFailed, sandbox.WorkerLost) as failure:
                 reason = str(failure) if isinstance(failure, ImportFailed) else failure.reason
                 result.import_error = reason
-                result.items = [_zero(item, "the submission could not be imported: " + reason.splitlines()[0],
-                                      "not_imported") for item in items]
+                # The error itself is shown once, with the total (result.import_error), not once per item.
+                result.items = [_zero(item, NOT_IMPORTED, "not_imported") for item in items]
                 _report_all(result.items, progress)
                 return result
             graded = {}

@@ -162,7 +162,7 @@ def run_check(code, items=(), source="the cells this kernel ran"):
     with tempfile.TemporaryDirectory(prefix="autograder-notebook-") as tmp:
         code_path, json_path = Path(tmp) / CHECK_FILE, Path(tmp) / "results.json"
         code_path.write_text(code)
-        command = [sys.executable, "-m", "autograder", "check", str(code_path), "--json", str(json_path)]
+        command = [sys.executable, "-m", "autograder", "check", CHECK_FILE, "--json", str(json_path)]
         if items:
             command += ["--only", *items]
         try:
@@ -173,7 +173,7 @@ def run_check(code, items=(), source="the cells this kernel ran"):
         if done.returncode != 0 or not json_path.is_file():
             reason = (done.stderr.strip().splitlines() or [f"exit status {done.returncode}"])[-1]
             raise CheckError(f"the self-check could not run: {reason}")
-        report = done.stdout.replace(str(code_path), source)
+        report = done.stdout.replace(f": {CHECK_FILE}\n", f": {source}\n", 1)     # the title names the code's source
         return json.loads(json_path.read_text()), report
 
 

@@ -91,7 +91,7 @@ class LineMap:
 
 @dataclass
 class Submission:
-    path: Path          # what was handed in
+    path: Path          # the graded file, as reports name it (``shown_path``)
     kind: str           # "py" or "ipynb"
     code: str           # the Python source the worker imports
     forbidden: list     # imports of the reference or the grader found in the source
@@ -247,9 +247,19 @@ def read_submission_file(path, parts=()):
                 os.close(open_fd)
 
 
+def shown_path(given, parts=()):
+    """How reports name the graded file: relative to what was given. A relative path is shown as
+    given; an absolute one from its last name on (``/home/ta/class/ada`` shows ``ada/sequence_modeling.py``),
+    so no grader's folders reach a student's report."""
+    given = Path(given)
+    if given.is_absolute():
+        given = Path(given.name or given.anchor)
+    return given.joinpath(*parts)
+
+
 def load_submission(path):
     base, parts = find_submission_file(path)
-    graded = base.joinpath(*parts)
+    graded = shown_path(base, parts)
     raw = read_submission_file(base, parts)
     try:
         text = raw.decode("utf-8-sig")

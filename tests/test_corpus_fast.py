@@ -178,3 +178,23 @@ def test_a_stray_notebook_cell_that_raises_costs_nothing_and_is_named(rubric):
     assert result.cell_errors == [f"notebook cell {stray}, line 1 raised NameError: name 'preview' is not defined"]
     assert f"notebook cell {stray}, line 1 raised NameError" in result.text()
     assert f"notebook cell {stray}, line 1 raised NameError" in result.to_gradescope()["output"]
+
+
+def test_a_syntax_error_is_shown_once_without_import_machinery_and_without_the_graders_folders(tmp_path, rubric):
+    """Not once per item and not among frames of Python's import system; the report names the file
+    as it was given, relative (an absolute path shows from its own name on: no TA's home folder)."""
+    from autograder.engine import NOT_IMPORTED
+
+    path = tmp_path / "typo.py"
+    path.write_text("import numpy as np\n\ndef make_windows(:\n    pass\n")
+    result = grade_in_process(path.absolute(), rubric)
+    report = result.text()
+    assert result.score == 0 and all(item.feedback == NOT_IMPORTED for item in result.items)
+    assert report.count("SyntaxError") == 2 and "<frozen" not in report            # the raise line, the traceback's last
+    assert 'File "typo.py", line 3' in result.import_error and "def make_windows(:" in result.import_error
+    assert report.startswith("Lesson 6.4.4 autograder (grade): typo.py\n") and str(tmp_path) not in report
+    assert result.attention_reason() == "importing the submission raised SyntaxError: invalid syntax (typo.py, line 3)"
+    folder = tmp_path / "ada"
+    folder.mkdir()
+    (folder / "sequence_modeling.py").write_text("raise SystemExit('x')\n")
+    assert grade_in_process(folder, rubric).submission == "ada/sequence_modeling.py"
