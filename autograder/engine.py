@@ -46,6 +46,8 @@ def total_seconds(rubric):
     return float(rubric.limits.get("total_seconds", 300))
 
 
+MISSING_NAME = "the submission does not define"          # a name the worker found missing (lesson_ops)
+MISSING_AFTER_CELL_ERROR = "a notebook cell raised before defining it? The cells that raised are listed with the total"
 NOT_IMPORTED = "not graded: the submission could not be imported (its error is shown once, with the total)"
 # Python's own import machinery in a traceback ("<frozen importlib._bootstrap_external>"): never the student's.
 _IMPORT_MACHINERY = re.compile(r'^\s*File "<frozen importlib\._bootstrap(?:_external)?>", line \d+, in \w+\n?', re.M)
@@ -264,6 +266,10 @@ def grade(path, mode="grade", rubric=None, only=None, zygote=None, oracle=None, 
                 if progress is not None:
                     progress(len(graded), len(items), graded[item.id])
             result.items = [graded[item.id] for item in items]        # reported in the rubric's order
+            if result.cell_errors:
+                for item in result.items:
+                    if MISSING_NAME in item.feedback:
+                        item.feedback += f" ({MISSING_AFTER_CELL_ERROR})"
         finally:
             session.close()                       # the worker's output is complete only once it has ended
             result.printed = session.worker.printed()

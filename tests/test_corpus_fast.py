@@ -198,3 +198,30 @@ def test_a_syntax_error_is_shown_once_without_import_machinery_and_without_the_g
     folder.mkdir()
     (folder / "sequence_modeling.py").write_text("raise SystemExit('x')\n")
     assert grade_in_process(folder, rubric).submission == "ada/sequence_modeling.py"
+
+
+def test_a_cell_that_raises_midway_costs_only_the_items_of_what_it_left_undefined(tmp_path, rubric):
+    """nb01 with an exploration line in the naive-baseline cell, between naive_forecast and naive_mse,
+    using a name never defined: naive_forecast exists, naive_mse does not (as in Jupyter), and only
+    the items that grade naive_mse may lose points."""
+    import importlib.util
+
+    import nbformat
+
+    spec = importlib.util.spec_from_file_location("make_notebooks", verdicts.HELDOUT / "make_notebooks.py")
+    make_notebooks = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(make_notebooks)
+    cells = list(make_notebooks.KAGGLE)
+    index = next(i for i, (_, source) in enumerate(cells) if source.startswith("def naive_forecast("))
+    before, after = cells[index][1].split("\n\n\ndef naive_mse(", 1)
+    cells[index] = ("code", before + "\n\n\nprint(naive_forecast(X_val)[:3].T, baseline_mse)\n\n\ndef naive_mse(" + after)
+    path = tmp_path / "midway.ipynb"
+    nbformat.write(make_notebooks.build(cells), path)
+    result = grade_in_process(path, rubric)
+    lost = verdicts.lost_items(result)
+    assert "naive_baseline" in lost and lost <= corpus.items_of("naive_mse"), verdicts.describe(result, lost)
+    line = before.count("\n") + 4
+    naive = next(item for item in result.items if item.id == "naive_baseline")
+    assert "does not define 'naive_mse' (a notebook cell raised before defining it?" in naive.feedback
+    assert result.cell_errors == [f"notebook cell {index + 1}, line {line} raised NameError: "
+                                  "name 'baseline_mse' is not defined"]
