@@ -523,7 +523,7 @@ def test_an_import_grading_does_not_provide_gets_one_verdict_from_check_and_grad
 
 
 def test_the_import_verdict_reads_the_source_the_rubric_and_every_notebook_cell(tmp_path):
-    from autograder.notebook import kernel_module
+    from autograder.notebook import kernel_notebook
     from autograder.rubric import load_rubric
     from autograder.submission import import_verdict, load_submission
 
@@ -541,9 +541,9 @@ def test_the_import_verdict_reads_the_source_the_rubric_and_every_notebook_cell(
     notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("def f(:"),
                                                nbformat.v4.new_code_cell("import pandas as pd")])
     assert "imports pandas" in verdict("nb.ipynb", nbformat.writes(notebook))   # a broken cell hides no import
-    # The notebook's check(): the kernel's cells, as the .py file the check grades.
-    assert "imports pandas" in verdict("kernel_cells.py", kernel_module([("In [1]", "import pandas as pd")]))
-    assert verdict("kernel_ok.py", kernel_module([("In [1]", "import numpy as np")])) == ""
+    # The notebook's check(): the kernel's cells, as the notebook the check grades.
+    assert "imports pandas" in verdict("kernel_cells.ipynb", kernel_notebook([(1, "import pandas as pd")]))
+    assert verdict("kernel_ok.ipynb", kernel_notebook([(1, "import numpy as np")])) == ""
 
 
 def test_check_without_a_path_finds_the_lesson_file_from_anywhere_in_the_hand_out(tmp_path):
