@@ -244,7 +244,8 @@ def run_batch(submissions, out, jobs=None, force=False, rubric_path=None, progre
     except (SubmissionsUnreadable, seedplan.SeedError, shards.ShardError) as problem:
         print(f"autograder: {problem}", file=sys.stderr)
         return 2
-    for warning in warnings:
+    seed_warning = rubric.seed_warning()            # said only now: a refused batch above said one line
+    for warning in ([seed_warning] if seed_warning else []) + warnings:
         print(f"autograder: warning: {warning}", file=sys.stderr)
     (out / "students").mkdir(parents=True, exist_ok=True)
     try:

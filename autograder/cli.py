@@ -15,8 +15,22 @@ In the student hand-out (see autograder/release.py) only ``check`` exists.
 import argparse
 import os
 import sys
+from pathlib import Path
 
 EXIT_OK, EXIT_UNGRADABLE, EXIT_UNSAFE = 0, 2, 3
+
+
+LESSON_FILE = "sequence_modeling.py"
+
+
+def default_check_path(start=None):
+    """What ``autograder check`` with no PATH checks: ``sequence_modeling.py`` in this folder (inside
+    ``lessons/``), else ``lessons/sequence_modeling.py`` here or in the nearest folder above (from
+    anywhere in the hand-out). Shown relative to ``start``; None when there is none."""
+    start = Path(start or Path.cwd()).absolute()
+    candidates = [start / LESSON_FILE] + [folder / "lessons" / LESSON_FILE for folder in (start, *start.parents)]
+    found = next((path for path in candidates if path.is_file()), None)
+    return None if found is None else Path(os.path.relpath(found, start))
 
 
 def _grade_one(args, mode):
@@ -27,6 +41,12 @@ def _grade_one(args, mode):
     from autograder.submission import UngradablePath
     from autograder.text import one_line
 
+    if args.path is None:
+        args.path = default_check_path()
+        if args.path is None:
+            print(f"autograder: no {LESSON_FILE} here and no lessons/{LESSON_FILE} here or in a folder above; "
+                  "name the file: autograder check PATH", file=sys.stderr)
+            return EXIT_UNGRADABLE
     try:
         rubric = load_rubric(args.rubric)
         if rubric.scaling_note():
@@ -44,6 +64,8 @@ def _grade_one(args, mode):
     except ConfinementFailed as problem:
         print(f"autograder: {problem}", file=sys.stderr)
         return EXIT_UNSAFE
+    if mode == "grade" and rubric.seed_warning():          # said once grading ran: a refusal stays one line
+        print(f"autograder: warning: {rubric.seed_warning()}", file=sys.stderr)
     sys.stdout.write(result.text())
     if args.json:
         result.write_gradescope(args.json)
@@ -164,12 +186,8 @@ def build_parser():
     grade.add_argument("--rubric", metavar="TOML", help="a rubric other than the kit's")
     grade.set_defaults(func=cmd_grade)
 
-    check = sub.add_parser("check", help="quick self-check on public data")
-    check.add_argument("path", nargs="?", default="lessons/sequence_modeling.py")
-    check.add_argument("--json", metavar="OUT")
-    check.add_argument("--only", metavar="ITEM", nargs="+", help="check only these items (ids as in the report)")
+    check = _check_parser(sub)
     check.add_argument("--rubric", metavar="TOML")
-    check.set_defaults(func=cmd_check)
 
     assign = sub.add_parser("assign", help="regenerate the student stubs and notebook from solutions/")
     assign.set_defaults(func=cmd_assign)
@@ -216,12 +234,19 @@ def build_student_parser():
     """The hand-out's command: ``autograder check [PATH]`` and nothing else."""
     parser = argparse.ArgumentParser(prog="autograder", description="Lesson 6.4.4 self-check on public data")
     sub = parser.add_subparsers(dest="command", required=True)
+    _check_parser(sub).set_defaults(rubric=None)
+    return parser
+
+
+def _check_parser(sub):
+    """``check [PATH] [--json OUT] [--only ID...]``: the same in the kit and in the hand-out."""
     check = sub.add_parser("check", help="quick self-check on public data")
-    check.add_argument("path", nargs="?", default="lessons/sequence_modeling.py")
+    check.add_argument("path", nargs="?", default=None,
+                       help=f"default: {LESSON_FILE} here, else lessons/{LESSON_FILE} here or in a folder above")
     check.add_argument("--json", metavar="OUT")
     check.add_argument("--only", metavar="ITEM", nargs="+", help="check only these items (ids as in the report)")
-    check.set_defaults(func=cmd_check, rubric=None)
-    return parser
+    check.set_defaults(func=cmd_check)
+    return check
 
 
 def main(argv=None):

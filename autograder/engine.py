@@ -14,14 +14,17 @@ items it leaves no time for are reported as not graded, so the result is
 always complete.
 """
 
+import re
 import tempfile
 import time
 from pathlib import Path
 
 from autograder import sandbox, seedplan
+from autograder.sandbox.protocol import decode
 from autograder.reports.results import GradeResult, ItemResult
 from autograder.rubric import load_rubric
-from autograder.submission import LineMap, Submission, load_submission
+from autograder.submission import (CELL_FAILURES, LineMap, Submission, describe_cell_failures, import_verdict,
+                                   load_submission, worker_source)
 
 
 class ImportFailed(Exception):
@@ -41,6 +44,18 @@ class BudgetSpent(BaseException):
 
 def total_seconds(rubric):
     return float(rubric.limits.get("total_seconds", 300))
+
+
+MISSING_NAME = "the submission does not define"          # a name the worker found missing (lesson_ops)
+MISSING_AFTER_CELL_ERROR = "a notebook cell raised before defining it? The cells that raised are listed with the total"
+NOT_IMPORTED = "not graded: the submission could not be imported (its error is shown once, with the total)"
+# Python's own import machinery in a traceback ("<frozen importlib._bootstrap_external>"): never the student's.
+_IMPORT_MACHINERY = re.compile(r'^\s*File "<frozen importlib\._bootstrap(?:_external)?>", line \d+, in \w+\n?', re.M)
+
+
+def without_import_machinery(traceback_text):
+    """A traceback without the frames of Python's import system, which tell a student nothing."""
+    return _IMPORT_MACHINERY.sub("", traceback_text or "")
 
 
 def budget_feedback(rubric):
@@ -112,8 +127,22 @@ class Session:
             info = answer.get("error") or {}
             raise ImportFailed(self.line_map.translate(
                 f"importing the submission raised {info.get('type')}: {info.get('message')}\n"
-                f"{info.get('traceback', '')}".strip()))
+                f"{without_import_machinery(info.get('traceback', ''))}".strip()))
         self.imported = True
+
+    def cell_failures(self):
+        """A notebook's cells that raised when it was imported, as report lines (see submission.CELL_RUNNER)."""
+        seconds = min(float(self.rubric.limits["import_seconds"]), self.remaining())
+        try:
+            answer = self.worker.request({"op": "call", "fn": CELL_FAILURES, "args": [], "kwargs": {}},
+                                         time.monotonic() + max(seconds, 0.0))
+            failures = decode(answer["value"]) if answer.get("ok") else None
+        except sandbox.WorkerLost:
+            self.worker.stop()
+            return ["the notebook's cells could not be asked which of them raised: the process was lost"]
+        except (ValueError, TypeError, KeyError, RecursionError):
+            failures = None
+        return describe_cell_failures(failures)
 
     def start_item(self, item):
         own_end = time.monotonic() + item.seconds
@@ -202,9 +231,8 @@ def grade(path, mode="grade", rubric=None, only=None, zygote=None, oracle=None, 
         sandbox.confinement_in_force(nothing_to_hide=is_release())    # probed once; refuses where none holds
         sandbox.hide_from_workers([rubric.path, seedplan.cache_dir()])
     result = GradeResult(str(submission.path), mode, [])
-    if submission.forbidden:
-        reason = (f"the submission imports {', '.join(submission.forbidden)}: the reference and the grader are "
-                  "off limits, and copying them earns nothing")
+    reason = import_verdict(submission, rubric.imports.provided)
+    if reason:
         result.items = [_zero(item, reason, "not_imported") for item in items]
         _report_all(result.items, progress)
         result.import_error = reason
@@ -213,7 +241,7 @@ def grade(path, mode="grade", rubric=None, only=None, zygote=None, oracle=None, 
 
     with tempfile.TemporaryDirectory(prefix="autograder-") as tmp:
         code_path = Path(tmp) / "submission.py"
-        code_path.write_text(submission.code)
+        code_path.write_text(worker_source(submission))
         session = Session(code_path, rubric, zygote=zygote, started=started, line_map=submission.line_map,
                           worker_factory=worker_factory)
         printed_before_held_out = None
@@ -226,6 +254,8 @@ def grade(path, mode="grade", rubric=None, only=None, zygote=None, oracle=None, 
                 result.confinement = list(session.worker.confined)       # import failures ran confined too
                 result.tier = session.worker.tier_record()
                 session.ensure_imported()
+                if submission.kind == "ipynb":
+                    result.cell_errors = session.cell_failures()
             except BudgetSpent:
                 result.items = [_zero(item, budget_feedback(rubric), "not_graded") for item in items]
                 _report_all(result.items, progress)
@@ -233,8 +263,8 @@ def grade(path, mode="grade", rubric=None, only=None, zygote=None, oracle=None, 
             except (ImportFailed, sandbox.WorkerLost) as failure:
                 reason = str(failure) if isinstance(failure, ImportFailed) else failure.reason
                 result.import_error = reason
-                result.items = [_zero(item, "the submission could not be imported: " + reason.splitlines()[0],
-                                      "not_imported") for item in items]
+                # The error itself is shown once, with the total (result.import_error), not once per item.
+                result.items = [_zero(item, NOT_IMPORTED, "not_imported") for item in items]
                 _report_all(result.items, progress)
                 return result
             graded = {}
@@ -246,6 +276,10 @@ def grade(path, mode="grade", rubric=None, only=None, zygote=None, oracle=None, 
                 if progress is not None:
                     progress(len(graded), len(items), graded[item.id])
             result.items = [graded[item.id] for item in items]        # reported in the rubric's order
+            if result.cell_errors:
+                for item in result.items:
+                    if MISSING_NAME in item.feedback:
+                        item.feedback += f" ({MISSING_AFTER_CELL_ERROR})"
         finally:
             session.close()                       # the worker's output is complete only once it has ended
             result.printed = session.worker.printed() if printed_before_held_out is None else \

@@ -8,13 +8,13 @@ PATH`` cannot reach it; Otter users expect ``grader.check("q1")`` in a cell. So:
     check("make_windows", "make_windows_multifeature") # a few
 
 collects the cells the kernel ran (IPython's raw input history, in execution
-order, the check cells' own statements left out as grading leaves them out), writes them to a temporary ``.py`` file and runs
-``python -m autograder check FILE --json OUT`` in a separate process: the
+order, the check cells' own statements left out as grading leaves them out), writes them to a temporary
+notebook and runs ``python -m autograder check FILE --json OUT`` in a separate process: the
 kernel's state (patched modules, globals) cannot reach the grader, and a hang
-ends at the grader's own limits, not the kernel's. Each cell runs in that file
-as the kernel ran it: in the module's namespace, where an error ends that cell
-only (the kernel kept going too). Outside IPython, the source of ``__main__``
-(its file, or each lesson function's source) is checked instead.
+ends at the grader's own limits, not the kernel's. That notebook is checked exactly as a
+handed-in one is graded: cell by cell, an error ending that cell only (the kernel kept going
+too) and reported by its number, which is its ``In [N]``. Outside IPython, the source of
+``__main__`` (its file, or each lesson function's source) is checked instead.
 
 The result appears inline as an HTML table (item, points, feedback with the
 smallest failing input), everything escaped; in a plain terminal, as the text
@@ -24,14 +24,17 @@ report.
 import html
 import inspect
 import json
+import re
 import subprocess
 import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+import nbformat
+
 from autograder.rubric import load_rubric
-from autograder.submission import forbidden_imports, grading_source, without_self_check
+from autograder.submission import grading_source, without_self_check
 
 # The lesson's names (../shared/spec/lesson-api.md), for code typed where no file or history holds it.
 API_NAMES = ("make_series", "check_series", "check_window_size", "check_target_col", "make_windows", "time_split",
@@ -39,7 +42,8 @@ API_NAMES = ("make_series", "check_series", "check_window_size", "check_target_c
              "predict", "compare_window_sizes", "two_feature_series", "rolling_forecast", "Standardizer",
              "prepare_data", "run_lab")
 LESSON_IMPORTS = "import numbers\n\nimport numpy as np\nimport torch\nfrom torch import nn\n"
-CHECK_FILE = "kernel_cells.py"       # the name errors in the report point at, outside IPython
+CHECK_FILE = "kernel_cells.ipynb"   # the kernel's cells, as the notebook the check grades
+SCRIPT_FILE = "kernel_cells.py"      # the name errors in the report point at, outside IPython
 
 
 class CheckError(Exception):
@@ -71,44 +75,36 @@ def _ipython():
 
 
 def kernel_cells(shell):
-    """[(label, source)] of every cell the kernel ran, oldest first, the self-check's statements removed.
+    """[(number, source)] of every cell the kernel ran, oldest first (``In [number]``), the
+    self-check's statements removed.
 
     Raw history, not ``In``: IPython rewrites magics there into ``get_ipython()`` calls, which
     mean nothing in the grader; the grader's own rule (``grading_source``) turns them into ``pass``.
     """
     raw = list(shell.history_manager.input_hist_raw)
-    numbered = [(f"In [{number}]", grading_source(source)) for number, source in enumerate(raw)
+    numbered = [(number, grading_source(source)) for number, source in enumerate(raw)
                 if number > 0 and source.strip()]
     # Exactly what grading the notebook removes: any other import of autograder stays, and the
     # check then says what the grade would say (the submission imports the grader).
-    return list(zip([label for label, _ in numbered], without_self_check([source for _, source in numbered])))
+    return list(zip([number for number, _ in numbered], without_self_check([source for _, source in numbered])))
 
 
-def kernel_module(cells):
-    """The temporary module's text: each cell run in order, an error ending that cell alone.
+def kernel_notebook(cells):
+    """The kernel's cells as a notebook's text, checked as a handed-in notebook is graded (cell by
+    cell, the import verdict on every cell). Cell N of it is ``In [N]``: an empty markdown cell
+    stands for each number the history skips, so the report's "notebook cell N" is the kernel's N."""
+    sources = dict(cells)
+    notebook = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_code_cell(sources[number]) if number in sources else nbformat.v4.new_markdown_cell("")
+        for number in range(1, max(sources, default=0) + 1)])
+    for number, cell in enumerate(notebook.cells, start=1):
+        cell.id = f"in-{number}"
+    return nbformat.writes(notebook)
 
-    Cell code is inside strings here, so the imports it makes are repeated under ``if False:``
-    where the grader's import rule (no ``solutions``, no ``autograder``) sees them as in a notebook.
-    """
-    blocked = sorted({name for _, source in cells for name in forbidden_imports(source)})
-    lines = ['"""The cells this kernel ran, collected by autograder.notebook for the self-check."""',
-             "",
-             "def display(*objects, **options): pass  # IPython's display(): shows nothing when checked",
-             ""]
-    if blocked:
-        lines += ["if False:  # imports the cells make, for the grader's import rule"]
-        lines += [f"    import {name}" for name in blocked] + [""]
-    lines.append("_kernel_cells = [")
-    lines += [f"    ({label!r}, {source!r})," for label, source in cells]
-    lines += ["]",
-              "for _cell_label, _cell_source in _kernel_cells:",
-              "    try:",
-              "        exec(compile(_cell_source, _cell_label, 'exec'), globals())",
-              "    except (Exception, SystemExit):     # the kernel went on after a failing cell; so does the check",
-              "        pass",
-              "del _kernel_cells, _cell_label, _cell_source",
-              ""]
-    return "\n".join(lines)
+
+def in_kernel_terms(text):
+    """The check's text with "notebook cell N" written as the kernel numbers it, "In [N]"."""
+    return re.sub(r"notebook cell (\d+)", r"In [\1]", text)
 
 
 def main_module_source(main):
@@ -129,14 +125,14 @@ def main_module_source(main):
 
 
 def collect_code():
-    """(module text, where it came from) for what is defined right now."""
+    """(file name, its text, where it came from) for what is defined right now."""
     shell = _ipython()
     if shell is not None and getattr(shell, "history_manager", None) is not None:
-        return kernel_module(kernel_cells(shell)), "the cells this kernel ran"
+        return CHECK_FILE, kernel_notebook(kernel_cells(shell)), "the cells this kernel ran"
     main = sys.modules.get("__main__")
     if main is None:
         raise CheckError("no notebook kernel and no __main__ module: nothing to check")
-    return main_module_source(main)
+    return (SCRIPT_FILE, *main_module_source(main))
 
 
 # --- running it -----------------------------------------------------------------------------------
@@ -149,17 +145,18 @@ def _time_limit(rubric, items):
     return limits["import_seconds"] + per_item + limits["notebook_margin_seconds"]
 
 
-def run_check(code, items=(), source="the cells this kernel ran"):
-    """Run ``autograder check`` on ``code`` in a separate process; (results.json dict, text report)."""
+def run_check(code, items=(), source="the cells this kernel ran", file_name=CHECK_FILE):
+    """Run ``autograder check`` on ``code`` (the text of ``file_name``) in a separate process;
+    (results.json dict, text report), notebook cells named as the kernel numbers them."""
     rubric = load_rubric()
     known = [item.id for item in rubric.items if item.check]
     unknown = [item for item in items if item not in known]
     if unknown:
         raise CheckError(f"no self-check item named {unknown[0]!r}; the items are {', '.join(known)}")
     with tempfile.TemporaryDirectory(prefix="autograder-notebook-") as tmp:
-        code_path, json_path = Path(tmp) / CHECK_FILE, Path(tmp) / "results.json"
+        code_path, json_path = Path(tmp) / file_name, Path(tmp) / "results.json"
         code_path.write_text(code)
-        command = [sys.executable, "-m", "autograder", "check", str(code_path), "--json", str(json_path)]
+        command = [sys.executable, "-m", "autograder", "check", file_name, "--json", str(json_path)]
         if items:
             command += ["--only", *items]
         try:
@@ -170,8 +167,14 @@ def run_check(code, items=(), source="the cells this kernel ran"):
         if done.returncode != 0 or not json_path.is_file():
             reason = (done.stderr.strip().splitlines() or [f"exit status {done.returncode}"])[-1]
             raise CheckError(f"the self-check could not run: {reason}")
-        report = done.stdout.replace(str(code_path), source)
-        return json.loads(json_path.read_text()), report
+        report = done.stdout.replace(f": {file_name}\n", f": {source}\n", 1)     # the title names the code's source
+        results = json.loads(json_path.read_text())
+        if file_name != CHECK_FILE:
+            return results, report
+        results["output"] = in_kernel_terms(results.get("output", ""))
+        for test in results.get("tests", []):
+            test["output"] = in_kernel_terms(test.get("output", ""))
+        return results, in_kernel_terms(report)
 
 
 def check(*items):
@@ -184,8 +187,8 @@ def check(*items):
     for item in items:
         if not isinstance(item, str):
             raise CheckError(f"check() takes item ids as strings, got {item!r}")
-    code, source = collect_code()
-    results, report = run_check(code, tuple(items), source)
+    file_name, code, source = collect_code()
+    results, report = run_check(code, tuple(items), source, file_name)
     outcome = CheckOutcome(results, report, source)
     if _ipython() is not None:
         try:

@@ -29,8 +29,9 @@ SELF_CHECK_MODULES = ("__init__.py", "__main__.py", "cli.py", "engine.py", "subm
                       "reports/__init__.py", "reports/results.py", "reports/text.py")
 # Its subpackages, every module of each.
 SELF_CHECK_PACKAGES = ("checks", "sandbox")
-# The hand-out's dependencies, as the kit's pyproject.toml declares their ranges.
-SELF_CHECK_DEPENDENCIES = ("torch", "numpy", "nbformat", "hypothesis", "tomli")
+# The hand-out's dependencies, as the kit's pyproject.toml declares their ranges: what the self-check
+# imports, and what the notebook's lab cell and the guide use (matplotlib draws the lab's plot).
+SELF_CHECK_DEPENDENCIES = ("torch", "numpy", "matplotlib", "nbformat", "hypothesis", "tomli")
 # grad_clipping reruns the reference for as many epochs as the student's loop took
 # optimizer steps; the self-check knows the answers for loops of 1 to 20 steps.
 RECORDED_VARIANTS = {"train_model": ("epochs", range(1, 21))}
@@ -84,7 +85,7 @@ the `pip install` so pip does not download the several-GB CUDA build.
 ## Check your work
 
 ```sh
-autograder check                                  # lessons/sequence_modeling.py
+autograder check                                  # lessons/sequence_modeling.py, from any folder here
 autograder check lessons/sequence_modeling.ipynb  # or the notebook
 ```
 

@@ -26,6 +26,9 @@ except ModuleNotFoundError:  # Python 3.10
 
 DEFAULT_RUBRIC = Path(__file__).with_name("rubric.toml")
 HIDDEN_SEED_VARIABLE = "AUTOGRADER_HIDDEN_SEED"
+# The hidden seed committed in the kit's rubric.toml: anyone holding the kit knows it, so grading
+# with it is said out loud (Rubric.seed_warning). tests/test_rubric.py keeps the two equal.
+KIT_HIDDEN_SEED = 604_2026
 VISIBILITIES = ("visible", "hidden", "after_due_date", "after_published")
 TOTAL_POINTS = 100
 
@@ -80,7 +83,16 @@ class PrairieLearnOptions:
     timeout_seconds: int = 600
 
 
-TABLES = {"limits": Limits, "hypothesis": HypothesisBudget, "data": DataSeeds, "prairielearn": PrairieLearnOptions}
+@dataclass(frozen=True)
+class Imports:
+    """[imports]: the packages grading provides besides Python's standard library. A submission
+    importing any other (pandas, sklearn...) gets one verdict from check, check() and grade alike,
+    wherever they run, even where that package is installed (autograder.submission.import_verdict)."""
+    provided: tuple[str, ...] = ("torch", "numpy", "matplotlib")
+
+
+TABLES = {"limits": Limits, "hypothesis": HypothesisBudget, "data": DataSeeds, "prairielearn": PrairieLearnOptions,
+          "imports": Imports}
 SECONDS_LIMITS = ("item_seconds", "import_seconds", "total_seconds")
 
 
@@ -109,6 +121,8 @@ class Rubric:
     text: str
     prairielearn: PrairieLearnOptions = field(default_factory=PrairieLearnOptions)
     points_scaled_from: float = None    # the points' own total, when it was not 100 and they were scaled
+    imports: Imports = field(default_factory=Imports)
+    seed_source: str = "rubric"         # where hidden_seed came from: "argument", "environment" or "rubric"
 
     @property
     def max_score(self):
@@ -121,13 +135,22 @@ class Rubric:
         return (f"note: the rubric's points add up to {self.points_scaled_from:g}, so each item's points are "
                 f"scaled to its share of {TOTAL_POINTS} (python -m autograder.rubric lists them)")
 
+    def seed_warning(self):
+        """One line for whoever grades with the kit's own committed seed, which every student holding
+        the kit can read, else ''."""
+        if self.seed_source != "rubric" or self.hidden_seed != KIT_HIDDEN_SEED:
+            return ""
+        return (f"grading with the kit's own hidden seed from {self.path.name}, which anyone holding the "
+                f"kit can read; set {HIDDEN_SEED_VARIABLE} (or hidden_seed in your own --rubric) for a real course")
+
 
 # --- types ------------------------------------------------------------------------------
 
 def _type_text(kind):
     if typing.get_origin(kind) is tuple:
         args = typing.get_args(kind)
-        return f"a list of {len(args)} {_type_text(args[0]).split(' ', 1)[1]}s"
+        count = "" if args[-1] is Ellipsis else f"{len(args)} "
+        return f"a list of {count}{_type_text(args[0]).split(' ', 1)[1]}s"
     return {float: "a number", int: "an integer", bool: "true or false", str: "a string"}[kind]
 
 
@@ -136,6 +159,8 @@ def _conform(value, kind):
     Numbers are kept as written: an int stays an int where a float is expected, as before."""
     if typing.get_origin(kind) is tuple:
         args = typing.get_args(kind)
+        if args[-1] is Ellipsis and isinstance(value, (list, tuple)):       # tuple[str, ...]: any length
+            args = (args[0],) * len(value)
         if not isinstance(value, (list, tuple)) or len(value) != len(args):
             raise TypeError
         return tuple(_conform(v, a) for v, a in zip(value, args))
@@ -195,7 +220,10 @@ def load_rubric(path=None, hidden_seed=None):
     hypothesis = dataclasses.asdict(_fill(HypothesisBudget, raw.get("hypothesis", {}), "[hypothesis]"))
     data = _fill(DataSeeds, raw.get("data", {}), "[data]")
     prairielearn = _fill(PrairieLearnOptions, raw.get("prairielearn", {}), "[prairielearn]")
+    imports = _fill(Imports, raw.get("imports", {}), "[imports]")
+    seed_source = "argument"
     if hidden_seed is None:
+        seed_source = "environment" if HIDDEN_SEED_VARIABLE in os.environ else "rubric"
         hidden_seed = os.environ.get(HIDDEN_SEED_VARIABLE, data.hidden_seed)
     try:
         hidden_seed = int(hidden_seed)
@@ -205,7 +233,8 @@ def load_rubric(path=None, hidden_seed=None):
     declared = specs()
     items = _items(raw.get("items", []), declared, limits)
     scaled_from = _scale_points(items)
-    return Rubric(items, limits, hypothesis, hidden_seed, data.public_seed, path, text, prairielearn, scaled_from)
+    return Rubric(items, limits, hypothesis, hidden_seed, data.public_seed, path, text, prairielearn, scaled_from,
+                  imports, seed_source)
 
 
 def _limits(table):
@@ -302,7 +331,8 @@ def describe(rubric):
     lines = [f"# {rubric.scaling_note()}", ""] if rubric.points_scaled_from is not None else []
     for table, values in (("limits", rubric.limits), ("hypothesis", rubric.hypothesis),
                           ("data", {"public_seed": rubric.public_seed}),
-                          ("prairielearn", dataclasses.asdict(rubric.prairielearn))):
+                          ("prairielearn", dataclasses.asdict(rubric.prairielearn)),
+                          ("imports", dataclasses.asdict(rubric.imports))):
         lines += [f"[{table}]"] + [f"{key} = {toml(value)}" for key, value in values.items()] + [""]
     for item in rubric.items:
         lines += ["[[items]]", f"id = {toml(item.id)}", f"name = {toml(item.name)}", f"points = {toml(item.points)}",

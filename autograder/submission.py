@@ -1,15 +1,8 @@
 """Turn what a student handed in into one Python source the worker can import.
 
-A submission is a ``.py`` file, a folder holding ``sequence_modeling.py`` (or
-``sequence_modeling.ipynb``), or a notebook whose code cells are joined in
-order. Notebook magics and shell lines (``%matplotlib``, ``!pip``) are dropped;
-a cell guarded by ``if __name__ == "__main__":`` does not run when graded.
-"""
-
-"""Turn what a student handed in into one Python source the worker can import.
-
-A submission is a ``.py`` file, a notebook whose code cells are joined in
-order, or a folder. Which file of a folder is graded is decided here and only
+A submission is a ``.py`` file, a notebook whose code cells run one by one
+as Jupyter runs them (``worker_source``: a cell that raises ends itself alone),
+or a folder. Which file of a folder is graded is decided here and only
 here (``find_submission_file``), for ``grade``, ``batch`` and Gradescope alike.
 Notebook magics and shell lines (``%matplotlib``, ``!pip``) are dropped; a cell
 guarded by ``if __name__ == "__main__":`` does not run when graded.
@@ -26,6 +19,7 @@ import json
 import os
 import re
 import stat
+import sys
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -97,11 +91,12 @@ class LineMap:
 
 @dataclass
 class Submission:
-    path: Path          # what was handed in
+    path: Path          # the graded file, as reports name it (``shown_path``)
     kind: str           # "py" or "ipynb"
     code: str           # the Python source the worker imports
     forbidden: list     # imports of the reference or the grader found in the source
     line_map: LineMap = field(default_factory=LineMap)
+    imports: set = field(default_factory=set)     # every package the source imports (``imported_packages``)
 
 
 # --- which file is graded: the one rule --------------------------------------------------------
@@ -252,18 +247,49 @@ def read_submission_file(path, parts=()):
                 os.close(open_fd)
 
 
+def shown_path(given, parts=()):
+    """How reports name the graded file: relative to what was given. A relative path is shown as
+    given; an absolute one from its last name on (``/home/ta/class/ada`` shows ``ada/sequence_modeling.py``),
+    so no grader's folders reach a student's report."""
+    given = Path(given)
+    if given.is_absolute():
+        given = Path(given.name or given.anchor)
+    return given.joinpath(*parts)
+
+
 def load_submission(path):
     base, parts = find_submission_file(path)
-    graded = base.joinpath(*parts)
+    graded = shown_path(base, parts)
     raw = read_submission_file(base, parts)
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise UngradablePath(f"{graded}: not UTF-8 text") from None
     if graded.suffix == ".py":
-        return Submission(graded, "py", text, forbidden_imports(text), LineMap(filename=graded.name))
+        imports = imported_packages(text)
+        return Submission(graded, "py", text, _blocked(imports), LineMap(filename=graded.name), imports)
     code, line_map = notebook_source(text, graded)
-    return Submission(graded, "ipynb", code, forbidden_imports(code), line_map)
+    lines = _python_lines(code)
+    # Cell by cell, as they run: a syntax error in one cell hides no other cell's imports.
+    imports = set().union(*(imported_packages("\n".join(lines[first - 1:last]))
+                            for _, first, last in cell_spans(line_map)))
+    return Submission(graded, "ipynb", code, _blocked(imports), line_map, imports)
+
+
+def import_verdict(submission, provided):
+    """The one verdict on a submission's imports, or "": the same for ``grade``, ``check`` and a
+    notebook's ``check()`` wherever they run, since it is read from the source, not from what the
+    machine has installed (Colab has pandas; the grading image has not)."""
+    if submission.forbidden:
+        return (f"the submission imports {', '.join(submission.forbidden)}: the reference and the grader are "
+                "off limits, and copying them earns nothing")
+    others = sorted(name for name in submission.imports
+                    if name not in sys.stdlib_module_names and name not in provided and name != "__main__")
+    if not others:
+        return ""
+    return (f"the submission imports {', '.join(others)}, which grading does not provide (it has Python's standard "
+            f"library and {', '.join(provided)} only): remove {'that import' if len(others) == 1 else 'those imports'}"
+            " and do the same with numpy or torch")
 
 
 # --- notebooks ------------------------------------------------------------------------------------
@@ -415,12 +441,16 @@ def notebook_source(text, path="notebook"):
     return shim + "\n\n".join(parts) + "\n", LineMap([None] + origins)
 
 
-def forbidden_imports(code):
-    """Names of blocked packages the source imports, found without running it."""
+def imported_packages(code):
+    """Top-level names of the packages the source imports, found without running it (empty if it does not parse).
+
+    ``import a.b``, ``from a.b import c``, ``__import__("a")`` and ``importlib.import_module("a")``
+    with a literal name; relative imports are the submission's own and are not counted.
+    """
     try:
         tree = ast.parse(code)
     except SyntaxError:
-        return []              # the worker reports the syntax error with its line
+        return set()           # the worker reports the syntax error with its line
     found = set()
     for node in ast.walk(tree):
         names = []
@@ -435,7 +465,93 @@ def forbidden_imports(code):
                 arg = node.args[0]
                 if isinstance(arg, ast.Constant) and isinstance(arg.value, str):
                     names = [arg.value]
-        for name in names:
-            if name.split(".")[0] in BLOCKED_PACKAGES:
-                found.add(name.split(".")[0])
-    return sorted(found)
+        found.update(name.split(".")[0] for name in names)
+    return found
+
+
+# --- running a notebook cell by cell -------------------------------------------------------------
+
+CELL_FAILURES = "_autograder_cell_failures"     # the function the runner leaves for the grader to ask
+
+CELL_RUNNER = '''"""The notebook's code cells, run one by one as Jupyter runs them (autograder.submission).
+
+A cell that raises ends itself alone: what it defined before the error stays, the cells after it
+run, and the grader asks {failures}() which cells raised, to report them by number.
+"""
+
+
+def _autograder_run_cells(source, cells, namespace):
+    import ast
+    import linecache
+
+    lines = source.splitlines(True)
+    # Tracebacks and inspect read the notebook's code, not this runner, under the module's file name.
+    linecache.cache[__file__] = (len(source), None, lines, __file__)
+    failed = []
+    for label, first, last in cells:
+        try:
+            tree = ast.parse("".join(lines[first - 1:last]), __file__)
+        except SyntaxError as exc:
+            failed.append((label, exc.lineno or 1, "SyntaxError", str(exc.msg)))
+            continue
+        ast.increment_lineno(tree, first - 1)
+        code = compile(tree, __file__, "exec")
+        try:
+            exec(code, namespace)
+        except (Exception, SystemExit) as exc:      # the kernel goes on after a failing cell; so does grading
+            line, frame = first, exc.__traceback__
+            while frame is not None:
+                if frame.tb_frame.f_code is code:
+                    line = frame.tb_lineno
+                frame = frame.tb_next
+            failed.append((label, line - first + 1, type(exc).__name__, str(exc)[:300]))
+    return failed
+
+
+def {failures}(_failed=_autograder_run_cells({source!r}, {cells!r}, globals())):
+    return list(_failed)
+'''
+
+
+def cell_spans(line_map):
+    """[(cell number, first line, last line)] of each notebook cell in the joined code, from its LineMap."""
+    spans = []
+    for number, origin in enumerate(line_map.origins or [], start=1):
+        if origin is None:
+            continue
+        if spans and spans[-1][0] == origin[0] and spans[-1][2] == number - 1:
+            spans[-1][2] = number
+        else:
+            spans.append([origin[0], number, number])
+    return [tuple(span) for span in spans]
+
+
+def worker_source(submission):
+    """What the worker imports: a .py file as it is; a notebook's code run cell by cell (CELL_RUNNER),
+    its line numbers those of ``submission.code``, so the LineMap names cells as before."""
+    if submission.kind != "ipynb":
+        return submission.code
+    shim, _ = submission.code.split("\n", 1)
+    return shim + "\n\n" + CELL_RUNNER.format(failures=CELL_FAILURES, source=submission.code,
+                                               cells=cell_spans(submission.line_map))
+
+
+def describe_cell_failures(failures):
+    """The grader's lines for the cells that raised (what ``CELL_FAILURES`` answered), malformed ones left out."""
+    lines = []
+    for failure in failures if isinstance(failures, list) else []:
+        if not (isinstance(failure, tuple) and len(failure) == 4 and isinstance(failure[0], int)
+                and isinstance(failure[1], int) and all(isinstance(part, str) for part in failure[2:])):
+            continue
+        number, line, kind, message = failure
+        lines.append(printable(f"notebook cell {number}, line {line} raised {kind}: {message}"))
+    return lines
+
+
+def _blocked(packages):
+    return sorted(set(packages) & set(BLOCKED_PACKAGES))
+
+
+def forbidden_imports(code):
+    """Names of blocked packages the source imports, found without running it."""
+    return _blocked(imported_packages(code))

@@ -56,7 +56,7 @@ def exercise_window_sizes(series=None):
     results = compare_window_sizes(make_series() if series is None else series)
     best = min(results, key=results.get)
     rows = [[size, f"{mse:.4f}", "<- best" if size == best else ""] for size, mse in results.items()]
-    return results, table("Exercise 1: window size", ["window", "val_mse", ""], rows)
+    return results, table("Exercise 1: window size", ["window", "val_mse", "best"], rows)
 
 
 def exercise_gru():

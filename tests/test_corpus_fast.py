@@ -161,3 +161,67 @@ def test_a_line_replaced_whole_takes_its_comment_and_a_fragment_keeps_the_rest_o
     assert whole == "x = g(a)\ny = [1,  2]  # second\n"
     assert part == "x = f(a)    # first\ny = [0, 1,  2]  # second\n"
     assert corpus.build(corpus.Case("hash", [("s = 'a # b'", "s = 1")]), reference="s = 'a # b'  # c\n") == "s = 1\n"
+
+
+# --- notebooks run cell by cell ---------------------------------------------------------------
+
+def test_a_stray_notebook_cell_that_raises_costs_nothing_and_is_named(rubric):
+    """tests/heldout's nb05 is a correct notebook plus an exploration cell raising NameError: Jupyter
+    runs the cells after it, so grading does too (the kit's own notebook, so in-process is safe)."""
+    import nbformat
+
+    path = verdicts.HELDOUT / "correct" / "nb05_stray_name_error.ipynb"
+    cells = nbformat.read(path, as_version=4).cells
+    stray = next(number for number, cell in enumerate(cells, start=1) if cell.source.startswith("plt.plot(preview"))
+    result = grade_in_process(path, rubric)
+    verdicts.assert_full_marks(result, path.name)
+    assert result.cell_errors == [f"notebook cell {stray}, line 1 raised NameError: name 'preview' is not defined"]
+    assert f"notebook cell {stray}, line 1 raised NameError" in result.text()
+    assert f"notebook cell {stray}, line 1 raised NameError" in result.to_gradescope()["output"]
+
+
+def test_a_syntax_error_is_shown_once_without_import_machinery_and_without_the_graders_folders(tmp_path, rubric):
+    """Not once per item and not among frames of Python's import system; the report names the file
+    as it was given, relative (an absolute path shows from its own name on: no TA's home folder)."""
+    from autograder.engine import NOT_IMPORTED
+
+    path = tmp_path / "typo.py"
+    path.write_text("import numpy as np\n\ndef make_windows(:\n    pass\n")
+    result = grade_in_process(path.absolute(), rubric)
+    report = result.text()
+    assert result.score == 0 and all(item.feedback == NOT_IMPORTED for item in result.items)
+    assert report.count("SyntaxError") == 2 and "<frozen" not in report            # the raise line, the traceback's last
+    assert 'File "typo.py", line 3' in result.import_error and "def make_windows(:" in result.import_error
+    assert report.startswith("Lesson 6.4.4 autograder (grade): typo.py\n") and str(tmp_path) not in report
+    assert result.attention_reason() == "importing the submission raised SyntaxError: invalid syntax (typo.py, line 3)"
+    folder = tmp_path / "ada"
+    folder.mkdir()
+    (folder / "sequence_modeling.py").write_text("raise SystemExit('x')\n")
+    assert grade_in_process(folder, rubric).submission == "ada/sequence_modeling.py"
+
+
+def test_a_cell_that_raises_midway_costs_only_the_items_of_what_it_left_undefined(tmp_path, rubric):
+    """nb01 with an exploration line in the naive-baseline cell, between naive_forecast and naive_mse,
+    using a name never defined: naive_forecast exists, naive_mse does not (as in Jupyter), and only
+    the items that grade naive_mse may lose points."""
+    import importlib.util
+
+    import nbformat
+
+    spec = importlib.util.spec_from_file_location("make_notebooks", verdicts.HELDOUT / "make_notebooks.py")
+    make_notebooks = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(make_notebooks)
+    cells = list(make_notebooks.KAGGLE)
+    index = next(i for i, (_, source) in enumerate(cells) if source.startswith("def naive_forecast("))
+    before, after = cells[index][1].split("\n\n\ndef naive_mse(", 1)
+    cells[index] = ("code", before + "\n\n\nprint(naive_forecast(X_val)[:3].T, baseline_mse)\n\n\ndef naive_mse(" + after)
+    path = tmp_path / "midway.ipynb"
+    nbformat.write(make_notebooks.build(cells), path)
+    result = grade_in_process(path, rubric)
+    lost = verdicts.lost_items(result)
+    assert "naive_baseline" in lost and lost <= corpus.items_of("naive_mse"), verdicts.describe(result, lost)
+    line = before.count("\n") + 4
+    naive = next(item for item in result.items if item.id == "naive_baseline")
+    assert "does not define 'naive_mse' (a notebook cell raised before defining it?" in naive.feedback
+    assert result.cell_errors == [f"notebook cell {index + 1}, line {line} raised NameError: "
+                                  "name 'baseline_mse' is not defined"]

@@ -97,7 +97,7 @@ def test_unmodified_stub_file_scores_zero_with_a_clean_report_and_exit_0(tmp_pat
     assert out.returncode == 0, out.stderr
     assert "Total: 0.00/100" in out.stdout
     assert out.stdout.count("not implemented yet") == len(ITEM_IDS)
-    assert "Traceback" not in out.stdout and out.stderr == ""
+    assert "Traceback" not in out.stdout and out.stderr == f"autograder: warning: {load_rubric().seed_warning()}\n"
     data = json.loads((tmp_path / "r.json").read_text())
     assert data["score"] == 0 and all(t["status"] == "failed" for t in data["tests"])
 

@@ -372,15 +372,16 @@ def test_escape_sequences_and_carriage_returns_never_reach_the_terminal_or_the_f
 
 @pytest.mark.slow
 def test_a_notebook_syntax_error_is_reported_by_cell(tmp_path):
-    """A syntax error on line 3 of the 4th cell (markdown cells counted): 'notebook cell 4, line 3'."""
+    """A syntax error on line 3 of the 4th cell (markdown cells counted): 'notebook cell 4, line 3'.
+    It ends that cell alone, as in Jupyter: the notebook is graded, the report names the cell."""
     notebook = nbformat.v4.new_notebook(cells=[
         nbformat.v4.new_markdown_cell("# My lab"), nbformat.v4.new_code_cell("import numpy as np"),
         nbformat.v4.new_markdown_cell("Windows"), nbformat.v4.new_code_cell("x = 1\ny = 2\ndef make_windows(:\n    pass")])
     nbformat.write(notebook, tmp_path / "lab.ipynb")
     done = autograder("grade", tmp_path / "lab.ipynb", "--json", tmp_path / "r.json")
     assert done.returncode == 0, done.stderr
-    assert "SyntaxError: invalid syntax (notebook cell 4, line 3)" in done.stdout
-    assert "submission.py" not in done.stdout
+    assert "notebook cell 4, line 3 raised SyntaxError: invalid syntax" in done.stdout
+    assert "could not be imported" not in done.stdout and "submission.py" not in done.stdout
     assert "notebook cell 4, line 3" in json.loads((tmp_path / "r.json").read_text())["output"]
 
 
@@ -460,3 +461,106 @@ def test_a_folder_nested_too_deep_is_refused_not_walked_forever(tmp_path):
     (deep / "sequence_modeling.py").write_text(STUB)
     done = autograder("grade", tmp_path / "work")
     assert done.returncode == 2 and "nested more than" in one_line_reason(done)
+
+
+def test_notebook_cells_run_one_by_one_and_the_failing_ones_are_named(tmp_path):
+    """What the worker imports for a notebook: a cell that raises (an error, a syntax error, SystemExit)
+    ends itself alone, as in Jupyter; what it defined before the error stays; later errors still name
+    their cell through the LineMap. Imported here as the worker imports it (spec_from_file_location)."""
+    import importlib.util
+    import traceback
+
+    from autograder.submission import CELL_FAILURES, describe_cell_failures, load_submission, worker_source
+
+    notebook = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_markdown_cell("# title"),
+        nbformat.v4.new_code_cell("a = 1"),
+        nbformat.v4.new_code_cell("def f(:"),
+        nbformat.v4.new_code_cell("b = a + 1\nraise SystemExit(3)\nc = 5"),
+        nbformat.v4.new_code_cell("x = 2\nd = undefined_name"),
+        nbformat.v4.new_code_cell("def g():\n    return 1 / 0")])
+    path = tmp_path / "nb.ipynb"
+    nbformat.write(notebook, path)
+    submission = load_submission(path)
+    worker_file = tmp_path / "submission.py"
+    worker_file.write_text(worker_source(submission))
+    spec = importlib.util.spec_from_file_location("submission", worker_file)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    assert (module.a, module.b, module.x) == (1, 2, 2) and not hasattr(module, "c") and not hasattr(module, "d")
+    syntax, *others = describe_cell_failures(getattr(module, CELL_FAILURES)())
+    assert syntax.startswith("notebook cell 3, line 1 raised SyntaxError: ")     # the message is Python's
+    assert others == ["notebook cell 4, line 2 raised SystemExit: 3",
+                      "notebook cell 5, line 2 raised NameError: name 'undefined_name' is not defined"]
+    try:
+        module.g()
+    except ZeroDivisionError as exc:
+        shown = submission.line_map.translate("".join(traceback.format_exception(exc)))
+    assert "notebook cell 6, line 2, in g\n    return 1 / 0" in shown, shown
+    assert describe_cell_failures("not a list") == [] and describe_cell_failures([("1", 2, "x", "y")]) == []
+
+
+def test_an_import_grading_does_not_provide_gets_one_verdict_from_check_and_grade(tmp_path):
+    """pandas is not installed here; a tiny fake `pandas` package on the check run's path is an honest
+    stand-in for Colab, where it is. check (pandas importable) and grade (not) must give the same verdict
+    and the same score: it is read from the source and the rubric's [imports], not from the machine."""
+    fake = tmp_path / "site" / "pandas"
+    fake.mkdir(parents=True)
+    (fake / "__init__.py").write_text("DataFrame = dict\n")
+    with_pandas = dict(os.environ, PYTHONPATH=str(fake.parent))
+    assert subprocess.run([sys.executable, "-c", "import pandas"], env=with_pandas, cwd=tmp_path).returncode == 0
+    submission = tmp_path / "uses_pandas.py"
+    submission.write_text(REFERENCE.read_text().replace("import numpy as np\n", "import numpy as np\nimport pandas as pd\n", 1))
+    checked = autograder("check", submission, "--json", tmp_path / "check.json", env=with_pandas)
+    graded = autograder("grade", submission, "--json", tmp_path / "grade.json")
+    assert checked.returncode == graded.returncode == 0, checked.stderr + graded.stderr
+    check, grade_ = (json.loads((tmp_path / name).read_text()) for name in ("check.json", "grade.json"))
+    verdict = ("the submission imports pandas, which grading does not provide (it has Python's standard library "
+               "and torch, numpy, matplotlib only): remove that import and do the same with numpy or torch")
+    assert check["score"] == grade_["score"] == 0
+    assert {test["output"] for test in check["tests"]} == {test["output"] for test in grade_["tests"]} == {verdict}
+    assert verdict in checked.stdout and verdict in graded.stdout
+
+
+def test_the_import_verdict_reads_the_source_the_rubric_and_every_notebook_cell(tmp_path):
+    from autograder.notebook import kernel_notebook
+    from autograder.rubric import load_rubric
+    from autograder.submission import import_verdict, load_submission
+
+    provided = load_rubric().imports.provided
+    assert provided == ("torch", "numpy", "matplotlib")
+
+    def verdict(name, text, allowed=provided):
+        (tmp_path / name).write_text(text)
+        return import_verdict(load_submission(tmp_path / name), allowed)
+
+    assert verdict("plain.py", "import os, json\nimport numpy as np\nimport torch.nn as nn\nimport matplotlib.pyplot\n") == ""
+    assert "imports pandas, sklearn," in verdict("two.py", "import pandas\nfrom sklearn.metrics import r2_score\n")
+    assert verdict("allowed.py", "import pandas\n", allowed=provided + ("pandas",)) == ""
+    assert "reference and the grader are off limits" in verdict("key.py", "import solutions\nimport pandas\n")
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("def f(:"),
+                                               nbformat.v4.new_code_cell("import pandas as pd")])
+    assert "imports pandas" in verdict("nb.ipynb", nbformat.writes(notebook))   # a broken cell hides no import
+    # The notebook's check(): the kernel's cells, as the notebook the check grades.
+    assert "imports pandas" in verdict("kernel_cells.ipynb", kernel_notebook([(1, "import pandas as pd")]))
+    assert verdict("kernel_ok.ipynb", kernel_notebook([(1, "import numpy as np")])) == ""
+
+
+def test_check_without_a_path_finds_the_lesson_file_from_anywhere_in_the_hand_out(tmp_path):
+    from autograder.cli import default_check_path
+
+    hand_out = tmp_path / "student"
+    (hand_out / "lessons").mkdir(parents=True)
+    (hand_out / "autograder" / "checks").mkdir(parents=True)
+    (hand_out / "lessons" / "sequence_modeling.py").write_text(assign.STUB_FILE.read_text())
+    assert str(default_check_path(hand_out)) == "lessons/sequence_modeling.py"
+    assert str(default_check_path(hand_out / "lessons")) == "sequence_modeling.py"
+    assert str(default_check_path(hand_out / "autograder" / "checks")) == "../../lessons/sequence_modeling.py"
+    assert default_check_path(tmp_path) is None
+    inside = autograder("check", "--only", "time_split", cwd=hand_out / "lessons")
+    assert inside.returncode == 0, inside.stderr
+    assert "(self-check on public data): sequence_modeling.py" in inside.stdout and "not implemented" in inside.stdout
+    nowhere = autograder("check", cwd=tmp_path)
+    assert nowhere.returncode == 2 and nowhere.stdout == ""
+    assert nowhere.stderr == ("autograder: no sequence_modeling.py here and no lessons/sequence_modeling.py here or "
+                              "in a folder above; name the file: autograder check PATH\n")

@@ -23,7 +23,6 @@ from autograder import assign, release
 from autograder.engine import grade
 from autograder.oracle import RecordingOracle
 from autograder.rubric import load_rubric
-from autograder.submission import forbidden_imports
 from conftest import ROOT
 
 nbclient = pytest.importorskip("nbclient")
@@ -69,17 +68,22 @@ def student_notebook(fill=None, checks_after=None):
     if checks_after is not None:
         kept = {assign.check_cell_source()} | {assign.check_cell_source(assign.CHECKS_AFTER[t]) for t in checks_after}
         notebook.cells = [c for c in notebook.cells if "autograder.notebook" not in c.source or c.source in kept]
+    if fill:
+        assert fill_stubs(notebook, fill) >= 8
+    return notebook
+
+
+def fill_stubs(notebook, fill):
+    """Replace the stub cells of the sections ``fill`` names with its code; returns how many were replaced."""
     sections = assign._split_sections(assign.STUB_FILE.read_text())
     replaced = 0
     for cell in notebook.cells:
         for title, stub_code in sections:
-            if fill and cell.cell_type == "code" and title in fill and \
-                    cell.source.split("\n")[0] == stub_code.split("\n")[0]:
+            if cell.cell_type == "code" and title in fill and cell.source.split("\n")[0] == stub_code.split("\n")[0]:
                 cell.source = fill[title]
                 replaced += 1
                 break
-    assert not fill or replaced >= 8
-    return notebook
+    return replaced
 
 
 def sections_of(source):
@@ -225,17 +229,51 @@ def test_the_check_cell_needs_no_reference(tmp_path, kernel_path, monkeypatch, h
     assert "GRADER ERROR" not in shown
 
 
-def test_the_kernel_code_keeps_a_failing_cell_from_stopping_the_rest():
-    """Unit-level: the module the check grades runs every cell, as the kernel did."""
-    from autograder.notebook import kernel_module
+def kernel_submission(folder, cells):
+    """The kernel's cells as check() writes them (autograder.notebook.kernel_notebook), loaded as graded."""
+    from autograder.notebook import CHECK_FILE, kernel_notebook
+    from autograder.submission import load_submission
 
-    cells = [("In [1]", "import numpy as np"), ("In [2]", "raise RuntimeError('a student experiment')"),
-             ("In [3]", "def f():\n    return np.arange(3)"), ("In [4]", "def g(:"), ("In [5]", "raise SystemExit(1)")]
-    namespace = {}
-    exec(compile(kernel_module(cells), "kernel_cells.py", "exec"), namespace)
-    assert list(namespace["f"]()) == [0, 1, 2]
-    # Cell code sits in strings there; its imports are repeated where the grader's import rule sees them.
-    assert forbidden_imports(kernel_module([("In [1]", "import solutions.sequence_modeling as s")])) == ["solutions"]
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / CHECK_FILE).write_text(kernel_notebook(cells))
+    return load_submission(folder / CHECK_FILE)
+
+
+def imported(folder, submission):
+    """The module the worker would import for ``submission``, imported here as the worker imports it."""
+    import importlib.util
+
+    from autograder.submission import worker_source
+
+    (folder / "submission.py").write_text(worker_source(submission))
+    spec = importlib.util.spec_from_file_location("submission", folder / "submission.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_kernel_code_keeps_a_failing_cell_from_stopping_the_rest(tmp_path):
+    """Unit-level: the notebook the check grades runs every cell, as the kernel did, and names a failing
+    one by its In [N]; its imports get the verdict a handed-in notebook gets."""
+    from autograder.notebook import in_kernel_terms
+    from autograder.rubric import load_rubric
+    from autograder.submission import CELL_FAILURES, describe_cell_failures, import_verdict
+
+    cells = [(1, "import numpy as np"), (2, "raise RuntimeError('a student experiment')"),
+             (3, "def f():\n    return np.arange(3)"), (4, "def g(:"), (6, "raise SystemExit(1)")]
+    submission = kernel_submission(tmp_path, cells)
+    module = imported(tmp_path, submission)
+    assert list(module.f()) == [0, 1, 2]
+    failures = [in_kernel_terms(line) for line in describe_cell_failures(getattr(module, CELL_FAILURES)())]
+    assert failures[0] == "In [2], line 1 raised RuntimeError: a student experiment"
+    assert failures[1].startswith("In [4], line 1 raised SyntaxError: ")
+    assert failures[2:] == ["In [6], line 1 raised SystemExit: 1"]
+    provided = load_rubric().imports.provided
+    assert import_verdict(submission, provided) == ""
+    for number, (source, named) in enumerate((("import solutions.sequence_modeling as s", "solutions"),
+                                              ("import pandas as pd", "pandas"))):
+        other = kernel_submission(tmp_path / str(number), [(1, "x = 1"), (2, source)])
+        assert f"the submission imports {named}" in import_verdict(other, provided)
 
 
 def test_the_table_escapes_everything_the_submission_could_put_in_it():
@@ -262,23 +300,21 @@ def test_outside_ipython_check_prints_the_text_report(tmp_path):
     assert "ok   time_split" in done.stdout and "Total: 6.00/6" in done.stdout, done.stdout
 
 
-def test_kernel_history_is_checked_as_grading_would_see_the_notebook():
+def test_kernel_history_is_checked_as_grading_would_see_the_notebook(tmp_path):
     """Magics become pass, the check cell's statements go, any other import of autograder stays."""
     from types import SimpleNamespace
 
-    from autograder.notebook import kernel_cells, kernel_module
+    from autograder.notebook import kernel_cells
 
     history = ["", "%matplotlib inline\nimport numpy as np", 'from autograder.notebook import check\ncheck("time_split")',
                "def f():\n    return np.arange(3)", "", "import autograder.notebook as nb\nnb.check()"]
     shell = SimpleNamespace(history_manager=SimpleNamespace(input_hist_raw=history))
     cells = kernel_cells(shell)
-    assert [label for label, _ in cells] == ["In [1]", "In [2]", "In [3]", "In [5]"]
+    assert [number for number, _ in cells] == [1, 2, 3, 5]
     assert "autograder" not in cells[1][1] and cells[0][1].startswith("pass  # notebook magic removed")
-    namespace = {}
-    exec(compile(kernel_module(cells[:3]), "kernel_cells.py", "exec"), namespace)
-    assert list(namespace["f"]()) == [0, 1, 2]
-    assert forbidden_imports(kernel_module(cells[:3])) == []
-    assert forbidden_imports(kernel_module(cells)) == ["autograder"]     # as the graded notebook would be
+    first = kernel_submission(tmp_path / "first", cells[:3])
+    assert list(imported(tmp_path / "first", first).f()) == [0, 1, 2] and first.forbidden == []
+    assert kernel_submission(tmp_path / "all", cells).forbidden == ["autograder"]   # as the graded notebook would be
 
 
 def test_check_only_refuses_an_unknown_item_in_one_line():

@@ -11,6 +11,7 @@ import ast
 import gzip
 import json
 import os
+import re
 import shutil
 import stat
 import subprocess
@@ -19,6 +20,7 @@ import textwrap
 import zipfile
 from pathlib import Path
 
+import nbformat
 import numpy as np
 import pytest
 import torch
@@ -439,18 +441,27 @@ def report_verdicts(text):
     return verdicts
 
 
+@pytest.fixture(scope="module")
+def installed(release, tmp_path_factory):
+    """(venv, env): the hand-out installed exactly as its README says, in a fresh virtual environment."""
+    student = release / "student"
+    assert "pip install -c constraints.txt ." in (student / "README.md").read_text()
+    venv = tmp_path_factory.mktemp("hand-out-venv") / "venv"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=300)
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV", "MPLBACKEND")}
+    done = subprocess.run([str(venv / "bin" / "pip"), "install", "-q", "--no-compile",    # no .pyc: faster
+                           "-c", "constraints.txt", "."], cwd=student, capture_output=True, text=True,
+                          timeout=900, env=env)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return venv, env
+
+
 @slow
-def test_the_hand_out_installs_in_a_fresh_venv_and_checks_like_the_kit(release, tmp_path):
+def test_the_hand_out_installs_in_a_fresh_venv_and_checks_like_the_kit(release, installed, tmp_path):
     from autograder.engine import grade
 
     student = release / "student"
-    venv = tmp_path / "venv"
-    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=300)
-    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
-    installed = subprocess.run([str(venv / "bin" / "pip"), "install", "-q", "--no-compile",    # no .pyc: faster
-                                "-c", str(student / "constraints.txt"), str(student)],
-                               capture_output=True, text=True, timeout=900, env=env)
-    assert installed.returncode == 0, installed.stderr[-3000:]
+    venv, env = installed
     work = tmp_path / "work"                   # a folder with no kit on the path
     work.mkdir()
     shutil.copytree(student / "lessons", work / "lessons")
@@ -476,6 +487,64 @@ def test_the_hand_out_installs_in_a_fresh_venv_and_checks_like_the_kit(release, 
                            "print(os.path.dirname(os.path.dirname(autograder.__file__)))"],
                           cwd=work, env=env, capture_output=True, text=True, timeout=120).stdout.strip()
     assert find_answer_key(Path(site) / "autograder", solution_regions()) == []
+
+
+@slow
+def test_the_hand_outs_notebook_runs_whole_in_its_own_install(release, installed, tmp_path, monkeypatch):
+    """Every cell of the hand-out's notebook, the reference's code in its stubs, in a real kernel of
+    the hand-out's install: the lab cell plots (matplotlib), every check cell shows full points.
+
+    The kernel needs ipykernel, which a student's Jupyter brings; it is added to the venv for that
+    alone (it does not bring matplotlib: what the lab cell imports must come from the hand-out).
+    """
+    import nbformat
+    from test_notebook_check import check_outputs, fill_stubs, sections_of
+
+    nbclient = pytest.importorskip("nbclient")
+    venv, env = installed
+    done = subprocess.run([str(venv / "bin" / "pip"), "install", "-q", "--no-compile", "ipykernel"],
+                          capture_output=True, text=True, timeout=900, env=env)
+    assert done.returncode == 0, done.stderr[-3000:]
+    work = tmp_path / "work"
+    shutil.copytree(release / "student" / "lessons", work / "lessons")
+    notebook = nbformat.read(work / "lessons" / "sequence_modeling.ipynb", as_version=4)
+    assert fill_stubs(notebook, sections_of(REFERENCE.read_text())) >= 8
+    spec = tmp_path / "jupyter" / "kernels" / "hand-out"
+    spec.mkdir(parents=True)
+    (spec / "kernel.json").write_text(json.dumps({
+        "argv": [str(venv / "bin" / "python"), "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+        "display_name": "hand-out", "language": "python"}))
+    monkeypatch.setenv("JUPYTER_PATH", str(tmp_path / "jupyter"))      # where the client finds the kernelspec
+    client = nbclient.NotebookClient(notebook, kernel_name="hand-out", timeout=900, allow_errors=True,
+                                     resources={"metadata": {"path": str(work / "lessons")}})
+    client.execute(env=env)
+    errors = [(number, o.ename, o.evalue) for number, cell in enumerate(notebook.cells, start=1)
+              if cell.cell_type == "code" for o in cell.outputs if o.output_type == "error"]
+    assert errors == []
+    lab = next(cell for cell in notebook.cells if cell.source == assign.RUN_CELL.rstrip())
+    printed = "".join(o.get("text", "") for o in lab.outputs if o.output_type == "stream")
+    assert "naive_val_mse: 0.0115" in printed, printed
+    shown = [sorted(o.get("data", {})) for o in lab.outputs if o.output_type != "stream"]
+    assert any("image/png" in data for data in shown), shown
+    outputs = check_outputs(notebook)
+    assert len(outputs) == len(assign.CHECKS_AFTER) + 1
+    assert all(score == most > 0 for _, rows, _ in outputs for score, most, _ in rows.values())
+    assert "100/100" in outputs[-1][2]
+
+
+def test_the_hand_out_installs_every_package_its_notebook_and_stubs_import():
+    """What the notebook's cells and the stub file import is the standard library, the self-check,
+    or a dependency the hand-out's pyproject.toml declares (matplotlib: the lab cell plots)."""
+    from autograder.release import _dependencies
+    from autograder.submission import imported_packages
+
+    declared = {re.match(r"[A-Za-z0-9_.-]+", d).group(0).lower() for d in _dependencies()}
+    sources = [c.source for c in nbformat.reads(assign.NOTEBOOK_FILE.read_text(), as_version=4).cells
+               if c.cell_type == "code"] + [assign.STUB_FILE.read_text()]
+    imported = set().union(*(imported_packages(source) for source in sources))
+    assert "matplotlib" in imported
+    assert imported - set(sys.stdlib_module_names) - {"autograder"} <= declared, imported
+    assert not {"matplotlib", "torch", "numpy"} - declared
 
 
 # --- Gradescope --------------------------------------------------------------------------------------

@@ -100,3 +100,22 @@ def test_the_batch_now_writes_gradescopes_ungradable_json_which_holds_all_it_wro
 def test_an_ungradable_reason_reaches_no_terminal_with_its_escapes():
     data = GradeResult.ungradable(hand_built.fake_rubric(), hand_built.HOSTILE_REASON).gradescope_json()
     assert "\\u001b" not in data and "\\udce9" not in data and "caf\\\\xe9.py" in data
+
+
+def test_the_class_summary_lists_who_needs_attention_and_why():
+    """Import failures, time-outs and ungradable submissions, each with its one-line reason, in id order;
+    a student graded in full is not listed."""
+    from autograder.reports.summary import summary_markdown
+
+    rubric = hand_built.fake_rubric()
+    rows = {"alice": RESULTS["graded"].batch_row(), "=bob": RESULTS["timed_out"].batch_row(),
+            "carl": RESULTS["import_failed"].batch_row(),
+            "dora": GradeResult.ungradable(rubric, "dora.py: not UTF-8 text").batch_row()}
+    attention = summary_markdown(rows, rubric).split("## Needs attention", 1)[1].splitlines()
+    first_line = RESULTS["import_failed"].import_error.splitlines()[0]
+    assert attention[4:] == ["| =bob | ran out of time | ran out of time in time_split |",
+                             f"| carl | could not be imported | {first_line} |",
+                             "| dora | could not be graded | dora.py: not UTF-8 text |"]
+    assert attention[0] == " (3 students)"
+    alone = summary_markdown({"alice": RESULTS["graded"].batch_row()}, rubric)
+    assert alone.endswith("## Needs attention\n\nNobody: every submission was imported and graded in time.\n")

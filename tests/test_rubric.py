@@ -235,6 +235,40 @@ def test_the_cli_says_when_it_scaled_the_points(tmp_path):
     assert "points = 13.46" in done.stdout
 
 
+def test_grading_with_the_kits_own_committed_seed_is_said_on_stderr(tmp_path, monkeypatch):
+    """The seed in the kit's rubric.toml is public to anyone holding the kit: grade and batch say so
+    when they use it (no AUTOGRADER_HIDDEN_SEED, the rubric's seed the kit's), and only then."""
+    from autograder.rubric import HIDDEN_SEED_VARIABLE, KIT_HIDDEN_SEED, tomllib
+
+    assert tomllib.loads(KIT_RUBRIC)["data"]["hidden_seed"] == KIT_HIDDEN_SEED
+    monkeypatch.delenv(HIDDEN_SEED_VARIABLE, raising=False)
+    assert "the kit's own hidden seed" in load_rubric().seed_warning()
+    assert load_rubric(hidden_seed=KIT_HIDDEN_SEED + 1).seed_warning() == ""
+    own = write(tmp_path, re.sub(r"(?m)^hidden_seed = .*$", "hidden_seed = 31337", KIT_RUBRIC))
+    assert load_rubric(own).hidden_seed == 31337 and load_rubric(own).seed_warning() == ""
+    monkeypatch.setenv(HIDDEN_SEED_VARIABLE, "918273645")
+    assert load_rubric().seed_warning() == ""
+
+    submission = write(tmp_path, "import pandas\n", "quick.py")      # graded at once: the import verdict
+    (tmp_path / "class" / "ada").mkdir(parents=True)
+    (tmp_path / "class" / "ada" / "sequence_modeling.py").write_text("import pandas\n")
+    kit_seed = {k: v for k, v in os.environ.items() if k != HIDDEN_SEED_VARIABLE}
+    commands = {"grade": ["grade", str(submission)],
+                "batch": ["batch", str(tmp_path / "class"), "--out", str(tmp_path / "grades"), "--jobs", "1", "--force"]}
+    for name, command in commands.items():
+        for env, warned in ((kit_seed, True), (dict(kit_seed, **{HIDDEN_SEED_VARIABLE: "918273645"}), False)):
+            done = subprocess.run([sys.executable, "-m", "autograder", *command], capture_output=True, text=True,
+                                  cwd=ROOT, env=env, timeout=300)
+            assert done.returncode == 0, done.stderr
+            assert ("the kit's own hidden seed" in done.stderr) == warned, (name, done.stderr)
+    checked = subprocess.run([sys.executable, "-m", "autograder", "check", str(submission)], capture_output=True,
+                             text=True, cwd=ROOT, env=kit_seed, timeout=300)
+    assert checked.returncode == 0 and "hidden seed" not in checked.stderr     # the self-check: public data only
+    refused = subprocess.run([sys.executable, "-m", "autograder", "grade", str(tmp_path / "missing.py")],
+                             capture_output=True, text=True, cwd=ROOT, env=kit_seed, timeout=300)
+    assert refused.returncode == 2 and len(refused.stderr.splitlines()) == 1      # a refusal stays one line
+
+
 # --- the README's worked example, run as written ------------------------------------------------
 
 def readme_example():

@@ -28,3 +28,13 @@ def test_exercises_and_plots_run_end_to_end(tmp_path, expected_output):
 def test_unknown_option_is_refused_with_usage():
     out = subprocess.run([sys.executable, "-m", "solutions", "--nope"], cwd=ROOT, capture_output=True, text=True)
     assert out.returncode == 2 and "usage" in out.stderr
+
+
+def test_every_column_of_the_exercise_1_table_has_a_name(monkeypatch):
+    import solutions.exercises as exercises
+
+    monkeypatch.setattr(exercises, "compare_window_sizes", lambda series: {8: 0.0029, 16: 0.003, 32: 0.0028})
+    _, shown = exercises.exercise_window_sizes(series=[0.0])
+    title, header, rule, *rows = shown.splitlines()
+    assert header.split() == ["window", "val_mse", "best"] and len(rule.split()) == 3
+    assert rows[-1].split() == ["32", "0.0028", "<-", "best"]

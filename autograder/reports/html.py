@@ -168,6 +168,11 @@ def html_report(result, title="Lesson 6.4.4 feedback"):
              f'<p class="total">Total: <strong>{result.score:.2f} / {result.max_score:g}</strong></p>']
     if result.import_error:
         parts.append(f"<h2>Your file could not be imported</h2><pre class=\"printed\">{e(result.import_error)}</pre>")
+    if result.cell_errors:
+        from autograder.reports.results import cell_errors_heading
+
+        parts.append(f"<h2>Notebook cells that raised</h2><p>{e(cell_errors_heading())}</p><pre class=\"printed\">"
+                     f"{e(chr(10).join(result.cell_errors))}</pre>")
     parts.append("<h2>Scores</h2><table><tr><th></th><th>item</th><th>score</th><th>feedback</th></tr>"
                  + "".join(rows) + "</table>")
 

@@ -58,6 +58,7 @@ class GradeResult:
     items: list
     printed: str = ""
     import_error: str = ""
+    cell_errors: list = field(default_factory=list)     # a notebook's cells that raised (the rest still ran)
     confinement: list = field(default_factory=list)     # what the worker applied, step by step
     tier: dict = field(default_factory=dict)            # which confinement tier, and what it defends
     execution_time: float = 0.0
@@ -120,9 +121,10 @@ class GradeResult:
                 "extra_data": {"outcome": item.outcome},
             })
         visibility = self.visibility
-        summary = summary_output(self.score, self.max_score, visibility,
-                                 f"The submission could not be imported:\n{printable(self.import_error)}"
-                                 if self.import_error else "")
+        extra = f"The submission could not be imported:\n{printable(self.import_error)}" if self.import_error else ""
+        if self.cell_errors:
+            extra = "\n".join([extra, cell_errors_heading(), *self.cell_errors]).strip("\n")
+        summary = summary_output(self.score, self.max_score, visibility, extra)
         return {
             "score": self.score,
             "max_score": self.max_score,
@@ -188,10 +190,18 @@ class GradeResult:
 
         return html_report(self, title)
 
+    def attention_reason(self):
+        """Why a TA should look at this submission, in one line ("" when it was graded in full):
+        the class summary lists it."""
+        if self.ungradable_reason or self.import_error:
+            return one_line((self.ungradable_reason or self.import_error).strip().splitlines()[0])
+        late = [item.id for item in self.items if item.outcome in ("timed_out", "not_graded")]
+        return f"ran out of time in {', '.join(late)}" if late else ""
+
     def batch_row(self):
         """What a batch keeps of a student's grade (meta.json, and grades.csv is made from it)."""
         return {"status": self.status, "score": self.score, "items": {item.id: item.score for item in self.items},
-                "confinement": self.tier.get("tier", "")}
+                "confinement": self.tier.get("tier", ""), "reason": self.attention_reason()}
 
     def csv_row(self, student, rubric):
         """This result's row of the batch's grades.csv."""
@@ -209,6 +219,11 @@ def top_level_visibility(visibilities):
     score away before the due date, so the total waits as long as that item does.
     """
     return max(visibilities, key=VISIBILITY_ORDER.index, default="visible")
+
+
+def cell_errors_heading():
+    return ("Notebook cells that raised (the cells after each still ran; what a cell would have defined after "
+            "its error is missing, and costs only the items that use it):")
 
 
 def summary_output(score, max_score, top_visibility, extra=""):

@@ -1,11 +1,11 @@
-"""The instructor's view of a batch: per-item pass rates and the score distribution."""
+"""The instructor's view of a batch: per-item pass rates, the score distribution, and who needs attention."""
 
 from pathlib import Path
 
 import numpy as np
 
 from autograder.files import atomic_write_text
-from autograder.text import printable
+from autograder.text import one_line, printable
 
 BINS = list(range(0, 101, 10))
 
@@ -37,7 +37,28 @@ def summary_markdown(rows, rubric):
     for low, count in zip(BINS[:-1], histogram):
         closing = "]" if low + 10 == 100 else ")"
         lines.append(f"| [{low}, {low + 10}{closing} | {count} |")
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines + [""] + attention_markdown(rows)) + "\n"
+
+
+# What a student's status means for a TA; "graded" needs nobody.
+ATTENTION = {"import_failed": "could not be imported", "timed_out": "ran out of time",
+             "ungradable": "could not be graded", "grader_failed": "grader failed (not the student's fault)"}
+
+
+def attention_markdown(rows):
+    """The students a TA should look at (import failures, time-outs, ungradable, grader failures),
+    in id order, each with the one-line reason its grading gave."""
+    flagged = [(student, meta) for student, meta in sorted(rows.items()) if meta.get("status") in ATTENTION]
+    if not flagged:
+        return ["## Needs attention", "", "Nobody: every submission was imported and graded in time."]
+
+    def cell(text):
+        return one_line(text).replace("|", "\\|")
+
+    lines = [f"## Needs attention ({len(flagged)} students)", "", "| student | what happened | why |", "|---|---|---|"]
+    lines += [f"| {cell(student)} | {ATTENTION[meta['status']]} | {cell(meta.get('reason', '')) or '-'} |"
+              for student, meta in flagged]
+    return lines
 
 
 def summary_chart(rows, rubric, path):

@@ -26,6 +26,10 @@ def text_report(result, title=None):
     lines.append(f"Total: {result.score:.2f}/{result.max_score:g}")
     if result.import_error:
         lines += ["", "The submission could not be imported:", printable(result.import_error)]
+    if result.cell_errors:
+        from autograder.reports.results import cell_errors_heading
+
+        lines += ["", cell_errors_heading()] + [f"  {one_line(error)}" for error in result.cell_errors]
     if result.mode == "check":
         lines += ["", "This self-check uses public data. Your grade uses unseen series, so make sure your code is",
                   "correct in general, not only on these inputs."]

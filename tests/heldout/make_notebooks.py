@@ -2,6 +2,9 @@
 
 nb01 and nb02 are two students' notebooks; nb03 and nb04 are nb01 with one cell
 more that Jupyter runs and plain Python does not (`display(...)`, `nn.LSTM?`).
+nb05 and nb06 are nb01 with a stray exploration cell that fails, as Jupyter lets
+a student leave one: a NameError (a name from a deleted cell), a syntax error (a
+half-typed line). Each fails in its own cell only; the notebook is still correct.
 
 The notebooks are committed; this script is how they were made, so a reviewer can
 read their cells as plain text here and regenerate them: `python tests/heldout/make_notebooks.py`.
@@ -384,11 +387,21 @@ plt.show()"""),
 WITH_DISPLAY = KAGGLE[:6] + [("code", 'display({"X": tuple(X.shape), "y": tuple(y.shape)})')] + KAGGLE[6:]
 WITH_HELP = KAGGLE[:9] + [("md", "What does nn.LSTM take?"), ("code", "nn.LSTM?")] + KAGGLE[9:]
 
+# A stray cell after the windows cell: it plots a name a deleted cell defined (NameError), or was
+# left half typed (SyntaxError). Jupyter runs the cells around it; so must grading.
+SERIES_CELL = next(i for i, (_, src) in enumerate(KAGGLE) if src.startswith("series = make_series()"))
+STRAY_NAME_ERROR = KAGGLE[:SERIES_CELL + 1] + [("code", "plt.plot(preview[:3].T)\nplt.show()")] + \
+    KAGGLE[SERIES_CELL + 1:]
+STRAY_SYNTAX_ERROR = KAGGLE[:SERIES_CELL + 1] + [("code", 'print("first window:", X[0].squeeze(-1)')] + \
+    KAGGLE[SERIES_CELL + 1:]
+
 NOTEBOOKS = {
     "nb01_kaggle_style.ipynb": KAGGLE,
     "nb02_colab_style.ipynb": COLAB,
     "nb03_display_call.ipynb": WITH_DISPLAY,
     "nb04_help_syntax.ipynb": WITH_HELP,
+    "nb05_stray_name_error.ipynb": STRAY_NAME_ERROR,
+    "nb06_stray_syntax_error.ipynb": STRAY_SYNTAX_ERROR,
 }
 
 
