@@ -26,9 +26,6 @@ except ModuleNotFoundError:  # Python 3.10
 
 DEFAULT_RUBRIC = Path(__file__).with_name("rubric.toml")
 HIDDEN_SEED_VARIABLE = "AUTOGRADER_HIDDEN_SEED"
-# The hidden seed committed in the kit's rubric.toml: anyone holding the kit knows it, so grading
-# with it is said out loud (Rubric.seed_warning). tests/test_rubric.py keeps the two equal.
-KIT_HIDDEN_SEED = 604_2026
 VISIBILITIES = ("visible", "hidden", "after_due_date", "after_published")
 TOTAL_POINTS = 100
 
@@ -138,10 +135,16 @@ class Rubric:
     def seed_warning(self):
         """One line for whoever grades with the kit's own committed seed, which every student holding
         the kit can read, else ''."""
-        if self.seed_source != "rubric" or self.hidden_seed != KIT_HIDDEN_SEED:
+        if self.seed_source != "rubric" or self.hidden_seed != kit_hidden_seed():
             return ""
         return (f"grading with the kit's own hidden seed from {self.path.name}, which anyone holding the "
                 f"kit can read; set {HIDDEN_SEED_VARIABLE} (or hidden_seed in your own --rubric) for a real course")
+
+
+def kit_hidden_seed():
+    """The hidden seed committed in the kit's rubric.toml: anyone holding the kit knows it, so
+    grading with it (from any rubric that copied it) is said out loud (Rubric.seed_warning)."""
+    return int(tomllib.loads(DEFAULT_RUBRIC.read_text())["data"]["hidden_seed"])
 
 
 # --- types ------------------------------------------------------------------------------

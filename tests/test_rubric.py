@@ -238,12 +238,14 @@ def test_the_cli_says_when_it_scaled_the_points(tmp_path):
 def test_grading_with_the_kits_own_committed_seed_is_said_on_stderr(tmp_path, monkeypatch):
     """The seed in the kit's rubric.toml is public to anyone holding the kit: grade and batch say so
     when they use it (no AUTOGRADER_HIDDEN_SEED, the rubric's seed the kit's), and only then."""
-    from autograder.rubric import HIDDEN_SEED_VARIABLE, KIT_HIDDEN_SEED, tomllib
+    from autograder.rubric import HIDDEN_SEED_VARIABLE, kit_hidden_seed, tomllib
 
-    assert tomllib.loads(KIT_RUBRIC)["data"]["hidden_seed"] == KIT_HIDDEN_SEED
+    assert tomllib.loads(KIT_RUBRIC)["data"]["hidden_seed"] == kit_hidden_seed()
     monkeypatch.delenv(HIDDEN_SEED_VARIABLE, raising=False)
     assert "the kit's own hidden seed" in load_rubric().seed_warning()
-    assert load_rubric(hidden_seed=KIT_HIDDEN_SEED + 1).seed_warning() == ""
+    assert load_rubric(hidden_seed=kit_hidden_seed() + 1).seed_warning() == ""
+    copied = write(tmp_path, KIT_RUBRIC, "copied.toml")                 # a course's copy keeps the kit's seed
+    assert "the kit's own hidden seed" in load_rubric(copied).seed_warning()
     own = write(tmp_path, re.sub(r"(?m)^hidden_seed = .*$", "hidden_seed = 31337", KIT_RUBRIC))
     assert load_rubric(own).hidden_seed == 31337 and load_rubric(own).seed_warning() == ""
     monkeypatch.setenv(HIDDEN_SEED_VARIABLE, "918273645")
