@@ -97,6 +97,7 @@ class Submission:
     forbidden: list     # imports of the reference or the grader found in the source
     line_map: LineMap = field(default_factory=LineMap)
     imports: set = field(default_factory=set)     # every package the source imports (``imported_packages``)
+    required: set = field(default_factory=set)    # those it cannot do without: not under ``except ImportError``
 
 
 # --- which file is graded: the one rule --------------------------------------------------------
@@ -266,14 +267,15 @@ def load_submission(path):
     except UnicodeDecodeError:
         raise UngradablePath(f"{graded}: not UTF-8 text") from None
     if graded.suffix == ".py":
-        imports = imported_packages(text)
-        return Submission(graded, "py", text, _blocked(imports), LineMap(filename=graded.name), imports)
+        imports, required = imported_packages(text), imported_packages(text, guarded=False)
+        return Submission(graded, "py", text, _blocked(imports), LineMap(filename=graded.name), imports, required)
     code, line_map = notebook_source(text, graded)
     lines = _python_lines(code)
     # Cell by cell, as they run: a syntax error in one cell hides no other cell's imports.
-    imports = set().union(*(imported_packages("\n".join(lines[first - 1:last]))
-                            for _, first, last in cell_spans(line_map)))
-    return Submission(graded, "ipynb", code, _blocked(imports), line_map, imports)
+    cells = ["\n".join(lines[first - 1:last]) for _, first, last in cell_spans(line_map)]
+    imports = set().union(*(imported_packages(cell) for cell in cells))
+    required = set().union(*(imported_packages(cell, guarded=False) for cell in cells))
+    return Submission(graded, "ipynb", code, _blocked(imports), line_map, imports, required)
 
 
 def import_verdict(submission, provided):
@@ -283,7 +285,7 @@ def import_verdict(submission, provided):
     if submission.forbidden:
         return (f"the submission imports {', '.join(submission.forbidden)}: the reference and the grader are "
                 "off limits, and copying them earns nothing")
-    others = sorted(name for name in submission.imports
+    others = sorted(name for name in submission.required
                     if name not in sys.stdlib_module_names and name not in provided and name != "__main__")
     if not others:
         return ""
@@ -441,18 +443,41 @@ def notebook_source(text, path="notebook"):
     return shim + "\n\n".join(parts) + "\n", LineMap([None] + origins)
 
 
-def imported_packages(code):
+IMPORT_ERRORS = ("ImportError", "ModuleNotFoundError", "Exception", "BaseException")
+
+
+def _guarded(tree):
+    """Nodes inside the body of a ``try`` that catches a failed import (``except ImportError``, a
+    broader class, or a bare ``except``): code that runs on without the package."""
+    inside = set()
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Try):
+            continue
+        caught = []
+        for handler in node.handlers:
+            kinds = handler.type.elts if isinstance(handler.type, ast.Tuple) else [handler.type]
+            caught += [None if kind is None else getattr(kind, "id", getattr(kind, "attr", "")) for kind in kinds]
+        if None in caught or set(caught) & set(IMPORT_ERRORS):
+            inside.update(id(inner) for statement in node.body for inner in ast.walk(statement))
+    return inside
+
+
+def imported_packages(code, guarded=True):
     """Top-level names of the packages the source imports, found without running it (empty if it does not parse).
 
     ``import a.b``, ``from a.b import c``, ``__import__("a")`` and ``importlib.import_module("a")``
     with a literal name; relative imports are the submission's own and are not counted.
+    ``guarded=False`` leaves out imports under ``except ImportError`` (the code does without them).
     """
     try:
         tree = ast.parse(code)
     except SyntaxError:
         return set()           # the worker reports the syntax error with its line
+    skipped = set() if guarded else _guarded(tree)
     found = set()
     for node in ast.walk(tree):
+        if id(node) in skipped:
+            continue
         names = []
         if isinstance(node, ast.Import):
             names = [alias.name for alias in node.names]

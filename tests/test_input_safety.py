@@ -538,6 +538,13 @@ def test_the_import_verdict_reads_the_source_the_rubric_and_every_notebook_cell(
     assert "imports pandas, sklearn," in verdict("two.py", "import pandas\nfrom sklearn.metrics import r2_score\n")
     assert verdict("allowed.py", "import pandas\n", allowed=provided + ("pandas",)) == ""
     assert "reference and the grader are off limits" in verdict("key.py", "import solutions\nimport pandas\n")
+    # An import the code does without (under except ImportError, a broader class or a bare except) is no verdict;
+    # one under another handler, or after the try, still is; and the reference is off limits however guarded.
+    assert verdict("guarded.py", "try:\n    import pandas as pd\nexcept ImportError:\n    pd = None\n") == ""
+    assert verdict("bare.py", "try:\n    from IPython.display import display\nexcept:\n    pass\n") == ""
+    assert "imports pandas" in verdict("other.py", "try:\n    import pandas\nexcept KeyError:\n    pass\n")
+    assert "imports pandas" in verdict("after.py", "try:\n    pass\nexcept ImportError:\n    import pandas\n")
+    assert "off limits" in verdict("keytry.py", "try:\n    import solutions\nexcept ImportError:\n    pass\n")
     notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("def f(:"),
                                                nbformat.v4.new_code_cell("import pandas as pd")])
     assert "imports pandas" in verdict("nb.ipynb", nbformat.writes(notebook))   # a broken cell hides no import
