@@ -10,6 +10,7 @@ every hostile case and held-out attack is graded end to end in the own-uid tier 
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -122,4 +123,4 @@ def test_the_attack_suites_hold_in_a_default_container(container):
                 *ATTACK_SUITES], timeout=1800)
     summary = done.stdout.strip().splitlines()[-1] if done.stdout.strip() else done.stderr[-2000:]
     assert done.returncode == 0, done.stdout[-6000:]
-    assert " passed" in summary and "failed" not in summary, summary
+    assert re.search(r"\b\d+ passed\b", summary) and not re.search(r"\b\d+ (failed|error)", summary), summary

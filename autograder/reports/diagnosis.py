@@ -19,15 +19,13 @@ FIXES = {
 
 
 def best_lag(truth, pred, max_lag=5):
-    """The shift k (0..max_lag) at which pred[t] best matches truth[t - k], by correlation."""
-    scores = []
+    """The shift k (0..max_lag) at which pred[t] best matches truth[t - k], by mean squared error
+    (correlation cannot tell a smooth curve from itself one step later: 0.99 either way)."""
+    errors = []
     for k in range(0, max_lag + 1):
         a, b = pred[k:], truth[: len(truth) - k]
-        if len(a) < 5 or np.std(a) == 0 or np.std(b) == 0:
-            scores.append(-np.inf)
-            continue
-        scores.append(float(np.corrcoef(a, b)[0, 1]))
-    return int(np.argmax(scores)), scores
+        errors.append(float(np.mean((a - b) ** 2)) if len(a) >= 5 else np.inf)
+    return int(np.argmin(errors)), errors
 
 
 def diagnose(truth, pred):
@@ -36,10 +34,11 @@ def diagnose(truth, pred):
     if len(truth) != len(pred) or len(truth) < 8 or not np.all(np.isfinite(pred)):
         return []
     findings = []
-    lag, scores = best_lag(truth, pred)
-    if lag >= 1 and scores[lag] - scores[0] > 0.01:
+    lag, errors = best_lag(truth, pred)
+    if lag >= 1 and errors[lag] < 0.5 * errors[0]:
         findings.append(("lag", f"the prediction trails the truth by {lag} step{'s' * (lag > 1)} "
-                                f"(correlation {scores[0]:.2f} unshifted, {scores[lag]:.2f} shifted)", FIXES["lag"]))
+                                f"(its error is {errors[0]:.4g} as it stands, {errors[lag]:.4g} shifted back "
+                                f"{lag} step{'s' * (lag > 1)})", FIXES["lag"]))
     spread_ratio = np.std(pred) / max(np.std(truth), 1e-12)
     if spread_ratio < 0.3:
         findings.append(("flatline", f"the prediction's spread is {spread_ratio:.0%} of the truth's", FIXES["flatline"]))
