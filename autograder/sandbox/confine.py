@@ -249,7 +249,7 @@ def landlock_ruleset(config, workdir):
         ruleset.allow_read(path)
     for site in site_dirs:
         ruleset.allow_list(site)                # imports list it; its files are allowed entry by entry
-        inside = [h for h in hidden if not _inside(site, h)]       # a kit holding the venv is not the point
+        inside = [h for h in hidden if not _inside(site, h)]     # a kit folder holding this venv covers all: skip it
         for entry in sorted(os.listdir(site)):
             path = os.path.join(site, entry)
             if not any(_inside(path, h) for h in inside):
