@@ -24,15 +24,13 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("MPLBACKEND", "Agg")
 
 
-FAST_TIER = "not slow"
-
-
 @pytest.hookimpl(tryfirst=True)
 def pytest_cmdline_main(config):
-    """``python -m pytest -m "not slow"`` grades the corpus in-process on every core there is (up
-    to 2, the CI machine's count) when pytest-xdist is installed: the run is a minute serial, 40 s
-    on two workers. An explicit ``-n`` (``-n 0`` for serial, say to debug) always wins, and the
-    whole suite stays as it was: the slow tier's end-to-end gradings confine their own workers.
+    """``python -m pytest`` runs on every core there is (up to 2, the CI machine's count) when
+    pytest-xdist is installed: the fast tier takes a minute serial and 40 s on two workers, and the
+    slow tier's end-to-end gradings each keep one core busy (a worker trains on one thread), so the
+    whole suite takes about half as long. Work stealing keeps both workers busy while one runs the
+    long container test. An explicit ``-n`` (``-n 0`` for serial, say to debug) always wins.
 
     Runs before xdist's own hook of the same name (a conftest registers after the plugin, and
     pluggy calls the last registered first), which turns ``numprocesses`` into workers.
@@ -40,13 +38,12 @@ def pytest_cmdline_main(config):
     option = config.option
     if hasattr(config, "workerinput") or not config.pluginmanager.hasplugin("xdist"):
         return
-    if " ".join(option.markexpr.split()) != FAST_TIER or option.numprocesses is not None:
-        return
-    if option.dist != "no" or option.tx or getattr(option, "usepdb", False):
+    if option.numprocesses is not None or option.dist != "no" or option.tx or getattr(option, "usepdb", False):
         return
     cores = len(os.sched_getaffinity(0))
     if cores >= 2:
         option.numprocesses = 2
+        option.dist = "worksteal"
 
 
 def pytest_configure(config):

@@ -100,15 +100,23 @@ def full_marks(out, item):
     return next(test["max_score"] for test in results["tests"] if test["tags"] == [item])
 
 
+# The hostile cases whose defence depends on the tier: stopping a worker that will not stop (the
+# whole uid is killed in own-uid), its memory, its death at import, and reading the kit (file modes
+# in own-uid). The others (forged answers, patched comparisons, a replayed hook, 200 MB printed, a
+# segfault) are defended inside the worker or on its pipe, the same code in every tier, and run on
+# the host only.
+TIER_BOUND_HOSTILE = ("infinite_loop", "loop_ignoring_sigterm", "memory_hog", "os_exit_at_import",
+                      "imports_the_solution", "imports_the_solution_obfuscated")
+
 # The suites that attack a root grader, and the platforms' entry points run in a fake root: in the
 # container, each grading they do is in the own-uid tier. The few assertions about one tier's own
 # mechanics (a private tmpfs /tmp, a PID namespace) ask which tier they run in (conftest.grading_tier),
 # and the tests that need mount namespaces to stage an unprivileged grader skip there, saying so.
-# Two xdist workers inside: the outer suite runs serially, so the second core is free meanwhile.
+# Two xdist workers inside: the container's gradings are single-threaded, as are the outer suite's.
 ATTACK_SUITES = [
     "tests/test_confinement.py",
     "tests/test_attacks_heldout.py",
-    "tests/test_grader.py::test_hostile_submission_costs_only_its_own_items",
+    *(f"tests/test_grader.py::test_hostile_submission_costs_only_its_own_items[{name}]" for name in TIER_BOUND_HOSTILE),
     "tests/test_platforms.py::test_run_autograder_grades_a_correct_submission",
     "tests/test_platforms.py::test_run_autograder_grades_a_broken_submission",
     "tests/test_prairielearn.py::test_a_correct_submission_scores_one_with_every_item_listed",

@@ -51,17 +51,18 @@ def _pytest_config(markexpr, numprocesses=None, worker=False):
     return config
 
 
-def test_the_fast_tier_runs_on_two_workers_unless_told_otherwise(monkeypatch):
+def test_every_tier_runs_on_two_workers_unless_told_otherwise(monkeypatch):
     import os
 
     import conftest
 
     monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1})
-    fast = _pytest_config('not  slow')
-    conftest.pytest_cmdline_main(fast)
-    assert fast.option.numprocesses == 2
+    for markexpr in ("not  slow", "", "slow"):
+        config = _pytest_config(markexpr)
+        conftest.pytest_cmdline_main(config)
+        assert (config.option.numprocesses, config.option.dist) == (2, "worksteal"), markexpr
 
-    for untouched in (_pytest_config(""), _pytest_config("slow"), _pytest_config("not slow", numprocesses=0),
+    for untouched in (_pytest_config("not slow", numprocesses=0), _pytest_config("", numprocesses=1),
                       _pytest_config("not slow", worker=True)):
         before = untouched.option.numprocesses
         conftest.pytest_cmdline_main(untouched)
