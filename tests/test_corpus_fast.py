@@ -225,3 +225,18 @@ def test_a_cell_that_raises_midway_costs_only_the_items_of_what_it_left_undefine
     assert "does not define 'naive_mse' (a notebook cell raised before defining it?" in naive.feedback
     assert result.cell_errors == [f"notebook cell {index + 1}, line {line} raised NameError: "
                                   "name 'baseline_mse' is not defined"]
+
+
+# --- one mistake costs once, also when a part raises --------------------------------------------
+
+def test_a_part_that_raises_inside_a_composition_is_replaced_and_the_feedback_says_so(tmp_path, rubric):
+    """make_windows raising on a 1-D series: compare_window_sizes and prepare_data are graded with the
+    reference's windows in its place, keep their marks, and say why."""
+    case = next(case for case in corpus.WRONG if case.name == "target_from_raw_series")
+    result = grade_case(tmp_path, case, rubric)
+    for item in result.items:
+        if item.id in ("window_comparison", "standardizer"):
+            assert item.passed and "your make_windows raised inside this composition, so the grader used the " \
+                "reference's make_windows there instead" in item.feedback, verdicts.describe(result)
+        else:
+            assert "raised inside this composition" not in item.feedback
