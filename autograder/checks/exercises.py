@@ -153,7 +153,7 @@ def check_two_feature(ctx):
     import torch
 
     from autograder.checks.lesson_model import LessonForecaster
-    from autograder.checks.models import diagnose_forecaster, reference_outputs
+    from autograder.checks.models import diagnose_forecaster, layer_mismatch, reference_outputs
     from autograder.checks.pipeline import reference_ratio
     from autograder.seedplan import planned_draws, task_for
 
@@ -179,8 +179,9 @@ def check_two_feature(ctx):
         out = need_array(answer["outputs"][0], "LSTMForecaster(input_size=2)(x)", shape=(len(X), 1))
         expected, model = reference_outputs(ctx, "LSTMForecaster", {"input_size": 2}, params, X)
         if expected is None:
-            raise CheckFailed("LSTMForecaster(input_size=2) should hold nn.LSTM(2, 32) then nn.Linear(32, 1): "
-                              "pass input_size on to the LSTM")
+            mismatch = layer_mismatch(answer["layers"], "LSTMForecaster(input_size=2)", "LSTM", 2, 32)
+            raise CheckFailed(mismatch or "LSTMForecaster(input_size=2) should hold nn.LSTM(2, 32) then "
+                              "nn.Linear(32, 1), and no other weights")
         if not np.allclose(out, expected, rtol=1e-5, atol=1e-5):
             mistake = diagnose_forecaster(model, X, out, "LSTM")
             raise CheckFailed(f"with two features, LSTMForecaster's output {mistake}" if mistake else
