@@ -54,6 +54,7 @@ class Case:
     partial: set = field(default_factory=set)   # hostile cases: lost items that may keep some points
     says: dict = field(default_factory=dict)        # item -> text its feedback must hold (the named cause)
     never_says: dict = field(default_factory=dict)  # item -> text its feedback must not hold (a wrong cause)
+    report: set = field(default_factory=set)        # findings the HTML report's diagnosis must name
 
 
 def build(case, reference=None):
@@ -159,7 +160,8 @@ WRONG = [
          {"make_windows", "make_windows_multifeature"}, function="make_windows",
          why="the classic off-by-one: the target is the window's own last value (the pipeline items use the "
              "grader's windows, and prepare_data and compare_window_sizes are judged against the student's own "
-             "make_windows, so nothing else loses)"),
+             "make_windows, so nothing else loses); the report reads the lag off the student's own windows",
+         report={"lag built into the windows"}),
     Case("one_window_too_many",
          [("    n_windows = n - window_size\n", "    n_windows = n - window_size + 1\n"),
           (Y_LINE, "    y = np.concatenate([values[window_size:, target_col : target_col + 1], values[-1:, target_col : target_col + 1]])")],
@@ -188,7 +190,7 @@ WRONG = [
          [(SPLIT_RETURN, "    order = torch.randperm(len(X))\n    X, y = X[order], y[order]\n" + SPLIT_RETURN)],
          {"time_split"}, function="time_split",
          why="the lesson's first pitfall: future rows leak into training (prepare_data's scaler is fitted "
-             "correctly, so standardizer keeps its marks)"),
+             "correctly, so standardizer keeps its marks)", report={"random split"}),
     Case("split_rounds_up",
          [("    split = int(len(X) * train_frac)\n    if split == 0",
            "    split = math.ceil(len(X) * train_frac)\n    if split == 0")],
@@ -213,7 +215,9 @@ WRONG = [
          why="time and batch swapped"),
     Case("reads_first_step", [(FORWARD, LSTM_OUT + "        return self.fc(out[:, 0, :])")],
          {"lstm_forecaster", "beats_baseline", "two_feature"}, function="LSTMForecaster",
-         why="the first step's hidden state has seen almost nothing"),
+         why="the first step's hidden state has seen almost nothing (the report says it is worse than the "
+             "baseline, and tells to fix the model rather than tune the window)",
+         report={"worse than the baseline"}),
     Case("last_value_copier", [(FORWARD, LSTM_OUT + "        return x[:, -1, :1] + 0 * self.fc(out[:, -1, :])")],
          {"lstm_forecaster", "beats_baseline", "two_feature"}, function="LSTMForecaster",
          why="a model that is the naive baseline in disguise"),

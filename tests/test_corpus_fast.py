@@ -52,7 +52,11 @@ def grade_case(tmp_path, case, rubric):
 
 
 def test_reference_scores_100(rubric):
-    verdicts.assert_reference_grade(grade_in_process(corpus.REFERENCE, rubric))
+    result = grade_in_process(corpus.REFERENCE, rubric)
+    verdicts.assert_reference_grade(result)
+    assert_report_diagnosis(result, set())
+    details = next(item.artifacts["pipeline"] for item in result.items if item.artifacts.get("pipeline"))
+    assert details["own"] == {"window": 16, "target_offset": 1, "split_in_order": True}
 
 
 @pytest.mark.parametrize("case", corpus.CORRECT_VARIANTS, ids=lambda c: c.name)
@@ -62,7 +66,25 @@ def test_correct_variant_scores_100(tmp_path, rubric, case):
 
 @pytest.mark.parametrize("case", corpus.WRONG, ids=lambda c: c.name)
 def test_wrong_submission_loses_points_only_where_expected(tmp_path, rubric, case):
-    verdicts.assert_wrong_case(case, grade_case(tmp_path, case, rubric))
+    result = grade_case(tmp_path, case, rubric)
+    verdicts.assert_wrong_case(case, result)
+    assert_report_diagnosis(result, case.report)
+
+
+PIPELINE_FINDINGS = {"lag built into the windows", "target in the wrong place", "random split"}
+
+
+def assert_report_diagnosis(result, expected):
+    """The HTML report's diagnosis names ``expected``; a finding about the student's own data steps
+    only for a case that has that mistake, and no tuning tip beside a failing model or loop item."""
+    from autograder.reports.html import MODEL_ITEMS, findings_for
+
+    details = next((item.artifacts["pipeline"] for item in result.items if item.artifacts.get("pipeline")), None)
+    findings = findings_for(result, details) if details else []
+    names = {name for name, _, _ in findings}
+    assert expected <= names and not (names & PIPELINE_FINDINGS) - expected, findings
+    if any(item.id in MODEL_ITEMS and not item.passed for item in result.items):
+        assert all(fix.startswith("Fix ") for name, _, fix in findings if name not in PIPELINE_FINDINGS), findings
 
 
 def test_every_item_is_proven_by_a_wrong_submission():

@@ -495,6 +495,7 @@ def _validation_details(ctx, task, fitted, artifacts, rolling_steps):
     y_val, naive_pred = task.y_val.numpy().reshape(-1), task.X_val[:, -1, 0].numpy()
     details = {"y_val": y_val, "naive_pred": naive_pred, "history": fitted.get("history"),
                "naive_mse": float(((naive_pred - y_val) ** 2).mean())}
+    details["own"] = _own_data_steps(ctx)
     try:
         val_pred = need_array(fitted.get("val_pred"), "predict(model, X_val)").reshape(-1)
         if val_pred.shape != y_val.shape or not finite(val_pred):
@@ -506,6 +507,33 @@ def _validation_details(ctx, task, fitted, artifacts, rolling_steps):
     except (CheckFailed, StudentRaised):
         pass
     artifacts["pipeline"] = details
+
+
+def _own_data_steps(ctx, n=40):
+    """What the student's own make_windows and time_split do to the index series 0, 1, 2, ...: how far
+    after each window's last value its target lies (1 is right, 0 is the classic lag bug), and whether
+    the split keeps time order. The report's diagnosis reads it (reports/diagnosis.py): the model it
+    plots trained on the grader's windows, where neither mistake can show. A fact is left out when the
+    student's function raises or returns something else."""
+    own = {"window": WINDOW}
+    index = np.arange(n, dtype=np.float32)
+    try:
+        X, y = (need_array(v, "make_windows") for v in ctx.call("make_windows", arg(index), WINDOW))
+        offsets = y.reshape(len(y), -1)[:, 0] - X[:, -1].reshape(len(X), -1)[:, 0]
+        if len(X) == len(y) > 0 and np.all(offsets == offsets[0]):
+            own["target_offset"] = int(offsets[0])
+    except (CheckFailed, StudentRaised, TypeError, ValueError, IndexError):
+        pass
+    rows = np.arange(n, dtype=np.float32)
+    try:
+        parts = ctx.call("time_split", arg(rows.reshape(n, 1, 1), "tensor"), arg(rows.reshape(n, 1), "tensor"), 0.8)
+        X_train, X_val = need_array(parts[0], "X_train"), need_array(parts[1], "X_val")
+        order = np.concatenate([X_train.reshape(-1), X_val.reshape(-1)])
+        if sorted(order.tolist()) == rows.tolist():
+            own["split_in_order"] = bool(np.all(np.diff(order) > 0))
+    except (CheckFailed, StudentRaised, TypeError, ValueError, IndexError, KeyError):
+        pass
+    return own
 
 
 @dataclass(frozen=True)

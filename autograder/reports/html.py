@@ -12,7 +12,7 @@ import io
 
 import numpy as np
 
-from autograder.reports.diagnosis import diagnose
+from autograder.reports.diagnosis import BROKEN_PART, diagnose, pipeline_findings
 from autograder.text import printable
 
 STYLE = """
@@ -127,11 +127,24 @@ def _bounded_history(history):
 
 # Items that run the student's whole pipeline: the diagnosis below must agree with them.
 PIPELINE_ITEMS = ("beats_baseline", "two_feature", "window_comparison")
+# Items whose failure makes the curve's tuning tips wrong: a model reading the wrong step or a loop
+# stepping wrong is not cured by a larger window.
+MODEL_ITEMS = ("lstm_forecaster", "train_loop")
+
+
+def findings_for(result, details):
+    """Every finding for the report: the student's own data steps first, then the curve, whose
+    tuning tips give way to "fix that item first" while a model or loop item above is failing."""
+    broken = [item.id for item in result.items if item.id in MODEL_ITEMS and not item.passed]
+    curve = diagnose(details["y_val"], details["pred"], details.get("naive_mse"))
+    if broken:
+        curve = [(name, evidence, BROKEN_PART.format(items=" and ".join(broken))) for name, evidence, _ in curve]
+    return pipeline_findings(details.get("own") or {}) + curve
 
 
 def diagnosis_boxes(result, findings):
     """The diagnosis in boxes that never contradict the score: red for each failing pipeline
-    item (what failed), yellow for each finding of the curve, green only when all is well."""
+    item (what failed), yellow for each finding, green only when all is well."""
     def e(text):
         return html.escape(printable(text))
 
@@ -184,7 +197,7 @@ def html_report(result, title="Lesson 6.4.4 feedback"):
                      f"{details['model_mse'] / details['naive_mse']:.2f}; lower is better, 1.0 is no better than "
                      "repeating the last value). The plots show that stretch; the grade is measured on steps "
                      "held out after it, which no report shows.</p>")
-        parts += diagnosis_boxes(result, diagnose(details["y_val"], details["pred"]))
+        parts += diagnosis_boxes(result, findings_for(result, details))
         for caption, uri in pipeline_figures(details):
             parts.append(f'<h3>{e(caption)}</h3><img alt="{e(caption)}" src="{uri}">')
     elif not result.import_error:
