@@ -155,11 +155,14 @@ if __name__ == "__main__":
     import matplotlib.pyplot as plt
 
     lab = run_lab()
+    naive = naive_forecast(lab["X_val"])
+    model_mse = float(((lab["val_pred"] - lab["y_val"]) ** 2).mean())
     plt.figure(figsize=(10, 4))
     plt.plot(lab["y_val"].squeeze(-1).numpy(), label="true")
     plt.plot(lab["val_pred"].squeeze(-1).numpy(), label="pred")
-    plt.plot(naive_forecast(lab["X_val"]).squeeze(-1).numpy(), label="naive", linestyle="--")
-    plt.title("Validation: truth against prediction")
+    plt.plot(naive.squeeze(-1).numpy(), label="naive", linestyle="--")
+    plt.title(f"Validation: model MSE {model_mse:.4f}, naive MSE {naive_mse(lab['X_val'], lab['y_val']):.4f}")
+    plt.xlabel("validation step")
     plt.legend()
     plt.grid(True, alpha=0.3)
     plt.show()

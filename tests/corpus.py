@@ -52,6 +52,9 @@ class Case:
     function: str = ""                # the one student function a wrong case's mistake is in
     honest: list = None               # hostile cases: the same mistake without the attack, if any
     partial: set = field(default_factory=set)   # hostile cases: lost items that may keep some points
+    says: dict = field(default_factory=dict)        # item -> text its feedback must hold (the named cause)
+    never_says: dict = field(default_factory=dict)  # item -> text its feedback must not hold (a wrong cause)
+    report: set = field(default_factory=set)        # findings the HTML report's diagnosis must name
 
 
 def build(case, reference=None):
@@ -157,7 +160,8 @@ WRONG = [
          {"make_windows", "make_windows_multifeature"}, function="make_windows",
          why="the classic off-by-one: the target is the window's own last value (the pipeline items use the "
              "grader's windows, and prepare_data and compare_window_sizes are judged against the student's own "
-             "make_windows, so nothing else loses)"),
+             "make_windows, so nothing else loses); the report reads the lag off the student's own windows",
+         report={"lag built into the windows"}),
     Case("one_window_too_many",
          [("    n_windows = n - window_size\n", "    n_windows = n - window_size + 1\n"),
           (Y_LINE, "    y = np.concatenate([values[window_size:, target_col : target_col + 1], values[-1:, target_col : target_col + 1]])")],
@@ -170,11 +174,23 @@ WRONG = [
          why="sliding_window_view gives (N, F, w); reshape scrambles features and time"),
     Case("ignores_target_col", [(Y_LINE, "    y = values[window_size:, 0:1]")],
          {"make_windows_multifeature"}, function="make_windows", why="y always from column 0"),
+    Case("target_from_raw_series",
+         [(Y_LINE, "    y = np.asarray(series, dtype=np.float32)[window_size:, target_col : target_col + 1]")],
+         {"make_windows", "input_validation"}, function="make_windows",
+         why="the target read from the raw series raises IndexError on a 1-D one: inside compare_window_sizes and "
+             "prepare_data the reference's make_windows stands in, so window_comparison and standardizer keep "
+             "their marks (and input_validation counts make_windows' bad inputs as missed)"),
+    Case("time_split_wants_numpy",
+         [("    split = int(len(X) * train_frac)\n    if split == 0",
+           "    X, y = torch.from_numpy(X), torch.from_numpy(y)\n    split = int(len(X) * train_frac)\n    if split == 0")],
+         {"time_split", "input_validation"}, function="time_split",
+         why="torch.from_numpy on the tensors make_windows returns raises TypeError: the reference's split stands "
+             "in inside compare_window_sizes and prepare_data"),
     Case("random_split",
          [(SPLIT_RETURN, "    order = torch.randperm(len(X))\n    X, y = X[order], y[order]\n" + SPLIT_RETURN)],
          {"time_split"}, function="time_split",
          why="the lesson's first pitfall: future rows leak into training (prepare_data's scaler is fitted "
-             "correctly, so standardizer keeps its marks)"),
+             "correctly, so standardizer keeps its marks)", report={"random split"}),
     Case("split_rounds_up",
          [("    split = int(len(X) * train_frac)\n    if split == 0",
            "    split = math.ceil(len(X) * train_frac)\n    if split == 0")],
@@ -195,22 +211,35 @@ WRONG = [
          {"naive_baseline"}, function="naive_forecast", why="the first observed value instead of the last"),
     Case("no_batch_first", [(LSTM_LINE, "        self.lstm = nn.LSTM(input_size, hidden_size)")],
          {"lstm_forecaster", "beats_baseline", "two_feature"}, function="LSTMForecaster",
+         never_says={"two_feature": "stacks"},
          why="time and batch swapped"),
     Case("reads_first_step", [(FORWARD, LSTM_OUT + "        return self.fc(out[:, 0, :])")],
          {"lstm_forecaster", "beats_baseline", "two_feature"}, function="LSTMForecaster",
-         why="the first step's hidden state has seen almost nothing"),
+         why="the first step's hidden state has seen almost nothing (the report says it is worse than the "
+             "baseline, and tells to fix the model rather than tune the window)",
+         report={"worse than the baseline"}),
     Case("last_value_copier", [(FORWARD, LSTM_OUT + "        return x[:, -1, :1] + 0 * self.fc(out[:, -1, :])")],
          {"lstm_forecaster", "beats_baseline", "two_feature"}, function="LSTMForecaster",
          why="a model that is the naive baseline in disguise"),
     Case("no_zero_grad", [("        optimizer.zero_grad()\n", "")],
          {"train_loop", "beats_baseline"}, function="train_model",
+         says={"train_loop": "gradients accumulate across epochs"},
+         never_says={"train_loop": "the optimizer ran with lr", "grad_clipping": "fixed"},
          why="gradients accumulate across epochs: the model overshoots and loses to the baseline (grad_clipping "
              "judges the gradients Adam consumed, so it keeps its marks)"),
     Case("summed_loss", [("    loss_fn = nn.MSELoss()\n    optimizer", "    loss_fn = nn.MSELoss(reduction='sum')\n    optimizer")],
          {"train_loop"}, function="train_model", why="a summed loss logs the wrong numbers and changes the steps"),
     Case("ignores_lr", [("    optimizer = torch.optim.Adam(model.parameters(), lr=lr)\n    history",
                         "    optimizer = torch.optim.Adam(model.parameters(), lr=0.01)\n    history")],
-         {"train_loop"}, function="train_model", why="the lr argument is ignored"),
+         {"train_loop"}, function="train_model", why="the lr argument is ignored",
+         says={"train_loop": "optimizer ran with lr=0.01: create it with torch.optim.Adam(model.parameters(), lr=lr)"}),
+    Case("adam_default_lr", [("    optimizer = torch.optim.Adam(model.parameters(), lr=lr)\n    history",
+                              "    optimizer = torch.optim.Adam(model.parameters())\n    history")],
+         {"train_loop", "beats_baseline"}, function="train_model",
+         why="lr not passed on: Adam's default 0.001 trains too slowly to beat the baseline, and clipping "
+             "(judged at the lr the loop really used) keeps its marks",
+         says={"train_loop": "the optimizer ran with lr=0.001, Adam's default"},
+         never_says={"train_loop": "zero_grad"}),
     Case("one_epoch_extra", [("    for epoch in range(1, epochs + 1):", "    for epoch in range(0, epochs + 1):")],
          {"train_loop"}, function="train_model", why="an extra epoch (and an epoch 0 row)"),
     Case("caps_epochs_at_10", [("    for epoch in range(1, epochs + 1):", "    for epoch in range(1, min(epochs, 10) + 1):")],
@@ -231,7 +260,13 @@ WRONG = [
     Case("clips_by_value", [(CLIP, "            torch.nn.utils.clip_grad_value_(model.parameters(), clip_norm)")],
          {"grad_clipping"}, function="train_model", why="clipping each value is not clipping the total norm"),
     Case("never_clips", [(CLIP, "            pass")], {"grad_clipping"}, function="train_model",
-         why="clip_norm is ignored"),
+         why="clip_norm is ignored", never_says={"grad_clipping": "a fixed"}),
+    Case("fixed_clip", [(CLIP, "            torch.nn.utils.clip_grad_norm_(model.parameters(), 0.1)")],
+         {"train_loop", "grad_clipping"}, function="train_model",
+         why="clips to 0.1 whatever clip_norm is: train_loop's runs (clip_norm above every gradient) move too",
+         says={"grad_clipping": "the gradients are clipped to a fixed 0.1, not to clip_norm",
+               "train_loop": "so the loop clips to a fixed number; clip to clip_norm"},
+         never_says={"train_loop": "zero_grad"}),
     Case("always_clips", [("        if clip_norm is not None:\n" + CLIP,
                            "        torch.nn.utils.clip_grad_norm_(model.parameters(), clip_norm or 0.5)")],
          {"grad_clipping"}, function="train_model", why="clip_norm=None still clips"),
@@ -239,6 +274,16 @@ WRONG = [
                                     "    with torch.no_grad():\n        return model(")],
          {"train_loop"}, function="predict",
          why="dropout stays on in predict (the lesson's LSTM has no dropout, so the pipeline is unharmed)"),
+    Case("two_layer_lstm", [(LSTM_LINE, "        self.lstm = nn.LSTM(input_size, hidden_size, num_layers=2, batch_first=True)")],
+         {"lstm_forecaster", "two_feature"}, function="LSTMForecaster",
+         why="a stacked LSTM: other weights than the lesson's model (it still trains well enough to beat the baseline)",
+         says={"two_feature": "stacks recurrent layers (num_layers=2)",
+               "lstm_forecaster": "stacks recurrent layers (num_layers=2)"},
+         never_says={"two_feature": "pass the constructor's input_size"}),
+    Case("ignores_input_size", [(LSTM_LINE, "        self.lstm = nn.LSTM(1, hidden_size, batch_first=True)")],
+         {"lstm_forecaster", "two_feature"}, function="LSTMForecaster",
+         why="input_size never reaches the LSTM: one feature works, two do not",
+         says={"two_feature": "must be equal to input_size. Expected 1, got 2"}, never_says={"two_feature": "stacks"}),
     Case("gru_is_an_lstm", [("        self.gru = nn.GRU(input_size, hidden_size, batch_first=True)",
                              "        self.gru = nn.LSTM(input_size, hidden_size, batch_first=True)")],
          {"gru_forecaster"}, function="GRUForecaster", why="exercise 2 not done"),
@@ -246,6 +291,10 @@ WRONG = [
                         ("        torch.manual_seed(seed)\n        model = LSTMForecaster(input_size=X.shape[2])",
                          "        model = LSTMForecaster(input_size=X.shape[2])")],
          {"window_comparison"}, function="compare_window_sizes", why="only the first size gets the seeded weights"),
+    Case("compare_asks_for_column_1", [("        X, y = make_windows(series, size)",
+                                        "        X, y = make_windows(series, size, target_col=1)")],
+         {"window_comparison"}, function="compare_window_sizes",
+         why="a raise that is the composition's own: the reference's make_windows, standing in, refuses it too"),
     Case("second_feature_is_sine", [("np.cos(t * 0.12)], axis=1)", "np.sin(t * 0.12)], axis=1)")],
          {"two_feature"}, function="two_feature_series", why="the wrong second feature"),
     Case("rolling_prepends",

@@ -52,7 +52,11 @@ def grade_case(tmp_path, case, rubric):
 
 
 def test_reference_scores_100(rubric):
-    verdicts.assert_reference_grade(grade_in_process(corpus.REFERENCE, rubric))
+    result = grade_in_process(corpus.REFERENCE, rubric)
+    verdicts.assert_reference_grade(result)
+    assert_report_diagnosis(result, set())
+    details = next(item.artifacts["pipeline"] for item in result.items if item.artifacts.get("pipeline"))
+    assert details["own"] == {"window": 16, "target_offset": 1, "split_in_order": True}
 
 
 @pytest.mark.parametrize("case", corpus.CORRECT_VARIANTS, ids=lambda c: c.name)
@@ -62,7 +66,25 @@ def test_correct_variant_scores_100(tmp_path, rubric, case):
 
 @pytest.mark.parametrize("case", corpus.WRONG, ids=lambda c: c.name)
 def test_wrong_submission_loses_points_only_where_expected(tmp_path, rubric, case):
-    verdicts.assert_wrong_case(case, grade_case(tmp_path, case, rubric))
+    result = grade_case(tmp_path, case, rubric)
+    verdicts.assert_wrong_case(case, result)
+    assert_report_diagnosis(result, case.report)
+
+
+PIPELINE_FINDINGS = {"lag built into the windows", "target in the wrong place", "random split"}
+
+
+def assert_report_diagnosis(result, expected):
+    """The HTML report's diagnosis names ``expected``; a finding about the student's own data steps
+    only for a case that has that mistake, and no tuning tip beside a failing model or loop item."""
+    from autograder.reports.html import MODEL_ITEMS, findings_for
+
+    details = next((item.artifacts["pipeline"] for item in result.items if item.artifacts.get("pipeline")), None)
+    findings = findings_for(result, details) if details else []
+    names = {name for name, _, _ in findings}
+    assert expected <= names and not (names & PIPELINE_FINDINGS) - expected, findings
+    if any(item.id in MODEL_ITEMS and not item.passed for item in result.items):
+        assert all(fix.startswith("Fix ") for name, _, fix in findings if name not in PIPELINE_FINDINGS), findings
 
 
 def test_every_item_is_proven_by_a_wrong_submission():
@@ -225,3 +247,34 @@ def test_a_cell_that_raises_midway_costs_only_the_items_of_what_it_left_undefine
     assert "does not define 'naive_mse' (a notebook cell raised before defining it?" in naive.feedback
     assert result.cell_errors == [f"notebook cell {index + 1}, line {line} raised NameError: "
                                   "name 'baseline_mse' is not defined"]
+
+
+# --- one mistake costs once, also when a part raises --------------------------------------------
+
+def test_a_part_that_raises_inside_a_composition_is_replaced_and_the_feedback_says_so(tmp_path, rubric):
+    """make_windows raising on a 1-D series: compare_window_sizes and prepare_data are graded with the
+    reference's windows in its place, keep their marks, and say why."""
+    case = next(case for case in corpus.WRONG if case.name == "target_from_raw_series")
+    result = grade_case(tmp_path, case, rubric)
+    for item in result.items:
+        if item.id in ("window_comparison", "standardizer"):
+            assert item.passed and "your make_windows raised inside this composition, so the grader used the " \
+                "reference's make_windows there instead" in item.feedback, verdicts.describe(result)
+        else:
+            assert "raised inside this composition" not in item.feedback
+
+
+def test_input_validation_names_the_stub_that_raised_and_says_its_cases_count_as_missed(tmp_path, rubric):
+    """check_series left as the stub: make_windows raises NotImplementedError from inside it. The feedback
+    names check_series (not make_windows) and says make_windows' bad inputs count as missed, as they do."""
+    source = corpus.REFERENCE.read_text().replace(
+        '    """Return ``series`` as a float32 array of shape (n,) or (n, features)."""\n',
+        '    """Return ``series`` as a float32 array of shape (n,) or (n, features)."""\n'
+        '    raise NotImplementedError("check_series: turn the series into a float32 array")\n', 1)
+    path = tmp_path / "stub_check_series.py"
+    path.write_text(source)
+    result = grade_in_process(path, rubric, mode="check")
+    item = next(item for item in result.items if item.id == "input_validation")
+    assert 0 < item.score < item.max_score, verdicts.describe(result)
+    assert "make_windows is not implemented yet (check_series raises NotImplementedError)" in item.feedback
+    assert "counted as missed" in item.feedback and "not counted" not in item.feedback

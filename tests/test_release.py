@@ -26,6 +26,7 @@ import pytest
 import torch
 
 import corpus
+from answer_shapes import find_answer_shapes
 from autograder import assign, oracle
 from autograder.checks.lesson_model import LessonForecaster
 from autograder.platforms.bundle import rubric_with_seed
@@ -346,6 +347,37 @@ def test_the_hand_out_holds_no_answer_key_and_no_hidden_seed(release, tmp_path):
     (planted / "seed.txt").write_text(f"seed = {SEED}\n")
     assert {f for f, _ in find_answer_key(planted, regions)} == {"autograder/helpers.py", "data.json.gz"}
     assert find_digits(planted, str(SEED)) == ["seed.txt"]
+
+
+# Issue 18, part 2, is not done yet: the self-check still builds the lesson's model (checks/lesson_model.py,
+# the diagnosis variants in checks/models.py) and the probe model (sandbox/probes.py) reads its LSTM at the
+# last step. Strict: once the self-check compares with recorded outputs and these files hold no such
+# read, this test passes and must lose its mark.
+ANSWER_SHAPES_LEFT = pytest.mark.xfail(strict=True, reason="the hand-out still ships the lesson's forecaster "
+                                       "(checks/lesson_model.py, checks/models.py, sandbox/probes.py)")
+
+
+@slow
+@ANSWER_SHAPES_LEFT
+def test_the_hand_out_holds_no_answer_shapes(release):
+    """No forecaster reading its LSTM/GRU at the last step, no windowing loop, no clip before a step: the
+    answers' shapes, in any words (tests/answer_shapes.py), in the code and the notebook handed out."""
+    assert find_answer_shapes(release / "student") == []
+
+
+@ANSWER_SHAPES_LEFT
+def test_the_files_the_hand_out_copies_hold_no_answer_shapes(tmp_path):
+    """The same, fast: the kit's files that `autograder release` copies, without building a release."""
+    from autograder import release as release_module
+
+    package = ROOT / "autograder"
+    files = [package / name for name in release_module.SELF_CHECK_MODULES]
+    files += [p for sub in release_module.SELF_CHECK_PACKAGES for p in sorted((package / sub).glob("*.py"))]
+    for path in files + [assign.STUB_FILE]:
+        target = tmp_path / path.relative_to(ROOT)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(path, target)
+    assert find_answer_shapes(tmp_path) == []
 
 
 def region_source(number):

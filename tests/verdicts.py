@@ -50,6 +50,9 @@ def assert_wrong_case(case, result):
     for item in result.items:
         if item.id in case.loses:
             assert item.feedback and "GRADER ERROR" not in item.feedback, describe(result)
+        assert case.says.get(item.id, "") in item.feedback, f"{item.id} must name the cause\n{describe(result)}"
+        wrong = case.never_says.get(item.id)
+        assert not wrong or wrong not in item.feedback, f"{item.id} names a wrong cause\n{describe(result)}"
 
 
 @dataclass

@@ -69,6 +69,7 @@ class CheckContext:
         self.seed = rubric.hidden_seed if mode == "grade" else rubric.public_seed
         self.data = "unseen" if mode == "grade" else "public"      # how feedback names generated data
         self.examples = rubric.hypothesis["grade_examples" if mode == "grade" else "check_examples"]
+        self.stand_ins = None                 # the reference's steps in place of student parts (checks/standins.py)
 
     def rng(self, stream=""):
         from autograder.hidden import item_rng
@@ -76,6 +77,8 @@ class CheckContext:
 
     def op(self, op, **payload):
         """Run a worker op; raise StudentRaised when student code raised."""
+        if self.stand_ins:
+            payload = dict(payload, stand_ins=self.stand_ins)
         answer = self.session.request(op, payload)
         if not answer.get("ok"):
             info = answer.get("error") or {}
@@ -128,6 +131,12 @@ class Subchecks:
         self.results = []           # (name, passed, message, priority)
         self.artifacts = {}
         self.quiet = quiet
+        self.notes = []             # what the grader did differently, said after the verdict
+
+    def note(self, text):
+        """A sentence the feedback adds after its first line (once, however often it is noted)."""
+        if text not in self.notes:
+            self.notes.append(text)
 
     def run(self, name, fn, *args, priority=BROAD):
         """Run ``fn``; CheckFailed or a student error fails this sub-check only.
@@ -175,9 +184,12 @@ class Subchecks:
         failing = [(-priority, order, f"{name}: {message}")
                    for order, (name, ok, message, priority) in enumerate(self.results) if not ok]
         failures = [text for _, _, text in sorted(failing)]
+        notes = "".join(f" Note: {text}." for text in self.notes)
         if not failures:
-            return Outcome(1.0, count_text(passed, total), [], self.artifacts)
+            return Outcome(1.0, count_text(passed, total) + ("." + notes if notes else ""), [], self.artifacts)
         summary = f"{count_text(passed, total)}. {failures[0]}"
+        if notes:
+            summary = summary.rstrip(".") + "." + notes
         return Outcome(passed / total if total else 0.0, summary, failures, self.artifacts)
 
 

@@ -16,6 +16,7 @@ from autograder.checks.base import (
 from autograder.checks.models import ForecasterSettings, check_forecaster
 from autograder.checks.pipeline import PlannedSeriesSettings
 from autograder.checks.registry import item
+from autograder.checks.standins import reference_steps, standing_in
 from autograder.checks.training import trains_a_probe
 from autograder.hidden import random_series
 
@@ -49,6 +50,11 @@ def check_window_comparison(ctx):
     rng = ctx.rng("series")
     series = random_series(rng, 90)
     seed = int(rng.integers(0, 10_000))
+
+    # The reference's windows and split for every size, in case the student's raise (checks/standins.py).
+    sizes = SIZES + DEFAULT_SIZES
+    steps = reference_steps(ctx.reference, windows=[(len(series), s) for s in sizes],
+                            splits=[(len(series) - s, 0.8) for s in sizes])
 
     def close(got, expected, sizes):
         return all(finite(got[s], expected[s]) and np.isclose(got[s], expected[s], rtol=tol, atol=1e-6)
@@ -114,8 +120,9 @@ def check_window_comparison(ctx):
         judge(got, DEFAULT_SIZES, 1)
 
     checks.run(f"{ctx.data} series, sizes {SIZES}, {epochs} epochs: your parts composed as the exercise says, twice",
-               composes_the_parts)
-    checks.run(f"default sizes {DEFAULT_SIZES}, 1 epoch: their validation MSEs", default_sizes)
+               standing_in, ctx, checks, steps, composes_the_parts)
+    checks.run(f"default sizes {DEFAULT_SIZES}, 1 epoch: their validation MSEs",
+               standing_in, ctx, checks, steps, default_sizes)
     return checks.outcome()
 
 
@@ -146,7 +153,7 @@ def check_two_feature(ctx):
     import torch
 
     from autograder.checks.lesson_model import LessonForecaster
-    from autograder.checks.models import diagnose_forecaster, reference_outputs
+    from autograder.checks.models import diagnose_forecaster, layer_mismatch, reference_outputs
     from autograder.checks.pipeline import reference_ratio
     from autograder.seedplan import planned_draws, task_for
 
@@ -172,8 +179,9 @@ def check_two_feature(ctx):
         out = need_array(answer["outputs"][0], "LSTMForecaster(input_size=2)(x)", shape=(len(X), 1))
         expected, model = reference_outputs(ctx, "LSTMForecaster", {"input_size": 2}, params, X)
         if expected is None:
-            raise CheckFailed("LSTMForecaster(input_size=2) should hold nn.LSTM(2, 32) then nn.Linear(32, 1): "
-                              "pass input_size on to the LSTM")
+            mismatch = layer_mismatch(answer["layers"], "LSTMForecaster(input_size=2)", "LSTM", 2, 32)
+            raise CheckFailed(mismatch or "LSTMForecaster(input_size=2) should hold nn.LSTM(2, 32) then "
+                              "nn.Linear(32, 1), and no other weights")
         if not np.allclose(out, expected, rtol=1e-5, atol=1e-5):
             mistake = diagnose_forecaster(model, X, out, "LSTM")
             raise CheckFailed(f"with two features, LSTMForecaster's output {mistake}" if mistake else

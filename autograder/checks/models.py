@@ -73,6 +73,32 @@ def diagnose_forecaster(model, X, got, layer_name):
     return None
 
 
+def layer_mismatch(layers, cls_name, layer, input_size, hidden_size):
+    """What in a student model's layers (the worker's ``layers`` list) differs from nn.<layer>(input_size,
+    hidden_size, batch_first=True) then nn.Linear(hidden_size, 1), in words that name it; None if nothing."""
+    rnns = [l for l in layers if l["type"] in ("LSTM", "GRU", "RNN")]
+    if not rnns:
+        return f"{cls_name} has no nn.{layer} layer"
+    rnn = rnns[0]
+    if rnn["type"] != layer or not rnn["torch"]:
+        return f"{cls_name} uses nn.{rnn['type']}; it should use nn.{layer}"
+    if not rnn.get("batch_first"):
+        return f"nn.{layer} needs batch_first=True: inputs are [batch, seq_len, input_size]"
+    if (rnn.get("input_size"), rnn.get("hidden_size")) != (input_size, hidden_size):
+        return (f"nn.{layer} should be ({input_size}, {hidden_size}), got ({rnn.get('input_size')}, "
+                f"{rnn.get('hidden_size')}): pass the constructor's input_size and hidden_size on to it")
+    if rnn.get("num_layers", 1) != 1 or len(rnns) > 1:
+        stacked = f"num_layers={rnn.get('num_layers')}" if rnn.get("num_layers", 1) != 1 else f"{len(rnns)} of them"
+        return (f"{cls_name} stacks recurrent layers ({stacked}): the lesson's model has one nn.{layer} layer "
+                "(leave num_layers at its default, 1)")
+    if rnn.get("bidirectional"):
+        return f"nn.{layer} should read forwards only: drop bidirectional=True"
+    linears = [l for l in layers if l["type"] == "Linear"]
+    if not linears or (linears[-1].get("in_features"), linears[-1].get("out_features")) != (hidden_size, 1):
+        return f"the output layer should be nn.Linear({hidden_size}, 1)"
+    return None
+
+
 def check_forecaster(ctx, item_id):
     import torch
 
@@ -93,21 +119,9 @@ def check_forecaster(ctx, item_id):
         return X, answer
 
     def structure(answer, input_size, hidden_size):
-        layers = answer["layers"]
-        rnns = [l for l in layers if l["type"] in ("LSTM", "GRU", "RNN")]
-        if not rnns:
-            raise CheckFailed(f"{cls_name} has no nn.{layer} layer")
-        if rnns[0]["type"] != layer or not rnns[0]["torch"]:
-            raise CheckFailed(f"{cls_name} uses nn.{rnns[0]['type']}; it should use nn.{layer}")
-        rnn = rnns[0]
-        if not rnn.get("batch_first"):
-            raise CheckFailed(f"nn.{layer} needs batch_first=True: inputs are [batch, seq_len, input_size]")
-        if (rnn.get("input_size"), rnn.get("hidden_size")) != (input_size, hidden_size):
-            raise CheckFailed(f"nn.{layer} should be ({input_size}, {hidden_size}), got "
-                              f"({rnn.get('input_size')}, {rnn.get('hidden_size')}): use the constructor's arguments")
-        linears = [l for l in layers if l["type"] == "Linear"]
-        if not linears or (linears[-1].get("in_features"), linears[-1].get("out_features")) != (hidden_size, 1):
-            raise CheckFailed(f"the output layer should be nn.Linear({hidden_size}, 1)")
+        mismatch = layer_mismatch(answer["layers"], cls_name, layer, input_size, hidden_size)
+        if mismatch:
+            raise CheckFailed(mismatch)
 
     def outputs(X, answer, init):
         batch = X.shape[0]

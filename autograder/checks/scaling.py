@@ -9,6 +9,7 @@ import numpy as np
 
 from autograder.checks.base import CheckFailed, Subchecks, arg, need_array, need_close
 from autograder.checks.registry import item
+from autograder.checks.standins import reference_steps, standing_in
 from autograder.hidden import random_series
 
 
@@ -67,6 +68,9 @@ def check_standardizer(ctx):
     split = int((len(series) - window) * frac)
     seen = split + window                       # the values training windows and targets see
 
+    # The reference's windows and split, in case the student's raise inside prepare_data (checks/standins.py).
+    steps = reference_steps(ctx.reference, windows=[(len(series), window)], splits=[(len(series) - window, frac)])
+
     def prepare(values):
         got = ctx.op("prepare", series=arg(values), window=window, frac=frac)
         if "shape_error" in got:
@@ -109,11 +113,13 @@ def check_standardizer(ctx):
         for a, e, name in zip(arrays, expected, names):
             need_close(a, e, f"{name} (windows of the scaled series, split {frac} in time order)", rtol=1e-4, atol=1e-4)
 
-    checks.run("prepare_data: the scaler is fitted on training values only", fitted_on_training_values)
+    checks.run("prepare_data: the scaler is fitted on training values only",
+               standing_in, ctx, checks, steps, fitted_on_training_values)
     checks.run("per-column mean_ and std_, constant column, transform with fitted values, round trip",
                statistics_and_round_trip)
     checks.run("a 1-D series", one_dimensional)
-    checks.run("prepare_data: windows and split of the scaled series", windows_of_the_scaled_series)
+    checks.run("prepare_data: windows and split of the scaled series",
+               standing_in, ctx, checks, steps, windows_of_the_scaled_series)
     return checks.outcome()
 
 

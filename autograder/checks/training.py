@@ -79,7 +79,7 @@ def _student_train(ctx, params, data, seed, kwargs, probe=PROBE):
                   data=[arg(d.numpy(), "tensor") for d in data], kwargs=kwargs, seed=seed)
 
 
-def _diagnose_history(got, ref, n_train, n_val, calls):
+def _diagnose_history(got, ref, n_train, n_val, calls, step_cause=None):
     """Why the logged losses differ from the reference loop's, read from where they first differ.
 
     Both loops start from the same weights, so epoch 1's train_mse (computed before the
@@ -99,6 +99,9 @@ def _diagnose_history(got, ref, n_train, n_val, calls):
             return "epoch 1's train_mse is the RMSE; report the mean squared error"
         return (f"epoch 1's train_mse should be {ref_first['train_mse']:.6f} (the MSE on the whole training set "
                 f"before the first step), got {train_1:.6f}")
+    cause = step_cause() if step_cause is not None else None
+    if cause:
+        return cause
     val_1 = need_number(first.get("val_mse"), "row['val_mse']")
     if not np.isclose(val_1, ref_first["val_mse"], rtol=1e-3, atol=1e-6):
         if any(c["training"] and not c["grad"] for c in calls):
@@ -111,7 +114,63 @@ def _diagnose_history(got, ref, n_train, n_val, calls):
             "rebuilt every epoch (create it once, before the loop)")
 
 
-def _compare_history(got, ref, tol, n_train, n_val, calls):
+def first_step_lr(steps, final):
+    """The learning rate of the loop's first optimizer step, if that step was Adam's, else None.
+
+    Adam's first step moves each weight by lr * g / (|g| + eps): by lr itself wherever the gradient
+    is not tiny, whatever the gradient's scale (so clipping does not change it). When those moves
+    agree to 1% the step was Adam's and their median is its lr; an SGD step's moves do not agree.
+    """
+    if not steps:
+        return None
+    before = steps[0]["params"]
+    after = steps[1]["params"] if len(steps) > 1 else final
+    moves, grads = [], []
+    for p0, p1, g in zip(before, after, steps[0]["grads"]):
+        moves.append(np.abs(np.asarray(p1, np.float64) - np.asarray(p0, np.float64)).reshape(-1))
+        grads.append(np.abs(np.asarray(g, np.float64)).reshape(-1))
+    moves, grads = np.concatenate(moves), np.concatenate(grads)
+    moves = moves[grads > 1e-4]
+    if not moves.size or not finite(moves):
+        return None
+    lr = float(np.median(moves))
+    if lr <= 0 or np.mean(np.abs(moves - lr) <= 0.01 * lr) < 0.9:
+        return None
+    return lr
+
+
+def _named_lr(lr):
+    """A measured lr for feedback: 0.001 named as Adam's default (the lr of an Adam not given one)."""
+    return "0.001, Adam's default" if np.isclose(lr, 0.001, rtol=0.01) else f"{lr:.3g}"
+
+
+def _step_cause(got, ref, kwargs):
+    """The loop's step mistake, read from the steps its optimizer took, or None: the learning rate it
+    used, or a gradient scaled although clip_norm is above every gradient of this run. Asked only once
+    epoch 1's train_mse matched, so the loss is the reference's (a summed loss scales the gradient too)."""
+    steps = got.get("steps") if isinstance(got.get("steps"), list) else []
+    try:
+        steps = [{"params": [need_array(p, "parameter") for p in s["params"]],
+                  "grads": [need_array(g, "gradient") for g in s["grads"]]} for s in steps]
+        final = [need_array(p, "parameter") for p in got["params"]]
+    except (CheckFailed, KeyError, TypeError):
+        return None
+    lr = first_step_lr(steps, final)
+    if lr is not None and not np.isclose(lr, kwargs["lr"], rtol=0.02):
+        return (f"with lr={kwargs['lr']} the first Adam step moved each weight by {lr:.3g}, so the "
+                f"optimizer ran with lr={_named_lr(lr)}: create it with torch.optim.Adam(model.parameters(), lr=lr)")
+    norms = got.get("norms") if isinstance(got.get("norms"), list) else []
+    if norms and ref["norms"] and finite(norms[0]) and not np.isclose(norms[0], ref["norms"][0], rtol=1e-3):
+        fixed = finite(*norms) and np.isclose(max(norms), norms[0], rtol=1e-3)     # no step above the first
+        return (f"the first step's gradient has total norm {norms[0]:.4g}, but the loss's gradient has "
+                f"{ref['norms'][0]:.4g} and clip_norm={kwargs['clip_norm']:.4g} is above it"
+                + (f": no step's gradient norm exceeds {norms[0]:.3g}, so the loop clips to a fixed number; "
+                   "clip to clip_norm" if fixed else ": only clip_norm may scale the gradient")
+                + " (grad_clipping grades the clipping)")
+    return None
+
+
+def _compare_history(got, ref, tol, n_train, n_val, calls, step_cause=None):
     if not isinstance(got, list) or not all(isinstance(r, dict) for r in got):
         raise CheckFailed(f"train_model should return a list of dicts, got {type(got).__name__}")
     epochs = [r.get("epoch") for r in got]
@@ -126,8 +185,8 @@ def _compare_history(got, ref, tol, n_train, n_val, calls):
         for key in ("train_mse", "val_mse"):
             value = need_number(row[key], f"row[{key!r}]")
             if not np.isclose(value, ref_row[key], rtol=tol, atol=tol):
-                cause = _diagnose_history(got, ref, n_train, n_val, calls)
-                if cause.startswith("epoch 1's"):
+                cause = _diagnose_history(got, ref, n_train, n_val, calls, step_cause)
+                if cause.startswith(("epoch 1's", "with lr=", "the first step's")):   # the whole story
                     raise CheckFailed(cause)
                 raise CheckFailed(f"at epoch {row['epoch']} {key} should be {ref_row[key]:.6f}, got {value:.6f}: "
                                   + cause)
@@ -212,9 +271,10 @@ def check_train_loop(ctx):
 
     def parity(kwargs):
         ref = _reference_train(ctx, params, data, seed, kwargs)
-        got = _student_train(ctx, params, data, seed, kwargs)
+        got = _student_train(ctx, params, data, seed, dict(kwargs, record_steps=True))
         calls = got["calls"] if isinstance(got.get("calls"), list) else []
-        _compare_history(got["history"], ref["history"], tol, n_train, n_val, calls)
+        _compare_history(got["history"], ref["history"], tol, n_train, n_val, calls,
+                         step_cause=lambda: _step_cause(got, ref, kwargs))
         _compare_params(got["params"], ref["params"], tol, f"epochs={kwargs['epochs']}, lr={kwargs['lr']}")
         if not _left_in_eval_mode(got, data[2]):
             raise CheckFailed("the model is still in training mode after train_model; end with model.eval()")
@@ -285,6 +345,12 @@ def _clip_setup(ctx, fraction):
     raise RuntimeError("no probe whose gradients clipping can act on: report this seed to the kit's maintainers")
 
 
+def _snapped(lr):
+    """A measured lr as the round number a student would have typed, when it is within 1% of one."""
+    rounded = float(f"{lr:.1g}")
+    return rounded if np.isclose(lr, rounded, rtol=0.01) else lr
+
+
 def _adam_consumed(steps, final, lr, tol):
     """True when every step's parameters follow from the previous ones by Adam with lr on exactly
     the gradients the step hook saw (one optimizer for the whole run, or a new one each step).
@@ -349,11 +415,21 @@ def check_grad_clipping(ctx):
         norms = [float(np.sqrt(sum(float((g.astype(np.float64) ** 2).sum()) for g in s["grads"]))) for s in steps]
         return steps, final, norms
 
+    def consumed(steps, final):
+        """Adam at the lr asked for, or at the lr the loop's first step shows (a wrong lr is train_loop's)."""
+        own = first_step_lr(steps, final)
+        return _adam_consumed(steps, final, base["lr"], tol) or \
+            (own is not None and _adam_consumed(steps, final, _snapped(own), tol))
+
     def clipped():
         steps, final, norms = run(clip)
         if not finite(norms):
             raise CheckFailed(f"with clip_norm={clip:.4g} a step ran with a NaN or infinite gradient")
         worst, least = max(norms), min(norms)
+        if len(norms) > 1 and np.allclose(norms, norms[0], rtol=1e-3) and not np.isclose(norms[0], clip, rtol=1e-3):
+            raise CheckFailed(f"with clip_norm={clip:.4g} every step ran with total gradient norm {norms[0]:.4g}: "
+                              f"the gradients are clipped to a fixed {norms[0]:.3g}, not to clip_norm; pass "
+                              "clip_norm to clip_grad_norm_")
         if not within(worst, clip * (1 + 1e-3)):
             raise CheckFailed(f"with clip_norm={clip:.4g} a step ran with total gradient norm {worst:.4g}: clip the "
                               "total norm with clip_grad_norm_ after backward() and before step() (clipping each "
@@ -362,7 +438,7 @@ def check_grad_clipping(ctx):
             raise CheckFailed(f"with clip_norm={clip:.4g} a step ran with total gradient norm {least:.4g}, although "
                               "every raw gradient here is far larger: clipping should scale the gradient down to "
                               "exactly clip_norm, not below it")
-        if not _adam_consumed(steps, final, base["lr"], tol):
+        if not consumed(steps, final):
             raise CheckFailed("the parameters after each step do not follow from the gradients seen right before "
                               "optimizer.step(): clip the gradients in place, then call step() on them")
 
@@ -372,7 +448,7 @@ def check_grad_clipping(ctx):
             raise CheckFailed(f"with clip_norm=None the first step's gradient norm should be about "
                               f"{raw['norms'][0]:.4g} (untouched), saw {norms[0]:.4g}: skip clipping when "
                               "clip_norm is None")
-        if not _adam_consumed(steps, final, base["lr"], tol):
+        if not consumed(steps, final):
             raise CheckFailed("the parameters after each step do not follow from the gradients seen right before "
                               "optimizer.step()")
 
@@ -419,6 +495,7 @@ def _validation_details(ctx, task, fitted, artifacts, rolling_steps):
     y_val, naive_pred = task.y_val.numpy().reshape(-1), task.X_val[:, -1, 0].numpy()
     details = {"y_val": y_val, "naive_pred": naive_pred, "history": fitted.get("history"),
                "naive_mse": float(((naive_pred - y_val) ** 2).mean())}
+    details["own"] = _own_data_steps(ctx)
     try:
         val_pred = need_array(fitted.get("val_pred"), "predict(model, X_val)").reshape(-1)
         if val_pred.shape != y_val.shape or not finite(val_pred):
@@ -430,6 +507,33 @@ def _validation_details(ctx, task, fitted, artifacts, rolling_steps):
     except (CheckFailed, StudentRaised):
         pass
     artifacts["pipeline"] = details
+
+
+def _own_data_steps(ctx, n=40):
+    """What the student's own make_windows and time_split do to the index series 0, 1, 2, ...: how far
+    after each window's last value its target lies (1 is right, 0 is the classic lag bug), and whether
+    the split keeps time order. The report's diagnosis reads it (reports/diagnosis.py): the model it
+    plots trained on the grader's windows, where neither mistake can show. A fact is left out when the
+    student's function raises or returns something else."""
+    own = {"window": WINDOW}
+    index = np.arange(n, dtype=np.float32)
+    try:
+        X, y = (need_array(v, "make_windows") for v in ctx.call("make_windows", arg(index), WINDOW))
+        offsets = y.reshape(len(y), -1)[:, 0] - X[:, -1].reshape(len(X), -1)[:, 0]
+        if len(X) == len(y) > 0 and np.all(offsets == offsets[0]):
+            own["target_offset"] = int(offsets[0])
+    except (CheckFailed, StudentRaised, TypeError, ValueError, IndexError):
+        pass
+    rows = np.arange(n, dtype=np.float32)
+    try:
+        parts = ctx.call("time_split", arg(rows.reshape(n, 1, 1), "tensor"), arg(rows.reshape(n, 1), "tensor"), 0.8)
+        X_train, X_val = need_array(parts[0], "X_train"), need_array(parts[1], "X_val")
+        order = np.concatenate([X_train.reshape(-1), X_val.reshape(-1)])
+        if sorted(order.tolist()) == rows.tolist():
+            own["split_in_order"] = bool(np.all(np.diff(order) > 0))
+    except (CheckFailed, StudentRaised, TypeError, ValueError, IndexError, KeyError):
+        pass
+    return own
 
 
 @dataclass(frozen=True)

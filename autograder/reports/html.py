@@ -12,7 +12,7 @@ import io
 
 import numpy as np
 
-from autograder.reports.diagnosis import diagnose
+from autograder.reports.diagnosis import BROKEN_PART, diagnose, pipeline_findings
 from autograder.text import printable
 
 STYLE = """
@@ -50,17 +50,20 @@ def _png(fig):
     return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
-def pipeline_figures(details):
-    """(title, data URI) for each plot the student's trained model allows.
+def pipeline_figures(details, render=_png):
+    """(title, rendered figure) for each plot the student's trained model allows (``render``: a data URI
+    by default; a test passes ``lambda fig: fig`` to look at the axes).
 
     Each plot is drawn on its own and skipped if its data cannot be drawn: the history is the
     student's return value, and a curve of 1e308s must not cost the report (or, in a batch,
-    the grade that comes with it).
+    the grade that comes with it). Each title holds its MSE, each one the naive baseline's too, and
+    axes that count (steps, epochs) have whole-number ticks.
     """
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
 
     figures = []
     truth, pred, naive = details["y_val"], details["pred"], details["naive_pred"]
@@ -69,18 +72,22 @@ def pipeline_figures(details):
         fig, ax = plt.subplots(figsize=(9, 3.5))
         try:
             draw(ax)
+            ax.xaxis.set_major_locator(MaxNLocator(integer=True))
             ax.legend()
             ax.grid(True, alpha=0.3)
-            figures.append((title, _png(fig)))
+            figures.append((title, render(fig)))
         except Exception:  # noqa: BLE001  (a plot the data does not allow is left out, nothing else)
             plt.close(fig)
+
+    def mse(a, b):
+        return float(np.mean((np.asarray(a, dtype=float) - np.asarray(b, dtype=float)) ** 2))
 
     def predictions(ax):
         ax.plot(truth, label="truth", color="black", linewidth=2)
         ax.plot(pred, label="your model")
         ax.plot(naive, label="naive (last value)", linestyle="--")
-        ax.set(title="Validation: truth, your prediction and the naive baseline", xlabel="validation step",
-               ylabel="value")
+        ax.set(title=f"Validation: your model's MSE {mse(pred, truth):.4f}, the naive baseline's "
+                     f"{details['naive_mse']:.4f}", xlabel="validation step", ylabel="value")
 
     drawn("Validation predictions", predictions)
     curves = _bounded_history(details.get("history"))
@@ -90,8 +97,10 @@ def pipeline_figures(details):
         def training(ax):
             ax.plot(epochs, train, marker="o", label="train MSE")
             ax.plot(epochs, val, marker="o", label="validation MSE")
-            ax.axhline(details["naive_mse"], color="grey", linestyle=":", label="naive baseline MSE (validation)")
-            ax.set(title="Your training curves (logged epochs)", xlabel="epoch", ylabel="MSE")
+            ax.axhline(details["naive_mse"], color="grey", linestyle=":",
+                       label=f"naive baseline MSE {details['naive_mse']:.4f} (validation)")
+            ax.set(title=f"Your training curves (logged epochs): last validation MSE {val[-1]:.4g}", xlabel="epoch",
+                   ylabel="MSE")
             if min(train + val) > 0:
                 ax.set_yscale("log")
 
@@ -101,10 +110,13 @@ def pipeline_figures(details):
         steps = min(len(rolling), len(truth))
 
         def rolled(ax):
+            held = np.full(steps, naive[0] if len(naive) else np.nan)       # the first window's last value, held
             ax.plot(truth[:steps], label="truth", color="black", linewidth=2)
             ax.plot(rolling[:steps], label="your rolling forecast", marker=".")
             ax.plot(pred[:steps], label="one-step predictions", alpha=0.6)
-            ax.set(title="Rolling forecast from the first validation window", xlabel="steps ahead", ylabel="value")
+            ax.plot(held, label="naive (last value held)", linestyle="--")
+            ax.set(title=f"Rolling forecast from the first validation window: MSE {mse(rolling[:steps], truth[:steps]):.4f}, "
+                         f"last value held {mse(held, truth[:steps]):.4f}", xlabel="steps ahead", ylabel="value")
 
         drawn("Rolling forecast", rolled)
     return figures
@@ -127,11 +139,24 @@ def _bounded_history(history):
 
 # Items that run the student's whole pipeline: the diagnosis below must agree with them.
 PIPELINE_ITEMS = ("beats_baseline", "two_feature", "window_comparison")
+# Items whose failure makes the curve's tuning tips wrong: a model reading the wrong step or a loop
+# stepping wrong is not cured by a larger window.
+MODEL_ITEMS = ("lstm_forecaster", "train_loop")
+
+
+def findings_for(result, details):
+    """Every finding for the report: the student's own data steps first, then the curve, whose
+    tuning tips give way to "fix that item first" while a model or loop item above is failing."""
+    broken = [item.id for item in result.items if item.id in MODEL_ITEMS and not item.passed]
+    curve = diagnose(details["y_val"], details["pred"], details.get("naive_mse"))
+    if broken:
+        curve = [(name, evidence, BROKEN_PART.format(items=" and ".join(broken))) for name, evidence, _ in curve]
+    return pipeline_findings(details.get("own") or {}) + curve
 
 
 def diagnosis_boxes(result, findings):
     """The diagnosis in boxes that never contradict the score: red for each failing pipeline
-    item (what failed), yellow for each finding of the curve, green only when all is well."""
+    item (what failed), yellow for each finding, green only when all is well."""
     def e(text):
         return html.escape(printable(text))
 
@@ -184,7 +209,7 @@ def html_report(result, title="Lesson 6.4.4 feedback"):
                      f"{details['model_mse'] / details['naive_mse']:.2f}; lower is better, 1.0 is no better than "
                      "repeating the last value). The plots show that stretch; the grade is measured on steps "
                      "held out after it, which no report shows.</p>")
-        parts += diagnosis_boxes(result, diagnose(details["y_val"], details["pred"]))
+        parts += diagnosis_boxes(result, findings_for(result, details))
         for caption, uri in pipeline_figures(details):
             parts.append(f'<h3>{e(caption)}</h3><img alt="{e(caption)}" src="{uri}">')
     elif not result.import_error:

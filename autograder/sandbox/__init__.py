@@ -8,6 +8,7 @@ copy, without the kit: the standard library, numpy, torch and each other only):
 - ``landlock``: the kernel's unprivileged file-system, TCP and signal limits (ctypes);
 - ``lesson_ops``: the lesson's operations on an imported submission (``LessonOps``);
 - ``probes``: the probe models both sides build;
+- ``standins``: the reference's step, as recorded indices, for a student part that raised in a composition;
 - ``runtime``: torch loaded once, on one thread (the grader's reference uses it too);
 - ``lifecycle``: dying with the parent, subreaping, killing orphans;
 - ``zygote``: the warm process that forks workers, and the grader's handle on it;
