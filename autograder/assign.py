@@ -17,6 +17,8 @@ from pathlib import Path
 
 import nbformat
 
+from autograder.checks import registry
+
 ROOT = Path(__file__).resolve().parent.parent
 REFERENCE = ROOT / "solutions" / "sequence_modeling.py"
 STUB_FILE = ROOT / "lessons" / "sequence_modeling.py"
@@ -172,17 +174,9 @@ mean, **miss peaks**, or look **noisy**? Each has a fix in the lesson guide
 (`lessons/README.md`). Then run the whole self-check once more, below.
 """
 
-# The self-check cells (autograder.notebook): the items each step's code is graded by.
-# The grader skips these cells (submission.without_self_check), so they never run nested.
-CHECKS_AFTER = {
-    "Step 1": ("make_windows", "make_windows_multifeature"),
-    "Step 2": ("time_split",),
-    "Step 3": ("naive_baseline",),
-    "Step 4": ("lstm_forecaster", "gru_forecaster"),
-    "Step 5": ("train_loop", "grad_clipping", "beats_baseline"),
-    "Exercises": ("window_comparison", "two_feature", "rolling_forecast"),
-    "The real-project path": ("standardizer",),
-}
+# The self-check cells (autograder.notebook) follow the sections their items' @item(after=...) names
+# (checks.registry.checks_after). The grader skips these cells (submission.without_self_check), so they
+# never run nested.
 CHECK_TEXT = "Check your work so far: this runs the self-check on the functions as the notebook holds them now."
 
 
@@ -213,6 +207,7 @@ def _split_sections(stub_source):
 
 def make_notebook(stub_source):
     """The student notebook: the stub file's sections as cells, then a cell to run the lab."""
+    checks_after = registry.checks_after()
     cells = [nbformat.v4.new_markdown_cell(INTRO)]
     for title, code in _split_sections(stub_source):
         if title == "The lesson's lab":
@@ -220,9 +215,9 @@ def make_notebook(stub_source):
         if title in SECTION_TEXT:
             cells.append(nbformat.v4.new_markdown_cell(SECTION_TEXT[title]))
         cells.append(nbformat.v4.new_code_cell(code))
-        if title in CHECKS_AFTER:
+        if title in checks_after:
             cells.append(nbformat.v4.new_markdown_cell(CHECK_TEXT))
-            cells.append(nbformat.v4.new_code_cell(check_cell_source(CHECKS_AFTER[title])))
+            cells.append(nbformat.v4.new_code_cell(check_cell_source(checks_after[title])))
     cells.append(nbformat.v4.new_code_cell(RUN_CELL.rstrip()))
     cells.append(nbformat.v4.new_markdown_cell(OUTRO))
     cells.append(nbformat.v4.new_code_cell(check_cell_source()))

@@ -1,11 +1,13 @@
 """Load and validate the rubric: the instructor's overrides of the grader's numbers.
 
-Every number has its default in one place: an item's in the frozen dataclass its
-check declares with ``@item`` (autograder/checks/registry.py), the rest in the
-dataclasses below. The rubric file overrides them and is read strictly: an
-unknown table or key, or a value of the wrong type, is refused with a one-line
-message naming it, since a misspelt ``tolerence`` would otherwise be ignored
-without a word. An item the file does not list gets its declaration's defaults.
+Every number has its default in one place: an item's name, points, visibility,
+check flag and settings in its ``@item`` declaration (autograder/checks/registry.py),
+the tables' in the dataclasses below. The rubric file holds only what an
+instructor changes (the kit's sets nothing but its hidden seed, and a test keeps
+it so): a value is taken from the file only where the file sets it. It is read
+strictly: an unknown table or key, or a value of the wrong type, is refused with a
+one-line message naming it, since a misspelt ``tolerence`` would otherwise be
+ignored without a word. Items are always in declaration order.
 Points are weights: a grade is out of 100 (the spec's max_score), so points that
 add up to anything else are scaled to their share of 100, and adding an item never
 forces edits to the others (see ``_scale_points``).
@@ -76,7 +78,9 @@ class DataSeeds:
 
 @dataclass(frozen=True)
 class PrairieLearnOptions:
-    """[prairielearn]: the external grader's job."""
+    """[prairielearn]: the external grader's job. timeout_seconds is its wall clock (info.json's
+    externalGradingOptions.timeout; courses use 30 to 600 s): grading the reference takes well under a
+    minute, but a submission that hangs in many items can use every item's limit."""
     timeout_seconds: int = 600
 
 
@@ -102,6 +106,7 @@ class Item:
     check: bool
     seconds: float
     settings: object = None     # the item's numbers: an instance of the settings dataclass its check declares
+    planned: str = ""           # what it draws from the seed plan (@item(planned=...)), or ""
 
     def get(self, key, default=None):
         return getattr(self.settings, key, default)
@@ -250,22 +255,20 @@ def _limits(table):
 
 
 def _items(entries, declared, limits):
-    """The rubric's items: those it lists, in its order, then the declared items it does not list,
-    each with its declaration's defaults."""
+    """Every declared item, in declaration order, each with the overrides of its [[items]] entry if
+    the file has one and its declaration's defaults for everything the entry does not set."""
     if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
         raise RubricError("rubric items must be [[items]] tables")
-    items, seen = [], set()
+    listed = {}
     for entry in entries:
         item_id = entry.get("id")
         if item_id not in declared:
             raise RubricError(f"rubric item {item_id!r} is not one of the lesson's item ids "
                               f"(known: {', '.join(declared)})")
-        if item_id in seen:
+        if item_id in listed:
             raise RubricError(f"rubric item {item_id!r} appears twice")
-        seen.add(item_id)
-        items.append(_item(declared[item_id], entry, limits))
-    items += [_item(spec, {"id": spec.id}, limits) for item_id, spec in declared.items() if item_id not in seen]
-    return items
+        listed[item_id] = entry
+    return [_item(spec, listed.get(item_id, {"id": item_id}), limits) for item_id, spec in declared.items()]
 
 
 def _item(spec, entry, limits):
@@ -293,7 +296,8 @@ def _item(spec, entry, limits):
         raise RubricError(f"rubric {where}: seconds must be a positive number of seconds, got {seconds!r}")
     settings = _fill(spec.settings, {k: v for k, v in entry.items() if k in own}, where)
     return Item(id=spec.id, name=overrides.get("name", spec.name), points=points, visibility=visibility,
-                check=overrides.get("check", spec.check), seconds=float(seconds), settings=settings)
+                check=overrides.get("check", spec.check), seconds=float(seconds), settings=settings,
+                planned=spec.planned)
 
 
 def _scale_points(items):

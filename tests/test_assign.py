@@ -10,6 +10,7 @@ import pytest
 import torch
 
 from autograder import assign
+from autograder.checks import registry
 from autograder.rubric import load_rubric
 from autograder.submission import forbidden_imports, notebook_code, without_self_check
 
@@ -96,8 +97,8 @@ def test_notebook_code_cells_hold_the_whole_stub_module_and_its_run_cell_is_guar
 def test_the_notebook_has_a_check_cell_after_each_step_that_grading_skips():
     notebook = nbformat.read(assign.NOTEBOOK_FILE, as_version=4)
     check_cells = [c.source for c in notebook.cells if "autograder.notebook" in c.source]
-    assert len(check_cells) == len(assign.CHECKS_AFTER) + 1 and check_cells[-1].endswith("check()")
-    checked = {item for items in assign.CHECKS_AFTER.values() for item in items}
+    assert len(check_cells) == len(registry.checks_after()) + 1 and check_cells[-1].endswith("check()")
+    checked = {item for items in registry.checks_after().values() for item in items}
     self_check_items = {item.id for item in load_rubric().items if item.check}
     assert checked <= self_check_items and self_check_items - checked == {"input_validation"}   # in the last check()
     code = notebook_code(assign.NOTEBOOK_FILE.read_text())

@@ -23,7 +23,7 @@ import pytest
 from autograder.rubric import load_rubric
 from autograder.sandbox.tiers import FOLDER_CAPPED
 from autograder.sandbox.zygote import is_running
-from conftest import ROOT, grading_tier
+from conftest import ROOT, grading_tier, rubric_with
 
 pytestmark = [pytest.mark.slow,
               pytest.mark.skipif(os.geteuid() != 0, reason="the attacks target a root grader, as in CI and Gradescope")]
@@ -157,8 +157,7 @@ def test_a_submission_cannot_store_more_than_its_limits_on_the_host(tmp_path):
                                       "(memory.max, pids.max) would cap the whole worker")
 def test_the_memory_cap_holds_for_the_whole_worker_not_each_process(tmp_path):
     rubric = tmp_path / "rubric.toml"
-    rubric.write_text((ROOT / "autograder" / "rubric.toml").read_text()
-                      .replace("memory_mb = 4096", "memory_mb = 2048"))          # the attack then holds ~3 GiB
+    rubric.write_text(rubric_with("[limits]\nmemory_mb = 2048"))          # the attack then holds ~3 GiB
     done, results, _ = graded(tmp_path, "memory", submission("memory_across_children"), "--rubric", rubric)
     assert done.returncode == 0 and results is not None
     line = attack_line(done.stdout, "memory")
