@@ -7,8 +7,11 @@ the markers (signatures, docstrings, ``make_series``, ``run_lab``) is copied.
 
 One source, two outputs: ``lessons/sequence_modeling.py`` and the notebook
 ``lessons/sequence_modeling.ipynb`` (one code cell per section of the stub
-file). ``tests/test_assign.py`` fails whenever the committed files differ from
-what this module produces, so the stubs never drift from the reference.
+file). The same command rewrites the comment at the end of
+``autograder/rubric.toml`` that shows every default, since a new item brings
+defaults of its own. ``tests/test_assign.py`` fails whenever the committed files
+differ from what this module produces, so they never drift from the reference
+and the declarations.
 """
 
 import re
@@ -17,6 +20,7 @@ from pathlib import Path
 
 import nbformat
 
+from autograder import rubric
 from autograder.checks import registry
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -229,14 +233,21 @@ def make_notebook(stub_source):
     return notebook
 
 
-def generated_files(reference_path=REFERENCE):
-    """{path: text} of every file this module writes."""
+def student_files(reference_path=REFERENCE):
+    """{path: text} of the student files: the stub module and the notebook."""
     stub = make_stub_source(Path(reference_path).read_text())
     return {STUB_FILE: stub, NOTEBOOK_FILE: nbformat.writes(make_notebook(stub)) + "\n"}
 
 
-def write_student_files(reference_path=REFERENCE):
-    """Regenerate the student files; returns the paths written."""
+def generated_files(reference_path=REFERENCE):
+    """{path: text} of every file this module writes: the student files, and the kit's rubric.toml with
+    its comment of every default as the items now declare them."""
+    return {**student_files(reference_path),
+            rubric.DEFAULT_RUBRIC: rubric.with_defaults_shown(rubric.DEFAULT_RUBRIC.read_text())}
+
+
+def write_generated_files(reference_path=REFERENCE):
+    """Regenerate the student files and the rubric's comment of defaults; returns the paths written."""
     paths = []
     for path, text in generated_files(reference_path).items():
         path.write_text(text)

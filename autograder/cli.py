@@ -2,7 +2,7 @@
 
     autograder grade PATH [--json OUT]   grade a submission (instructors, TAs, platforms)
     autograder check [PATH] [--only ID]  the student's quick self-check on public data
-    autograder assign                    regenerate lessons/ from solutions/
+    autograder assign                    regenerate lessons/ from solutions/ (and rubric.toml's defaults comment)
     autograder batch DIR --out OUT       grade a whole class (or, with --shard K/N, one machine's share)
     autograder merge OUT1 OUT2 ... --out MERGED   combine the shards' outputs into one class
     autograder gradescope ZIP            build the Gradescope autograder zip
@@ -102,9 +102,9 @@ def cmd_check(args):
 
 
 def cmd_assign(args):
-    from autograder.assign import write_student_files
+    from autograder.assign import write_generated_files
 
-    for path in write_student_files():
+    for path in write_generated_files():
         print(f"wrote {path}")
     return EXIT_OK
 
@@ -189,7 +189,7 @@ def build_parser():
     check = _check_parser(sub)
     check.add_argument("--rubric", metavar="TOML")
 
-    assign = sub.add_parser("assign", help="regenerate the student stubs and notebook from solutions/")
+    assign = sub.add_parser("assign", help="regenerate the student stubs and notebook from solutions/, and rubric.toml's comment of defaults")
     assign.set_defaults(func=cmd_assign)
 
     batch = sub.add_parser("batch", help="grade a folder of submissions")

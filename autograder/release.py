@@ -161,7 +161,7 @@ def build_student(out, rubric):
     _fresh_folder(student)
     lessons = student / "lessons"
     lessons.mkdir()
-    for path, text in assign.generated_files().items():
+    for path, text in assign.student_files().items():
         (lessons / path.name).write_text(text)
     shutil.copyfile(KIT_ROOT / "lessons" / "README.md", lessons / "README.md")
 

@@ -348,6 +348,19 @@ def describe(rubric):
     return "\n".join(lines)
 
 
+DEFAULTS_SHOWN = "# --- the defaults"       # rubric.toml's closing comment block starts with this line
+
+
+def with_defaults_shown(text):
+    """``text``, a rubric file's, with its closing comment block (from the DEFAULTS_SHOWN line on) showing
+    every default as declared now; `autograder assign` keeps the kit's current."""
+    head = text[:text.index(DEFAULTS_SHOWN)] if DEFAULTS_SHOWN in text else text.rstrip("\n") + "\n\n"
+    shown = describe(load_rubric(os.devnull)).rstrip("\n").split("\n")
+    return (head + DEFAULTS_SHOWN + ", as `python -m autograder.rubric --rubric /dev/null` prints them "
+            "(`autograder assign` rewrites this) ---\n"
+            + "\n".join(f"# {line}" if line else "#" for line in shown) + "\n")
+
+
 def main(argv=None):
     import argparse
     import sys

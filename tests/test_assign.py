@@ -22,8 +22,9 @@ def load_module(path, name):
     return module
 
 
-@pytest.mark.parametrize("path", [assign.STUB_FILE, assign.NOTEBOOK_FILE], ids=["stub file", "notebook"])
-def test_committed_student_files_equal_what_the_generator_makes_now(path):
+@pytest.mark.parametrize("path", [assign.STUB_FILE, assign.NOTEBOOK_FILE, assign.rubric.DEFAULT_RUBRIC],
+                         ids=["stub file", "notebook", "rubric's defaults"])
+def test_committed_generated_files_equal_what_the_generator_makes_now(path):
     expected = assign.generated_files()[path]
     assert path.read_text() == expected, f"{path.name} is stale: run `autograder assign`"
 
@@ -56,16 +57,34 @@ STUB_CALLS = {
 }
 
 
-@pytest.mark.parametrize("name", sorted(STUB_CALLS))
+def calls_with_nothing():
+    """A stub function the table above does not list (a new item's, say) is called with None for each
+    argument: a stub whose whole body is its solution region raises before it looks at them."""
+    stubs = load_module(assign.STUB_FILE, "lesson_stubs_listed")
+    calls = {}
+    for name, function in vars(stubs).items():
+        if (name in STUB_CALLS or name.startswith("_") or not inspect.isfunction(function)
+                or function.__module__ != stubs.__name__ or "raise NotImplementedError(" not in inspect.getsource(function)):
+            continue
+        required = [p for p in inspect.signature(function).parameters.values()
+                    if p.default is p.empty and p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+        calls[name] = lambda m, name=name, count=len(required): getattr(m, name)(*[None] * count)
+    return calls
+
+
+ALL_STUB_CALLS = STUB_CALLS | calls_with_nothing()
+
+
+@pytest.mark.parametrize("name", sorted(ALL_STUB_CALLS))
 def test_every_stub_raises_not_implemented_with_a_hint(stubs, name):
     with pytest.raises(NotImplementedError) as raised:
-        STUB_CALLS[name](stubs)
+        ALL_STUB_CALLS[name](stubs)
     assert len(str(raised.value)) > 20                      # a hint, not an empty error
 
 
 def test_every_solution_region_became_a_stub():
     reference = assign.REFERENCE.read_text()
-    assert reference.count("# BEGIN SOLUTION") == len(STUB_CALLS) + 2   # two forward() bodies are stubs too
+    assert reference.count("# BEGIN SOLUTION") == len(ALL_STUB_CALLS) + 2   # two forward() bodies are stubs too
     stub = assign.STUB_FILE.read_text()
     assert "BEGIN SOLUTION" not in stub and "HINT:" not in stub
     assert stub.count("raise NotImplementedError(") == reference.count("# BEGIN SOLUTION")

@@ -173,25 +173,19 @@ def test_the_kit_rubric_restates_no_default():
         ["[limits] item_seconds", "[imports] provided", "train_loop points", "train_loop epochs_range"]
 
 
-def test_the_kit_rubric_shows_every_default_in_its_comments():
-    """The commented block at the end of rubric.toml is what `python -m autograder.rubric` prints for an
-    empty rubric, line for line, so an instructor reading the file sees the numbers that grade."""
-    marker = "# --- the defaults"
-    block = KIT_RUBRIC[KIT_RUBRIC.index(marker):].splitlines()[1:]
-    assert all(line == "#" or line.startswith("# ") for line in block)
-    assert "\n".join(line[2:] for line in block) == FULL_RUBRIC.rstrip("\n")
-
-
 def test_a_declarations_default_grades_unless_the_rubric_sets_it(tmp_path, monkeypatch):
     """Changing points= (or a setting) in @item changes the grade's numbers; the file wins only where it
     sets the key."""
-    spec = registry.specs()["make_windows"]
-    monkeypatch.setitem(registry._SPECS, "make_windows", dataclasses.replace(spec, points=20, name="Windows"))
+    declared = registry.specs()
+    total = sum(spec.points for spec in declared.values()) - declared["make_windows"].points
+    monkeypatch.setitem(registry._SPECS, "make_windows",
+                        dataclasses.replace(declared["make_windows"], points=20, name="Windows"))
     rubric = load_rubric()
-    assert rubric.points_scaled_from == 110 and rubric.items[0].name == "Windows"
-    assert rubric.items[0].points == round(20 * 100 / 110, 2)
-    rubric = load_rubric(write(tmp_path, rubric_with('[[items]]\nid = "make_windows"\npoints = 10')))
-    assert rubric.points_scaled_from is None and rubric.items[0].points == 10 and rubric.items[0].name == "Windows"
+    assert rubric.points_scaled_from == total + 20 and rubric.items[0].name == "Windows"
+    assert abs(rubric.items[0].points - 20 * 100 / (total + 20)) <= 0.01
+    rubric = load_rubric(write(tmp_path, rubric_with(f'[[items]]\nid = "make_windows"\npoints = {100 - total}')))
+    assert rubric.points_scaled_from is None and rubric.items[0].points == 100 - total
+    assert rubric.items[0].name == "Windows"
 
 
 def test_the_lists_of_items_derive_from_the_declarations(reference):
@@ -362,7 +356,10 @@ def readme_example():
 
 @pytest.fixture
 def seasonal_item(tmp_path):
-    """The README's check module, imported from a temporary file; forgotten again afterwards."""
+    """The README's check module, imported from a temporary file; forgotten again afterwards. (In a copy
+    of the kit that followed the README, tests/test_readme_example.py's, the item is the kit's own.)"""
+    if "seasonal_naive" in registry.specs():
+        pytest.skip("the kit already declares the README's item")
     check, entry = readme_example()
     module_path = write(tmp_path, check, "readme_seasonal_check.py")
     spec = importlib.util.spec_from_file_location("readme_seasonal_check", module_path)
