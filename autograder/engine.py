@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 
 from autograder import sandbox, seedplan
-from autograder.sandbox.protocol import decode
+from autograder.sandbox.protocol import SUBMISSION_FILE, decode
 from autograder.reports.results import GradeResult, ItemResult
 from autograder.rubric import load_rubric
 from autograder.submission import (CELL_FAILURES, LineMap, Submission, describe_cell_failures, import_verdict,
@@ -240,7 +240,7 @@ def grade(path, mode="grade", rubric=None, only=None, zygote=None, oracle=None, 
         return result
 
     with tempfile.TemporaryDirectory(prefix="autograder-") as tmp:
-        code_path = Path(tmp) / "submission.py"
+        code_path = Path(tmp) / SUBMISSION_FILE
         code_path.write_text(worker_source(submission))
         session = Session(code_path, rubric, zygote=zygote, started=started, line_map=submission.line_map,
                           worker_factory=worker_factory)

@@ -17,6 +17,7 @@ import dataclasses
 import json
 import math
 import os
+import re
 import typing
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -346,6 +347,30 @@ def describe(rubric):
                   f"visibility = {toml(item.visibility)}", f"check = {toml(item.check)}", f"seconds = {item.seconds:g}"]
         lines += [f"{key} = {toml(value)}" for key, value in dataclasses.asdict(item.settings).items()] + [""]
     return "\n".join(lines)
+
+
+# --- editing a rubric's text ------------------------------------------------------------------
+
+_SEED_LINE = re.compile(r"^[ \t]*hidden_seed[ \t]*=.*$\n?", re.MULTILINE)
+_DATA_TABLE = re.compile(r"^\[data\][ \t]*$", re.MULTILINE)
+
+
+def with_hidden_seed(text, seed):
+    """The rubric's ``text`` with ``[data] hidden_seed`` set to ``seed`` (added when absent), or removed when
+    ``seed`` is None (the hand-out's copy). The one editor of the seed: the text keeps its comments."""
+    if seed is None:
+        text = _SEED_LINE.sub("", text)
+    elif _SEED_LINE.search(text):
+        text = _SEED_LINE.sub(f"hidden_seed = {seed}\n", text, count=1)
+    elif _DATA_TABLE.search(text):
+        text = _DATA_TABLE.sub(f"[data]\nhidden_seed = {seed}", text, count=1)
+    else:
+        text = text.rstrip("\n") + f"\n\n[data]\nhidden_seed = {seed}\n"
+    if tomllib.loads(text).get("data", {}).get("hidden_seed") != seed:
+        verb = "remove" if seed is None else "set"
+        raise ValueError(f"cannot {verb} the hidden seed in this rubric: write it as a `hidden_seed = N` line "
+                         "under [data]")
+    return text
 
 
 DEFAULTS_SHOWN = "# --- the defaults"       # rubric.toml's closing comment block starts with this line

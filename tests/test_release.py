@@ -29,7 +29,7 @@ import corpus
 from autograder import assign, oracle
 from autograder.checks import registry
 from autograder.checks.lesson_model import LessonForecaster
-from autograder.platforms.bundle import rubric_with_seed
+from autograder.rubric import with_hidden_seed
 from autograder.release import strip_hidden_seed
 from autograder.reports.results import top_level_visibility
 from autograder.rubric import ITEM_IDS, load_rubric, tomllib
@@ -168,9 +168,9 @@ def test_the_hand_out_rubric_has_no_hidden_seed_and_the_zip_rubric_has_exactly_o
     text = load_rubric().text
     stripped = strip_hidden_seed(text)
     assert "hidden_seed" not in tomllib.loads(stripped)["data"] and "351116800914508278123899344181452766714" not in stripped
-    assert tomllib.loads(rubric_with_seed(text, SEED))["data"]["hidden_seed"] == SEED
-    assert tomllib.loads(rubric_with_seed(stripped, SEED))["data"]["hidden_seed"] == SEED
-    assert tomllib.loads(rubric_with_seed("[limits]\n", 9))["data"]["hidden_seed"] == 9
+    assert tomllib.loads(with_hidden_seed(text, SEED))["data"]["hidden_seed"] == SEED
+    assert tomllib.loads(with_hidden_seed(stripped, SEED))["data"]["hidden_seed"] == SEED
+    assert tomllib.loads(with_hidden_seed("[limits]\n", 9))["data"]["hidden_seed"] == 9
 
 
 def student_view_before_due_date(results):
