@@ -191,8 +191,8 @@ class GradingServer:
 
 def student_limit(rubric):
     """A safety net far above what per-item limits allow: every item lost and re-imported."""
-    per_item = [item.seconds + float(rubric.limits["import_seconds"]) for item in rubric.items]
-    return sum(per_item) + float(rubric.limits["import_seconds"]) + 60
+    per_item = [item.seconds + float(rubric.limits.import_seconds) for item in rubric.items]
+    return sum(per_item) + float(rubric.limits.import_seconds) + 60
 
 
 def load_meta(path):

@@ -140,8 +140,8 @@ def _time_limit(rubric, items):
     """The grader's own limits for these items (a restart after each lost item), plus a margin."""
     limits = rubric.limits
     chosen = [item for item in rubric.items if item.check and (not items or item.id in items)]
-    per_item = sum(item.seconds + limits["import_seconds"] for item in chosen)
-    return limits["import_seconds"] + per_item + limits["notebook_margin_seconds"]
+    per_item = sum(item.seconds + limits.import_seconds for item in chosen)
+    return limits.import_seconds + per_item + limits.notebook_margin_seconds
 
 
 def run_check(code, items=(), source="the cells this kernel ran", file_name=CHECK_FILE):

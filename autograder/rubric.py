@@ -116,7 +116,7 @@ class Item:
 @dataclass
 class Rubric:
     items: list
-    limits: dict                # Limits as a mapping (callers read and, in tests, shorten them by key)
+    limits: Limits              # the worker's resources and time limits, as the worker handle takes them
     hypothesis: dict
     hidden_seed: int
     public_seed: int
@@ -225,7 +225,7 @@ def load_rubric(path=None, hidden_seed=None):
         if table not in TABLES and table != "items":
             raise RubricError(f"rubric: unknown table {table!r} (known: {', '.join(TABLES)}, items)")
 
-    limits = dataclasses.asdict(_limits(raw.get("limits", {})))
+    limits = _limits(raw.get("limits", {}))
     hypothesis = dataclasses.asdict(_fill(HypothesisBudget, raw.get("hypothesis", {}), "[hypothesis]"))
     data = _fill(DataSeeds, raw.get("data", {}), "[data]")
     prairielearn = _fill(PrairieLearnOptions, raw.get("prairielearn", {}), "[prairielearn]")
@@ -292,7 +292,7 @@ def _item(spec, entry, limits):
     points = overrides.get("points", spec.points)
     if points < 0:
         raise RubricError(f"rubric {where}: points must be a non-negative number")
-    seconds = overrides.get("seconds", limits["item_seconds"])
+    seconds = overrides.get("seconds", limits.item_seconds)
     if seconds <= 0:
         raise RubricError(f"rubric {where}: seconds must be a positive number of seconds, got {seconds!r}")
     settings = _fill(spec.settings, {k: v for k, v in entry.items() if k in own}, where)
@@ -337,7 +337,7 @@ def describe(rubric):
         return json.dumps(value) if isinstance(value, str) else f"{value}"
 
     lines = [f"# {rubric.scaling_note()}", ""] if rubric.points_scaled_from is not None else []
-    for table, values in (("limits", rubric.limits), ("hypothesis", rubric.hypothesis),
+    for table, values in (("limits", dataclasses.asdict(rubric.limits)), ("hypothesis", rubric.hypothesis),
                           ("data", {"public_seed": rubric.public_seed}),
                           ("prairielearn", dataclasses.asdict(rubric.prairielearn)),
                           ("imports", dataclasses.asdict(rubric.imports))):

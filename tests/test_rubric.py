@@ -134,7 +134,8 @@ def test_the_kit_rubric_grades_with_exactly_the_numbers_it_had(monkeypatch):
     for item_id, before in BEFORE.items():
         assert typed(got[item_id][:5]) == typed(before[:5]), item_id
         assert {k: typed(v) for k, v in got[item_id][5].items()} == {k: typed(v) for k, v in before[5].items()}, item_id
-    assert {k: typed(v) for k, v in rubric.limits.items()} == {k: typed(v) for k, v in LIMITS_BEFORE.items()}
+    assert {k: typed(v) for k, v in dataclasses.asdict(rubric.limits).items()} == \
+        {k: typed(v) for k, v in LIMITS_BEFORE.items()}
     assert rubric.hypothesis == {"grade_examples": 40, "check_examples": 15}
     assert (rubric.hidden_seed, rubric.public_seed, rubric.prairielearn.timeout_seconds) == (351116800914508278123899344181452766714, 7, 600)
     assert rubric.max_score == 100

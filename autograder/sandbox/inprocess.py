@@ -100,7 +100,7 @@ class InProcessWorker:
         self.starts = 0
         self.confined = ["in-process: not confined (the kit's own tests only)"]
         self.entered = None
-        self.output = _CappedOutput(int(limits.get("output_kb", 64)) * 1024)
+        self.output = _CappedOutput(int(limits.output_kb) * 1024)
 
     def tier_record(self):
         return {"tier": "in-process", "defends": "nothing: the kit's own tests only"}
