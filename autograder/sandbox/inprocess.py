@@ -107,10 +107,6 @@ class InProcessWorker:
 
     # -- lifecycle ----------------------------------------------------------------
 
-    def start(self, timeout):
-        self.spawn()
-        self.wait_ready(timeout)
-
     def spawn(self):
         """A fresh folder holding submission.py and fresh lesson operations (no module yet)."""
         self.workdir = tempfile.mkdtemp(prefix="autograder-inprocess-")

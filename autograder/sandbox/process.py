@@ -116,11 +116,6 @@ class WorkerProcess:
 
     # -- lifecycle ----------------------------------------------------------------
 
-    def start(self, timeout):
-        """Start the worker and wait for it to say it is ready."""
-        self.spawn()
-        self.wait_ready(timeout)
-
     def spawn(self):
         """Start the worker process without waiting for it (it imports torch meanwhile)."""
         self._refuse_oversized_code()
