@@ -35,6 +35,7 @@ def default_check_path(start=None):
 
 def _grade_one(args, mode):
     from autograder.engine import grade
+    from autograder.hidden import warn_short_secret
     from autograder.rubric import RubricError, load_rubric
     from autograder.sandbox import ConfinementFailed
     from autograder.seedplan import SeedError
@@ -73,14 +74,6 @@ def _grade_one(args, mode):
         from autograder.files import atomic_write_text
         atomic_write_text(args.html, result.html())
     return EXIT_OK
-
-
-def warn_short_secret(seed):
-    """One line on stderr when the hidden seed is short enough to search (autograder/hidden.py)."""
-    from autograder.hidden import short_secret
-
-    if short_secret(seed):
-        print(f"autograder: warning: {short_secret(seed)}", file=sys.stderr)
 
 
 def _progress_printer(mode):

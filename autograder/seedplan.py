@@ -26,7 +26,7 @@ from itertools import islice
 from pathlib import Path
 
 from autograder.files import atomic_write_text
-from autograder.hidden import keyed_digest, pipeline_candidates
+from autograder.hidden import keyed_digest, pipeline_candidates, warn_short_secret
 
 # Bump when the draws or the acceptance rule change: cached and shipped plans then no longer apply.
 PLAN_VERSION = 3
@@ -127,7 +127,7 @@ def compute_plan(seed, rubric, mode, reference):
     """Walk each planned item's candidates; keep the first ones the reference clears."""
     import torch
 
-    from autograder.checks.pipeline import reference_ratio
+    from autograder.checks.pipeline import reference_ratio, task_for
 
     torch.set_num_threads(1)
     plan = {"ratios": {}}
@@ -152,25 +152,6 @@ def compute_plan(seed, rubric, mode, reference):
         plan[item_id] = accepted
     plan["mac"] = plan_mac(seed, plan_key(seed, rubric, mode), plan)
     return plan
-
-
-def task_for(reference, draws, draw, held_out):
-    """The grader's task for one candidate ``draw`` of an item that draws ``draws`` (@item(planned=...))."""
-    from autograder.checks.pipeline import make_task
-
-    if draws == "two_feature_series":
-        n, model_seed = draw
-        return make_task(reference, reference.two_feature_series(n + held_out, model_seed), held_out, model_seed)
-    series, model_seed = draw
-    return make_task(reference, series, held_out, model_seed)
-
-
-def planned_draws(plan, seed, item, held_out):
-    """The accepted candidate draws of ``item`` (a rubric item declared with @item(planned=...)), in order."""
-    accepted = plan[item.id]
-    candidates = pipeline_candidates(seed, item.id, held_out, long=item.planned == "two_feature_series")
-    draws = list(islice(candidates, max(accepted) + 1))
-    return [(index, draws[index]) for index in accepted]
 
 
 def kit_plans(rubric, reference):
@@ -207,8 +188,6 @@ def main(argv=None):
         return 0
     seed = args.seed if args.seed is not None else (rubric.hidden_seed if args.mode == "grade" else rubric.public_seed)
     if args.mode == "grade":
-        from autograder.cli import warn_short_secret
-
         warn_short_secret(seed)
     try:
         plan = plan_for(seed, rubric, args.mode, load_reference)

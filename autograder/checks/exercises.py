@@ -153,7 +153,7 @@ def check_two_feature(ctx):
     from autograder.checks.lesson_model import LessonForecaster
     from autograder.checks.models import diagnose_forecaster, reference_outputs
     from autograder.checks.pipeline import reference_ratio
-    from autograder.seedplan import planned_draws, task_for
+    from autograder.checks.pipeline import planned_draws, task_for
 
     max_ratio = float(ctx.settings.max_ratio)
     held_out = int(ctx.settings.held_out)

@@ -13,7 +13,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from itertools import islice
+
 import numpy as np
+
+from autograder.hidden import pipeline_candidates
 
 if TYPE_CHECKING:             # torch loads with the worker, not with the rubric (see lesson_model.py)
     import torch
@@ -80,3 +84,20 @@ def reference_ratio(reference, task, init_params=None):
     reference.train_model(model, task.X_train, task.y_train, task.X_val, task.y_val, log=None)
     pred = reference.predict(model, task.X_test)
     return float(((pred - task.y_test) ** 2).mean()) / task.naive_mse()
+
+
+def task_for(reference, draws, draw, held_out):
+    """The grader's task for one candidate ``draw`` of an item that draws ``draws`` (@item(planned=...))."""
+    if draws == "two_feature_series":
+        n, model_seed = draw
+        return make_task(reference, reference.two_feature_series(n + held_out, model_seed), held_out, model_seed)
+    series, model_seed = draw
+    return make_task(reference, series, held_out, model_seed)
+
+
+def planned_draws(plan, seed, item, held_out):
+    """The accepted candidate draws of ``item`` (a rubric item declared with @item(planned=...)), in order."""
+    accepted = plan[item.id]
+    candidates = pipeline_candidates(seed, item.id, held_out, long=item.planned == "two_feature_series")
+    draws = list(islice(candidates, max(accepted) + 1))
+    return [(index, draws[index]) for index in accepted]

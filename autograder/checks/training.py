@@ -17,10 +17,9 @@ import numpy as np
 from autograder.checks.base import (
     CheckFailed, GraderWords, StudentRaised, Subchecks, arg, finite, need_array, need_close, need_number, within,
 )
-from autograder.checks.pipeline import WINDOW, PlannedSeriesSettings, make_task
+from autograder.checks.pipeline import WINDOW, PlannedSeriesSettings, make_task, planned_draws
 from autograder.checks.registry import item
 from autograder.hidden import item_rng, random_series
-from autograder.seedplan import planned_draws
 from autograder.sandbox.probes import load_params, probe_models
 
 LOG_LINE = re.compile(r"^epoch=(\d{3,}) train_mse=(-?\d+\.\d{4}) val_mse=(-?\d+\.\d{4})$")
