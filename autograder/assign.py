@@ -7,8 +7,11 @@ the markers (signatures, docstrings, ``make_series``, ``run_lab``) is copied.
 
 One source, two outputs: ``lessons/sequence_modeling.py`` and the notebook
 ``lessons/sequence_modeling.ipynb`` (one code cell per section of the stub
-file). ``tests/test_assign.py`` fails whenever the committed files differ from
-what this module produces, so the stubs never drift from the reference.
+file). The same command rewrites the comment at the end of
+``autograder/rubric.toml`` that shows every default, since a new item brings
+defaults of its own. ``tests/test_assign.py`` fails whenever the committed files
+differ from what this module produces, so they never drift from the reference
+and the declarations.
 """
 
 import re
@@ -16,6 +19,9 @@ import textwrap
 from pathlib import Path
 
 import nbformat
+
+from autograder import rubric
+from autograder.checks import registry
 
 ROOT = Path(__file__).resolve().parent.parent
 REFERENCE = ROOT / "solutions" / "sequence_modeling.py"
@@ -175,17 +181,9 @@ mean, **miss peaks**, or look **noisy**? Each has a fix in the lesson guide
 (`lessons/README.md`). Then run the whole self-check once more, below.
 """
 
-# The self-check cells (autograder.notebook): the items each step's code is graded by.
-# The grader skips these cells (submission.without_self_check), so they never run nested.
-CHECKS_AFTER = {
-    "Step 1": ("make_windows", "make_windows_multifeature"),
-    "Step 2": ("time_split",),
-    "Step 3": ("naive_baseline",),
-    "Step 4": ("lstm_forecaster", "gru_forecaster"),
-    "Step 5": ("train_loop", "grad_clipping", "beats_baseline"),
-    "Exercises": ("window_comparison", "two_feature", "rolling_forecast"),
-    "The real-project path": ("standardizer",),
-}
+# The self-check cells (autograder.notebook) follow the sections their items' @item(after=...) names
+# (checks.registry.checks_after). The grader skips these cells (submission.without_self_check), so they
+# never run nested.
 CHECK_TEXT = "Check your work so far: this runs the self-check on the functions as the notebook holds them now."
 
 
@@ -216,6 +214,7 @@ def _split_sections(stub_source):
 
 def make_notebook(stub_source):
     """The student notebook: the stub file's sections as cells, then a cell to run the lab."""
+    checks_after = registry.checks_after()
     cells = [nbformat.v4.new_markdown_cell(INTRO)]
     for title, code in _split_sections(stub_source):
         if title == "The lesson's lab":
@@ -223,9 +222,9 @@ def make_notebook(stub_source):
         if title in SECTION_TEXT:
             cells.append(nbformat.v4.new_markdown_cell(SECTION_TEXT[title]))
         cells.append(nbformat.v4.new_code_cell(code))
-        if title in CHECKS_AFTER:
+        if title in checks_after:
             cells.append(nbformat.v4.new_markdown_cell(CHECK_TEXT))
-            cells.append(nbformat.v4.new_code_cell(check_cell_source(CHECKS_AFTER[title])))
+            cells.append(nbformat.v4.new_code_cell(check_cell_source(checks_after[title])))
     cells.append(nbformat.v4.new_code_cell(RUN_CELL.rstrip()))
     cells.append(nbformat.v4.new_markdown_cell(OUTRO))
     cells.append(nbformat.v4.new_code_cell(check_cell_source()))
@@ -237,14 +236,21 @@ def make_notebook(stub_source):
     return notebook
 
 
-def generated_files(reference_path=REFERENCE):
-    """{path: text} of every file this module writes."""
+def student_files(reference_path=REFERENCE):
+    """{path: text} of the student files: the stub module and the notebook."""
     stub = make_stub_source(Path(reference_path).read_text())
     return {STUB_FILE: stub, NOTEBOOK_FILE: nbformat.writes(make_notebook(stub)) + "\n"}
 
 
-def write_student_files(reference_path=REFERENCE):
-    """Regenerate the student files; returns the paths written."""
+def generated_files(reference_path=REFERENCE):
+    """{path: text} of every file this module writes: the student files, and the kit's rubric.toml with
+    its comment of every default as the items now declare them."""
+    return {**student_files(reference_path),
+            rubric.DEFAULT_RUBRIC: rubric.with_defaults_shown(rubric.DEFAULT_RUBRIC.read_text())}
+
+
+def write_generated_files(reference_path=REFERENCE):
+    """Regenerate the student files and the rubric's comment of defaults; returns the paths written."""
     paths = []
     for path, text in generated_files(reference_path).items():
         path.write_text(text)

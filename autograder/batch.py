@@ -191,8 +191,8 @@ class GradingServer:
 
 def student_limit(rubric):
     """A safety net far above what per-item limits allow: every item lost and re-imported."""
-    per_item = [item.seconds + float(rubric.limits["import_seconds"]) for item in rubric.items]
-    return sum(per_item) + float(rubric.limits["import_seconds"]) + 60
+    per_item = [item.seconds + float(rubric.limits.import_seconds) for item in rubric.items]
+    return sum(per_item) + float(rubric.limits.import_seconds) + 60
 
 
 def load_meta(path):
@@ -228,9 +228,8 @@ def run_batch(submissions, out, jobs=None, force=False, rubric_path=None, progre
     """Grade the class in ``submissions`` into ``out``; with ``shard`` (a shard.Shard), only its students."""
     from tqdm import tqdm
 
+    from autograder.hidden import warn_short_secret
     from autograder.reports.summary import write_class_summary
-
-    from autograder.cli import warn_short_secret
 
     rubric = load_rubric(rubric_path)
     if rubric.scaling_note():

@@ -2,7 +2,7 @@
 
     autograder grade PATH [--json OUT]   grade a submission (instructors, TAs, platforms)
     autograder check [PATH] [--only ID]  the student's quick self-check on public data
-    autograder assign                    regenerate lessons/ from solutions/
+    autograder assign                    regenerate lessons/ from solutions/ (and rubric.toml's defaults comment)
     autograder batch DIR --out OUT       grade a whole class (or, with --shard K/N, one machine's share)
     autograder merge OUT1 OUT2 ... --out MERGED   combine the shards' outputs into one class
     autograder gradescope ZIP            build the Gradescope autograder zip
@@ -35,6 +35,7 @@ def default_check_path(start=None):
 
 def _grade_one(args, mode):
     from autograder.engine import grade
+    from autograder.hidden import warn_short_secret
     from autograder.rubric import RubricError, load_rubric
     from autograder.sandbox import ConfinementFailed
     from autograder.seedplan import SeedError
@@ -75,14 +76,6 @@ def _grade_one(args, mode):
     return EXIT_OK
 
 
-def warn_short_secret(seed):
-    """One line on stderr when the hidden seed is short enough to search (autograder/hidden.py)."""
-    from autograder.hidden import short_secret
-
-    if short_secret(seed):
-        print(f"autograder: warning: {short_secret(seed)}", file=sys.stderr)
-
-
 def _progress_printer(mode):
     """Item-by-item progress on stderr: always for the self-check, for ``grade`` in a terminal
     (platforms and batches capture stderr, and want it empty when all went well)."""
@@ -102,9 +95,9 @@ def cmd_check(args):
 
 
 def cmd_assign(args):
-    from autograder.assign import write_student_files
+    from autograder.assign import write_generated_files
 
-    for path in write_student_files():
+    for path in write_generated_files():
         print(f"wrote {path}")
     return EXIT_OK
 
@@ -189,7 +182,7 @@ def build_parser():
     check = _check_parser(sub)
     check.add_argument("--rubric", metavar="TOML")
 
-    assign = sub.add_parser("assign", help="regenerate the student stubs and notebook from solutions/")
+    assign = sub.add_parser("assign", help="regenerate the student stubs and notebook from solutions/, and rubric.toml's comment of defaults")
     assign.set_defaults(func=cmd_assign)
 
     batch = sub.add_parser("batch", help="grade a folder of submissions")

@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 
 from autograder import sandbox, seedplan
-from autograder.sandbox.protocol import decode
+from autograder.sandbox.protocol import SUBMISSION_FILE, decode
 from autograder.reports.results import GradeResult, ItemResult
 from autograder.rubric import load_rubric
 from autograder.submission import (CELL_FAILURES, LineMap, Submission, describe_cell_failures, import_verdict,
@@ -43,7 +43,7 @@ class BudgetSpent(BaseException):
 
 
 def total_seconds(rubric):
-    return float(rubric.limits.get("total_seconds", 300))
+    return float(rubric.limits.total_seconds)
 
 
 MISSING_NAME = "the submission does not define"          # a name the worker found missing (lesson_ops)
@@ -90,7 +90,7 @@ class Session:
 
     def _import_seconds(self):
         """The import's time limit, clipped to the budget; BudgetSpent when nothing is left."""
-        seconds = min(float(self.rubric.limits["import_seconds"]), self.remaining())
+        seconds = min(float(self.rubric.limits.import_seconds), self.remaining())
         if seconds <= 0:
             raise BudgetSpent()
         return seconds
@@ -100,7 +100,7 @@ class Session:
         try:
             self.worker.wait_ready(timeout=seconds)
         except sandbox.WorkerTimeout:
-            if seconds < float(self.rubric.limits["import_seconds"]):
+            if seconds < float(self.rubric.limits.import_seconds):
                 self.worker.stop()
                 raise BudgetSpent() from None
             raise
@@ -116,9 +116,9 @@ class Session:
             answer = self.worker.import_submission(time.monotonic() + seconds)
         except sandbox.WorkerTimeout:
             self.worker.stop()
-            if seconds < float(self.rubric.limits["import_seconds"]):
+            if seconds < float(self.rubric.limits.import_seconds):
                 raise BudgetSpent() from None
-            raise ImportFailed(f"importing the submission took longer than {self.rubric.limits['import_seconds']} s "
+            raise ImportFailed(f"importing the submission took longer than {self.rubric.limits.import_seconds} s "
                                "(code at the top level of the file runs on import: is a loop or training left there?)")
         except sandbox.WorkerDied as lost:
             self.worker.stop()
@@ -132,7 +132,7 @@ class Session:
 
     def cell_failures(self):
         """A notebook's cells that raised when it was imported, as report lines (see submission.CELL_RUNNER)."""
-        seconds = min(float(self.rubric.limits["import_seconds"]), self.remaining())
+        seconds = min(float(self.rubric.limits.import_seconds), self.remaining())
         try:
             answer = self.worker.request({"op": "call", "fn": CELL_FAILURES, "args": [], "kwargs": {}},
                                          time.monotonic() + max(seconds, 0.0))
@@ -240,7 +240,7 @@ def grade(path, mode="grade", rubric=None, only=None, zygote=None, oracle=None, 
         return result
 
     with tempfile.TemporaryDirectory(prefix="autograder-") as tmp:
-        code_path = Path(tmp) / "submission.py"
+        code_path = Path(tmp) / SUBMISSION_FILE
         code_path.write_text(worker_source(submission))
         session = Session(code_path, rubric, zygote=zygote, started=started, line_map=submission.line_map,
                           worker_factory=worker_factory)

@@ -19,6 +19,7 @@ import hashlib
 import hmac
 import json
 import secrets
+import sys
 
 import numpy as np
 
@@ -41,6 +42,12 @@ def short_secret(seed):
             f"matched against every seed of that size to rebuild the hidden data; use a fresh "
             f"{SECRET_BITS}-bit one, e.g. python -c 'import secrets; print(secrets.randbits({SECRET_BITS}) "
             f"| 1 << {SECRET_BITS})'")
+
+
+def warn_short_secret(seed):
+    """One line on stderr when the hidden seed is short enough to search."""
+    if short_secret(seed):
+        print(f"autograder: warning: {short_secret(seed)}", file=sys.stderr)
 
 
 @functools.lru_cache(maxsize=8)

@@ -33,14 +33,13 @@ from pathlib import Path
 
 import nbformat
 
+from autograder.checks import registry
 from autograder.rubric import load_rubric
 from autograder.submission import grading_source, without_self_check
 
-# The lesson's names (../shared/spec/lesson-api.md), for code typed where no file or history holds it.
-API_NAMES = ("make_series", "check_series", "check_window_size", "check_target_col", "make_windows", "time_split",
-             "check_windows", "naive_forecast", "naive_mse", "LSTMForecaster", "GRUForecaster", "train_model",
-             "predict", "compare_window_sizes", "two_feature_series", "rolling_forecast", "Standardizer",
-             "prepare_data", "run_lab")
+# The names a check collects from code typed where no file or history holds it: the given series, the
+# functions the items grade (their @item declarations) and the lab.
+GIVEN_NAMES, LAB_NAMES = ("make_series",), ("run_lab",)
 LESSON_IMPORTS = "import numbers\n\nimport numpy as np\nimport torch\nfrom torch import nn\n"
 CHECK_FILE = "kernel_cells.ipynb"   # the kernel's cells, as the notebook the check grades
 SCRIPT_FILE = "kernel_cells.py"      # the name errors in the report point at, outside IPython
@@ -113,7 +112,7 @@ def main_module_source(main):
     if path and Path(path).is_file():
         return without_self_check([Path(path).read_text()])[0], "this script's file"
     pieces = [LESSON_IMPORTS]
-    for name in API_NAMES:
+    for name in (*GIVEN_NAMES, *registry.graded_functions(), *LAB_NAMES):
         value = getattr(main, name, None)
         if value is None:
             continue
@@ -141,8 +140,8 @@ def _time_limit(rubric, items):
     """The grader's own limits for these items (a restart after each lost item), plus a margin."""
     limits = rubric.limits
     chosen = [item for item in rubric.items if item.check and (not items or item.id in items)]
-    per_item = sum(item.seconds + limits["import_seconds"] for item in chosen)
-    return limits["import_seconds"] + per_item + limits["notebook_margin_seconds"]
+    per_item = sum(item.seconds + limits.import_seconds for item in chosen)
+    return limits.import_seconds + per_item + limits.notebook_margin_seconds
 
 
 def run_check(code, items=(), source="the cells this kernel ran", file_name=CHECK_FILE):

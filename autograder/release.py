@@ -14,15 +14,14 @@ autograder.platforms.prairielearn's, both with the one hidden seed from ``--seed
 """
 
 import json
-import re
 import shutil
 from pathlib import Path
 
-from autograder import assign, seedplan
+from autograder import assign, project, seedplan
 from autograder.platforms import bundle, gradescope, prairielearn
-from autograder.rubric import load_rubric, tomllib
+from autograder.rubric import load_rubric, with_hidden_seed
 
-KIT_ROOT = Path(__file__).resolve().parent.parent
+KIT_ROOT = project.KIT_ROOT
 # The grader modules ``autograder check`` imports, and nothing else (no assign, batch, gradescope...).
 SELF_CHECK_MODULES = ("__init__.py", "__main__.py", "cli.py", "engine.py", "submission.py", "rubric.py",
                       "files.py", "hidden.py", "oracle.py", "seedplan.py", "text.py", "notebook.py",
@@ -110,20 +109,14 @@ class ReleaseError(Exception):
 
 def strip_hidden_seed(rubric_text):
     """The rubric as students may see it: no ``hidden_seed`` line (their check uses public_seed only)."""
-    text = re.sub(r"^[ \t]*hidden_seed[ \t]*=.*\n?", "", rubric_text, flags=re.MULTILINE)
-    if "hidden_seed" in tomllib.loads(text).get("data", {}):
-        raise ReleaseError("cannot remove hidden_seed from the rubric: write it as a `hidden_seed = N` line under [data]")
-    return text
+    try:
+        return with_hidden_seed(rubric_text, None)
+    except ValueError as problem:
+        raise ReleaseError(str(problem)) from None
 
 
 def _dependencies():
-    declared = tomllib.loads((KIT_ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
-    name = re.compile(r"^\s*([A-Za-z0-9_.-]+)")
-    return [d for d in declared if name.match(d).group(1).lower() in SELF_CHECK_DEPENDENCIES]
-
-
-def _kit_version():
-    return tomllib.loads((KIT_ROOT / "pyproject.toml").read_text())["project"]["version"]
+    return project.dependencies(SELF_CHECK_DEPENDENCIES)
 
 
 def _fresh_folder(folder):
@@ -161,7 +154,7 @@ def build_student(out, rubric):
     _fresh_folder(student)
     lessons = student / "lessons"
     lessons.mkdir()
-    for path, text in assign.generated_files().items():
+    for path, text in assign.student_files().items():
         (lessons / path.name).write_text(text)
     shutil.copyfile(KIT_ROOT / "lessons" / "README.md", lessons / "README.md")
 
@@ -182,7 +175,7 @@ def build_student(out, rubric):
     calls = record_answers(rubric, package / "check_answers.json.gz")
 
     dependencies = ",\n".join(f"    {json.dumps(d)}" for d in _dependencies())      # JSON strings are TOML strings
-    (student / "pyproject.toml").write_text(STUDENT_PYPROJECT.format(version=_kit_version(),
+    (student / "pyproject.toml").write_text(STUDENT_PYPROJECT.format(version=project.version(),
                                                                     dependencies=dependencies))
     shutil.copyfile(KIT_ROOT / "constraints.txt", student / "constraints.txt")
     (student / "README.md").write_text(STUDENT_README)

@@ -1,11 +1,13 @@
 """Load and validate the rubric: the instructor's overrides of the grader's numbers.
 
-Every number has its default in one place: an item's in the frozen dataclass its
-check declares with ``@item`` (autograder/checks/registry.py), the rest in the
-dataclasses below. The rubric file overrides them and is read strictly: an
-unknown table or key, or a value of the wrong type, is refused with a one-line
-message naming it, since a misspelt ``tolerence`` would otherwise be ignored
-without a word. An item the file does not list gets its declaration's defaults.
+Every number has its default in one place: an item's name, points, visibility,
+check flag and settings in its ``@item`` declaration (autograder/checks/registry.py),
+the tables' in the dataclasses below. The rubric file holds only what an
+instructor changes (the kit's sets nothing but its hidden seed, and a test keeps
+it so): a value is taken from the file only where the file sets it. It is read
+strictly: an unknown table or key, or a value of the wrong type, is refused with a
+one-line message naming it, since a misspelt ``tolerence`` would otherwise be
+ignored without a word. Items are always in declaration order.
 Points are weights: a grade is out of 100 (the spec's max_score), so points that
 add up to anything else are scaled to their share of 100, and adding an item never
 forces edits to the others (see ``_scale_points``).
@@ -15,6 +17,7 @@ import dataclasses
 import json
 import math
 import os
+import re
 import typing
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -76,7 +79,9 @@ class DataSeeds:
 
 @dataclass(frozen=True)
 class PrairieLearnOptions:
-    """[prairielearn]: the external grader's job."""
+    """[prairielearn]: the external grader's job. timeout_seconds is its wall clock (info.json's
+    externalGradingOptions.timeout; courses use 30 to 600 s): grading the reference takes well under a
+    minute, but a submission that hangs in many items can use every item's limit."""
     timeout_seconds: int = 600
 
 
@@ -102,6 +107,7 @@ class Item:
     check: bool
     seconds: float
     settings: object = None     # the item's numbers: an instance of the settings dataclass its check declares
+    planned: str = ""           # what it draws from the seed plan (@item(planned=...)), or ""
 
     def get(self, key, default=None):
         return getattr(self.settings, key, default)
@@ -110,7 +116,7 @@ class Item:
 @dataclass
 class Rubric:
     items: list
-    limits: dict                # Limits as a mapping (callers read and, in tests, shorten them by key)
+    limits: Limits              # the worker's resources and time limits, as the worker handle takes them
     hypothesis: dict
     hidden_seed: int
     public_seed: int
@@ -219,7 +225,7 @@ def load_rubric(path=None, hidden_seed=None):
         if table not in TABLES and table != "items":
             raise RubricError(f"rubric: unknown table {table!r} (known: {', '.join(TABLES)}, items)")
 
-    limits = dataclasses.asdict(_limits(raw.get("limits", {})))
+    limits = _limits(raw.get("limits", {}))
     hypothesis = dataclasses.asdict(_fill(HypothesisBudget, raw.get("hypothesis", {}), "[hypothesis]"))
     data = _fill(DataSeeds, raw.get("data", {}), "[data]")
     prairielearn = _fill(PrairieLearnOptions, raw.get("prairielearn", {}), "[prairielearn]")
@@ -250,22 +256,20 @@ def _limits(table):
 
 
 def _items(entries, declared, limits):
-    """The rubric's items: those it lists, in its order, then the declared items it does not list,
-    each with its declaration's defaults."""
+    """Every declared item, in declaration order, each with the overrides of its [[items]] entry if
+    the file has one and its declaration's defaults for everything the entry does not set."""
     if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
         raise RubricError("rubric items must be [[items]] tables")
-    items, seen = [], set()
+    listed = {}
     for entry in entries:
         item_id = entry.get("id")
         if item_id not in declared:
             raise RubricError(f"rubric item {item_id!r} is not one of the lesson's item ids "
                               f"(known: {', '.join(declared)})")
-        if item_id in seen:
+        if item_id in listed:
             raise RubricError(f"rubric item {item_id!r} appears twice")
-        seen.add(item_id)
-        items.append(_item(declared[item_id], entry, limits))
-    items += [_item(spec, {"id": spec.id}, limits) for item_id, spec in declared.items() if item_id not in seen]
-    return items
+        listed[item_id] = entry
+    return [_item(spec, listed.get(item_id, {"id": item_id}), limits) for item_id, spec in declared.items()]
 
 
 def _item(spec, entry, limits):
@@ -288,12 +292,13 @@ def _item(spec, entry, limits):
     points = overrides.get("points", spec.points)
     if points < 0:
         raise RubricError(f"rubric {where}: points must be a non-negative number")
-    seconds = overrides.get("seconds", limits["item_seconds"])
+    seconds = overrides.get("seconds", limits.item_seconds)
     if seconds <= 0:
         raise RubricError(f"rubric {where}: seconds must be a positive number of seconds, got {seconds!r}")
     settings = _fill(spec.settings, {k: v for k, v in entry.items() if k in own}, where)
     return Item(id=spec.id, name=overrides.get("name", spec.name), points=points, visibility=visibility,
-                check=overrides.get("check", spec.check), seconds=float(seconds), settings=settings)
+                check=overrides.get("check", spec.check), seconds=float(seconds), settings=settings,
+                planned=spec.planned)
 
 
 def _scale_points(items):
@@ -332,7 +337,7 @@ def describe(rubric):
         return json.dumps(value) if isinstance(value, str) else f"{value}"
 
     lines = [f"# {rubric.scaling_note()}", ""] if rubric.points_scaled_from is not None else []
-    for table, values in (("limits", rubric.limits), ("hypothesis", rubric.hypothesis),
+    for table, values in (("limits", dataclasses.asdict(rubric.limits)), ("hypothesis", rubric.hypothesis),
                           ("data", {"public_seed": rubric.public_seed}),
                           ("prairielearn", dataclasses.asdict(rubric.prairielearn)),
                           ("imports", dataclasses.asdict(rubric.imports))):
@@ -342,6 +347,43 @@ def describe(rubric):
                   f"visibility = {toml(item.visibility)}", f"check = {toml(item.check)}", f"seconds = {item.seconds:g}"]
         lines += [f"{key} = {toml(value)}" for key, value in dataclasses.asdict(item.settings).items()] + [""]
     return "\n".join(lines)
+
+
+# --- editing a rubric's text ------------------------------------------------------------------
+
+_SEED_LINE = re.compile(r"^[ \t]*hidden_seed[ \t]*=.*$\n?", re.MULTILINE)
+_DATA_TABLE = re.compile(r"^\[data\][ \t]*$", re.MULTILINE)
+
+
+def with_hidden_seed(text, seed):
+    """The rubric's ``text`` with ``[data] hidden_seed`` set to ``seed`` (added when absent), or removed when
+    ``seed`` is None (the hand-out's copy). The one editor of the seed: the text keeps its comments."""
+    if seed is None:
+        text = _SEED_LINE.sub("", text)
+    elif _SEED_LINE.search(text):
+        text = _SEED_LINE.sub(f"hidden_seed = {seed}\n", text, count=1)
+    elif _DATA_TABLE.search(text):
+        text = _DATA_TABLE.sub(f"[data]\nhidden_seed = {seed}", text, count=1)
+    else:
+        text = text.rstrip("\n") + f"\n\n[data]\nhidden_seed = {seed}\n"
+    if tomllib.loads(text).get("data", {}).get("hidden_seed") != seed:
+        verb = "remove" if seed is None else "set"
+        raise ValueError(f"cannot {verb} the hidden seed in this rubric: write it as a `hidden_seed = N` line "
+                         "under [data]")
+    return text
+
+
+DEFAULTS_SHOWN = "# --- the defaults"       # rubric.toml's closing comment block starts with this line
+
+
+def with_defaults_shown(text):
+    """``text``, a rubric file's, with its closing comment block (from the DEFAULTS_SHOWN line on) showing
+    every default as declared now; `autograder assign` keeps the kit's current."""
+    head = text[:text.index(DEFAULTS_SHOWN)] if DEFAULTS_SHOWN in text else text.rstrip("\n") + "\n\n"
+    shown = describe(load_rubric(os.devnull)).rstrip("\n").split("\n")
+    return (head + DEFAULTS_SHOWN + ", as `python -m autograder.rubric --rubric /dev/null` prints them "
+            "(`autograder assign` rewrites this) ---\n"
+            + "\n".join(f"# {line}" if line else "#" for line in shown) + "\n")
 
 
 def main(argv=None):

@@ -26,21 +26,25 @@ from itertools import islice
 from pathlib import Path
 
 from autograder.files import atomic_write_text
-from autograder.hidden import keyed_digest, pipeline_candidates
+from autograder.hidden import keyed_digest, pipeline_candidates, warn_short_secret
 
 # Bump when the draws or the acceptance rule change: cached and shipped plans then no longer apply.
 PLAN_VERSION = 3
 SHIPPED = Path(__file__).with_name("seed_plans.json")
-PLANNED_ITEMS = ("beats_baseline", "two_feature")
 
 
 class SeedError(RuntimeError):
     """No valid draw for this seed: the instructor must choose another one."""
 
 
+def planned_items(rubric):
+    """{item id: what it draws} for the items declared with @item(planned=...), in the rubric's order."""
+    return {item.id: item.planned for item in rubric.items if item.planned}
+
+
 def _settings(rubric, item_id, mode):
     numbers = next(i for i in rubric.items if i.id == item_id).settings    # checks/pipeline.py PlannedSeriesSettings
-    count = int(numbers.series) if (mode == "grade" and item_id == "beats_baseline") else 1
+    count = int(getattr(numbers, "series", 1)) if mode == "grade" else 1   # the self-check: one series
     return {"count": count, "held_out": int(numbers.held_out),
             "accept_ratio": float(numbers.accept_ratio), "max_draws": int(numbers.max_draws)}
 
@@ -52,7 +56,7 @@ def plan_key(seed, rubric, mode):
 
     parts = {"version": PLAN_VERSION,
              "torch": importlib.metadata.version("torch").split("+")[0].rsplit(".", 1)[0],
-             "items": {item_id: _settings(rubric, item_id, mode) for item_id in PLANNED_ITEMS}}
+             "items": {item_id: _settings(rubric, item_id, mode) for item_id in planned_items(rubric)}}
     return keyed_digest(seed, "plan key/" + json.dumps(parts, sort_keys=True))[:32]
 
 
@@ -64,9 +68,9 @@ def plan_mac(seed, key, plan):
 
 def acceptable(plan, seed, rubric, mode, key):
     """Whether ``plan`` is one the grader would have made for this seed and key (see the module's doc)."""
-    if not isinstance(plan, dict) or set(plan) != {*PLANNED_ITEMS, "ratios", "mac"}:
+    if not isinstance(plan, dict) or set(plan) != {*planned_items(rubric), "ratios", "mac"}:
         return False
-    for item_id in PLANNED_ITEMS:
+    for item_id in planned_items(rubric):
         s, indices = _settings(rubric, item_id, mode), plan[item_id]
         if not (isinstance(indices, list) and len(indices) == s["count"]
                 and all(type(i) is int and 0 <= i < s["max_draws"] for i in indices)
@@ -123,17 +127,17 @@ def compute_plan(seed, rubric, mode, reference):
     """Walk each planned item's candidates; keep the first ones the reference clears."""
     import torch
 
-    from autograder.checks.pipeline import reference_ratio
+    from autograder.checks.pipeline import reference_ratio, task_for
 
     torch.set_num_threads(1)
     plan = {"ratios": {}}
-    for item_id in PLANNED_ITEMS:
+    for item_id, draws in planned_items(rubric).items():
         s = _settings(rubric, item_id, mode)
         accepted, worst = [], None
         plan["ratios"][item_id] = ratios = []
-        candidates = pipeline_candidates(seed, item_id, s["held_out"], long=item_id == "two_feature")
+        candidates = pipeline_candidates(seed, item_id, s["held_out"], long=draws == "two_feature_series")
         for index, draw in enumerate(islice(candidates, s["max_draws"])):
-            task = task_for(reference, item_id, draw, s["held_out"])
+            task = task_for(reference, draws, draw, s["held_out"])
             ratio = reference_ratio(reference, task)
             ratios.append(round(ratio, 4))
             worst = ratio if worst is None else min(worst, ratio)
@@ -150,25 +154,6 @@ def compute_plan(seed, rubric, mode, reference):
     return plan
 
 
-def task_for(reference, item_id, draw, held_out):
-    """The grader's task for one candidate draw of ``item_id``."""
-    from autograder.checks.pipeline import make_task
-
-    if item_id == "two_feature":
-        n, model_seed = draw
-        return make_task(reference, reference.two_feature_series(n + held_out, model_seed), held_out, model_seed)
-    series, model_seed = draw
-    return make_task(reference, series, held_out, model_seed)
-
-
-def planned_draws(plan, seed, item_id, held_out):
-    """The accepted candidate draws of ``item_id``, in order."""
-    accepted = plan[item_id]
-    candidates = pipeline_candidates(seed, item_id, held_out, long=item_id == "two_feature")
-    draws = list(islice(candidates, max(accepted) + 1))
-    return [(index, draws[index]) for index in accepted]
-
-
 def kit_plans(rubric, reference):
     """{key: plan} for the kit's own seeds: the public one (check) and the rubric's hidden one (grade).
 
@@ -179,7 +164,7 @@ def kit_plans(rubric, reference):
     from autograder.rubric import tomllib
 
     data = tomllib.loads(rubric.text).get("data", {})
-    seeds = {"check": int(data.get("public_seed", 7)), "grade": int(data.get("hidden_seed", 0))}
+    seeds = {"check": rubric.public_seed, "grade": int(data.get("hidden_seed", 0))}
     return {plan_key(seed, rubric, mode): compute_plan(seed, rubric, mode, reference) for mode, seed in seeds.items()}
 
 
@@ -203,15 +188,13 @@ def main(argv=None):
         return 0
     seed = args.seed if args.seed is not None else (rubric.hidden_seed if args.mode == "grade" else rubric.public_seed)
     if args.mode == "grade":
-        from autograder.cli import warn_short_secret
-
         warn_short_secret(seed)
     try:
         plan = plan_for(seed, rubric, args.mode, load_reference)
     except SeedError as problem:
         print(f"autograder: {problem}", file=sys.stderr)
         return 2
-    print(f"seed plan for the {args.mode} seed: " + ", ".join(f"{k} draws {plan[k]}" for k in PLANNED_ITEMS))
+    print(f"seed plan for the {args.mode} seed: " + ", ".join(f"{k} draws {plan[k]}" for k in planned_items(rubric)))
     return 0
 
 

@@ -22,13 +22,14 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from autograder import project
 from autograder.files import atomic_write_text
 from autograder.text import printable
 
 MANIFEST = "shard.json"
 MANIFEST_FORMAT = 1
-KIT_ROOT = Path(__file__).resolve().parent.parent
-SOURCE_PACKAGES = ("autograder", "solutions")
+KIT_ROOT = project.KIT_ROOT
+SOURCE_PACKAGES = project.GRADING_PACKAGES
 SOURCE_SUFFIXES = (".py", ".toml", ".json")
 # The seed's fingerprint is PBKDF2, not one sha256: a seed may be short (grade and batch only warn),
 # and one fast hash of it would give the seed back to anyone who tries them all.
@@ -90,14 +91,9 @@ def kit_version():
 
 
 def _declared_version():
-    pyproject = KIT_ROOT / "pyproject.toml"
-    if pyproject.is_file():
-        from autograder.rubric import tomllib
-
-        try:
-            return str(tomllib.loads(pyproject.read_text())["project"]["version"])
-        except (ValueError, KeyError, OSError):
-            pass
+    declared = project.version(KIT_ROOT)
+    if declared is not None:
+        return declared
     import importlib.metadata
 
     try:

@@ -27,11 +27,10 @@ from pathlib import Path
 import nbformat
 
 from autograder.text import printable
-from autograder.sandbox.lesson_ops import BLOCKED_PACKAGES
+from autograder.sandbox.protocol import KIT_PACKAGES, SUBMISSION_FILE
 
 MODULE_FILE = "sequence_modeling"
 SUFFIXES = (".py", ".ipynb")
-WORKER_FILE = "submission.py"       # the name the worker imports the code under (see engine.Session)
 # The shape of a submission folder we are willing to walk: far beyond any real one, and small enough
 # that a hostile archive (thousands of nested folders, millions of files) costs a clear refusal, not the grader.
 MAX_FOLDER_DEPTH = 32
@@ -59,7 +58,7 @@ class LineMap:
     _TRACEBACK = re.compile(r'File "(?:[^"\n]*/)?submission\.py", line (\d+)')
     _MESSAGE = re.compile(r"(?<![\w.])(?:/[^\s(),'\"]*/)?submission\.py, line (\d+)")
 
-    def __init__(self, origins=None, filename=WORKER_FILE):
+    def __init__(self, origins=None, filename=SUBMISSION_FILE):
         self.origins = origins            # None for a .py file; else [(cell, line) or None] per code line
         self.filename = filename          # the name a .py file's errors are reported under
 
@@ -574,7 +573,7 @@ def describe_cell_failures(failures):
 
 
 def _blocked(packages):
-    return sorted(set(packages) & set(BLOCKED_PACKAGES))
+    return sorted(set(packages) & set(KIT_PACKAGES))
 
 
 def forbidden_imports(code):

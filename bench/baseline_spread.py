@@ -1,6 +1,6 @@
 """How far below the naive baseline does a correct LSTM land on the grader's series?
 
-The beats_baseline and two_feature thresholds in autograder/rubric.toml come
+The beats_baseline and two_feature thresholds (their settings' defaults) come
 from this run: the reference pipeline (windows of 16, a 0.8 time split, a
 seeded LSTMForecaster, train_model's defaults) on many series drawn exactly as
 the grader draws its hidden ones, from another seed, measured on the held-out
@@ -20,16 +20,16 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from autograder.checks.pipeline import reference_ratio  # noqa: E402
+from autograder.checks.pipeline import reference_ratio, task_for  # noqa: E402
 from autograder.hidden import pipeline_candidates  # noqa: E402
 from autograder.rubric import load_rubric  # noqa: E402
-from autograder.seedplan import task_for  # noqa: E402
 from solutions import sequence_modeling as ref  # noqa: E402
 
 
-def ratios(item_id, draw, held_out):
-    """(model / naive, flat mean / naive) held-out MSE ratios of the reference pipeline on one draw."""
-    task = task_for(ref, item_id, draw, held_out)
+def ratios(draws, draw, held_out):
+    """(model / naive, flat mean / naive) held-out MSE ratios of the reference pipeline on one draw of
+    what an item draws (@item(planned=...))."""
+    task = task_for(ref, draws, draw, held_out)
     flat_mse = ((task.y_train.mean() - task.y_test) ** 2).mean().item()
     return reference_ratio(ref, task), flat_mse / task.naive_mse()
 
@@ -49,9 +49,9 @@ def main():
 
     held_out = int(rubric["beats_baseline"].get("held_out", 40))
     draws = pipeline_candidates(12345, "baseline_spread", held_out)
-    one = [ratios("beats_baseline", next(draws), held_out) for _ in range(args.series)]
+    one = [ratios(rubric["beats_baseline"].planned, next(draws), held_out) for _ in range(args.series)]
     draws = pipeline_candidates(12345, "two_feature_spread", held_out, long=True)
-    two = [ratios("two_feature", next(draws), held_out) for _ in range(max(20, args.series // 3))]
+    two = [ratios(rubric["two_feature"].planned, next(draws), held_out) for _ in range(max(20, args.series // 3))]
 
     print(f"held-out MSE / naive MSE of the reference ({args.series} one-feature series, {len(two)} two-feature):")
     print(summary("one feature", [r for r, _ in one]))

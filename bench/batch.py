@@ -75,7 +75,7 @@ def main():
         room.mkdir()
         files = make_class(room)
         rubric = work / "rubric.toml"
-        rubric.write_text((ROOT / "autograder" / "rubric.toml").read_text().replace("item_seconds = 60", "item_seconds = 5"))
+        rubric.write_text((ROOT / "autograder" / "rubric.toml").read_text() + "\n[limits]\nitem_seconds = 5\n")
         batch = [PY, "-m", "autograder", "batch", str(room), "--force", "--rubric", str(rubric)]
         runs = {1: [], 2: []}
         for _ in range(args.repeat):

@@ -48,7 +48,7 @@ def main():
     import corpus
     from autograder.engine import grade
     from autograder.rubric import load_rubric
-    from autograder.seedplan import PLANNED_ITEMS, plan_for
+    from autograder.seedplan import plan_for, planned_items
 
     import solutions.sequence_modeling as reference
 
@@ -62,14 +62,15 @@ def main():
         paths[name].write_text(source)
 
     rubric = load_rubric()
-    thresholds = {item.id: float(item.get("max_ratio", 0.8)) for item in rubric.items if item.id in PLANNED_ITEMS}
+    planned = tuple(planned_items(rubric))
+    thresholds = {item.id: float(item.get("max_ratio", 0.8)) for item in rubric.items if item.id in planned}
     started = time.monotonic()
-    not_full, item_losses, skipped, margins = [], {}, {k: 0 for k in PLANNED_ITEMS}, {k: [] for k in PLANNED_ITEMS}
+    not_full, item_losses, skipped, margins = [], {}, {k: 0 for k in planned}, {k: [] for k in planned}
     seeds = sweep_seeds(args.seeds, args.first)
     for number, seed in enumerate(seeds, start=1):
         rubric.hidden_seed = seed
         plan = plan_for(seed, rubric, "grade", lambda: reference)
-        for item_id in PLANNED_ITEMS:
+        for item_id in planned:
             ratios = plan["ratios"][item_id]
             skipped[item_id] += len(ratios) - len(plan[item_id])
             margins[item_id] += [thresholds[item_id] - ratios[i] for i in plan[item_id]]
@@ -90,7 +91,7 @@ def main():
     print(f"\n{grades} grades ({len(seeds)} seeds x {', '.join(paths)}) in {time.monotonic() - started:.0f} s")
     print(f"below 100: {len(not_full)}" + (f"  worst item: {max(item_losses, key=item_losses.get)} "
                                           f"({max(item_losses.values())} times)" if item_losses else ""))
-    for item_id in PLANNED_ITEMS:
+    for item_id in planned:
         values = sorted(margins[item_id])
         print(f"{item_id:<15} margin to max_ratio {thresholds[item_id]}: min {values[0]:.3f}  "
               f"p5 {values[int(0.05 * len(values))]:.3f}  median {statistics.median(values):.3f}; "

@@ -19,6 +19,13 @@ def grading_tier():
 SHARED_EXPECTED = ROOT.parent / "shared" / "lesson" / "expected-output.txt"
 # A copy of the lesson's expected block, so the check never depends on a folder beside the clone.
 EXPECTED_OUTPUT = ROOT / "tests" / "data" / "expected-output.txt"
+KIT_RUBRIC = ROOT / "autograder" / "rubric.toml"
+
+
+def rubric_with(overrides):
+    """The kit's rubric text with ``overrides`` appended, as an instructor adds them: tables the kit's
+    file does not set ([limits], [[items]] entries; it sets [data] alone)."""
+    return KIT_RUBRIC.read_text().rstrip("\n") + "\n\n" + overrides.strip("\n") + "\n"
 sys.path.insert(0, str(ROOT))
 
 os.environ.setdefault("MPLBACKEND", "Agg")

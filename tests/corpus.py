@@ -11,29 +11,23 @@ keep full marks.
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from autograder.checks import registry
 from autograder.rubric import ITEM_IDS
 
 REFERENCE = Path(__file__).resolve().parent.parent / "solutions" / "sequence_modeling.py"
 
-# The spec's table "Which code each item grades" (../shared/spec/lesson-api.md): a mistake in
-# one function may cost only these items. input_validation grades every function's ValueErrors.
-ITEMS_OF_FUNCTION = {
-    "make_windows": {"make_windows", "make_windows_multifeature"},
-    "time_split": {"time_split"},
-    "naive_forecast": {"naive_baseline"},
-    "naive_mse": {"naive_baseline"},
-    "LSTMForecaster": {"lstm_forecaster", "beats_baseline", "two_feature"},
-    "train_model": {"train_loop", "grad_clipping", "beats_baseline"},
-    "predict": {"train_loop", "beats_baseline"},
-    "GRUForecaster": {"gru_forecaster"},
-    "compare_window_sizes": {"window_comparison"},
-    "two_feature_series": {"two_feature"},
-    "rolling_forecast": {"rolling_forecast"},
-    "Standardizer": {"standardizer"},
-    "prepare_data": {"standardizer"},
-    "check_window_size": set(),            # the input checks: input_validation only
-    "check_series": set(),
-}
+# The spec's table "Which code each item grades" (../shared/spec/lesson-api.md), as the items declare it
+# (@item(functions=...)): a mistake in one function may cost only these items. input_validation grades
+# every function's ValueErrors.
+def _items_of_function():
+    found = {}
+    for spec in registry.specs().values():
+        for function in spec.functions:
+            found.setdefault(function, set()).add(spec.id)
+    return found
+
+
+ITEMS_OF_FUNCTION = _items_of_function()
 
 
 def items_of(function):

@@ -10,6 +10,7 @@ import pytest
 import torch
 
 from autograder import assign
+from autograder.checks import registry
 from autograder.rubric import load_rubric
 from autograder.submission import forbidden_imports, notebook_code, without_self_check
 
@@ -21,8 +22,9 @@ def load_module(path, name):
     return module
 
 
-@pytest.mark.parametrize("path", [assign.STUB_FILE, assign.NOTEBOOK_FILE], ids=["stub file", "notebook"])
-def test_committed_student_files_equal_what_the_generator_makes_now(path):
+@pytest.mark.parametrize("path", [assign.STUB_FILE, assign.NOTEBOOK_FILE, assign.rubric.DEFAULT_RUBRIC],
+                         ids=["stub file", "notebook", "rubric's defaults"])
+def test_committed_generated_files_equal_what_the_generator_makes_now(path):
     expected = assign.generated_files()[path]
     assert path.read_text() == expected, f"{path.name} is stale: run `autograder assign`"
 
@@ -55,16 +57,34 @@ STUB_CALLS = {
 }
 
 
-@pytest.mark.parametrize("name", sorted(STUB_CALLS))
+def calls_with_nothing():
+    """A stub function the table above does not list (a new item's, say) is called with None for each
+    argument: a stub whose whole body is its solution region raises before it looks at them."""
+    stubs = load_module(assign.STUB_FILE, "lesson_stubs_listed")
+    calls = {}
+    for name, function in vars(stubs).items():
+        if (name in STUB_CALLS or name.startswith("_") or not inspect.isfunction(function)
+                or function.__module__ != stubs.__name__ or "raise NotImplementedError(" not in inspect.getsource(function)):
+            continue
+        required = [p for p in inspect.signature(function).parameters.values()
+                    if p.default is p.empty and p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+        calls[name] = lambda m, name=name, count=len(required): getattr(m, name)(*[None] * count)
+    return calls
+
+
+ALL_STUB_CALLS = STUB_CALLS | calls_with_nothing()
+
+
+@pytest.mark.parametrize("name", sorted(ALL_STUB_CALLS))
 def test_every_stub_raises_not_implemented_with_a_hint(stubs, name):
     with pytest.raises(NotImplementedError) as raised:
-        STUB_CALLS[name](stubs)
+        ALL_STUB_CALLS[name](stubs)
     assert len(str(raised.value)) > 20                      # a hint, not an empty error
 
 
 def test_every_solution_region_became_a_stub():
     reference = assign.REFERENCE.read_text()
-    assert reference.count("# BEGIN SOLUTION") == len(STUB_CALLS) + 2   # two forward() bodies are stubs too
+    assert reference.count("# BEGIN SOLUTION") == len(ALL_STUB_CALLS) + 2   # two forward() bodies are stubs too
     stub = assign.STUB_FILE.read_text()
     assert "BEGIN SOLUTION" not in stub and "HINT:" not in stub
     assert stub.count("raise NotImplementedError(") == reference.count("# BEGIN SOLUTION")
@@ -96,8 +116,8 @@ def test_notebook_code_cells_hold_the_whole_stub_module_and_its_run_cell_is_guar
 def test_the_notebook_has_a_check_cell_after_each_step_that_grading_skips():
     notebook = nbformat.read(assign.NOTEBOOK_FILE, as_version=4)
     check_cells = [c.source for c in notebook.cells if "autograder.notebook" in c.source]
-    assert len(check_cells) == len(assign.CHECKS_AFTER) + 1 and check_cells[-1].endswith("check()")
-    checked = {item for items in assign.CHECKS_AFTER.values() for item in items}
+    assert len(check_cells) == len(registry.checks_after()) + 1 and check_cells[-1].endswith("check()")
+    checked = {item for items in registry.checks_after().values() for item in items}
     self_check_items = {item.id for item in load_rubric().items if item.check}
     assert checked <= self_check_items and self_check_items - checked == {"input_validation"}   # in the last check()
     code = notebook_code(assign.NOTEBOOK_FILE.read_text())

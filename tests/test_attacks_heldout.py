@@ -23,7 +23,7 @@ import pytest
 from autograder.rubric import load_rubric
 from autograder.sandbox.tiers import FOLDER_CAPPED
 from autograder.sandbox.zygote import is_running
-from conftest import ROOT, grading_tier
+from conftest import ROOT, grading_tier, rubric_with
 
 pytestmark = [pytest.mark.slow,
               pytest.mark.skipif(os.geteuid() != 0, reason="the attacks target a root grader, as in CI and Gradescope")]
@@ -144,21 +144,20 @@ def test_a_submission_cannot_store_more_than_its_limits_on_the_host(tmp_path):
         # No size-capped tmpfs (own-uid): the grader measures the folder and stops the worker past
         # workdir_mb, before the attack can say what it stored; the folder is gone with it.
         assert results["extra_data"]["status"] == "import_failed" and results["score"] == 0
-        assert f"more than the {LIMITS['workdir_mb']} MB its folder may hold" in results["output"], results["output"]
+        assert f"more than the {LIMITS.workdir_mb} MB its folder may hold" in results["output"], results["output"]
         assert not list(Path("/tmp").glob("autograder-worker-*/fill-*.bin"))
         return
     line = attack_line(done.stdout, "disk-fill")
     written, folder = re.search(r"wrote (\d+) bytes into (\S+)", line).groups()
     assert not Path(folder).exists(), "the worker's folder outlived the grading"       # holds today
-    assert int(written) <= (LIMITS["tmp_mb"] + LIMITS["file_mb"]) * 2**20, line
+    assert int(written) <= (LIMITS.tmp_mb + LIMITS.file_mb) * 2**20, line
 
 
 @pytest.mark.xfail(strict=True, reason="known gap: the cap is RLIMIT_AS per process; a cgroup per worker "
                                       "(memory.max, pids.max) would cap the whole worker")
 def test_the_memory_cap_holds_for_the_whole_worker_not_each_process(tmp_path):
     rubric = tmp_path / "rubric.toml"
-    rubric.write_text((ROOT / "autograder" / "rubric.toml").read_text()
-                      .replace("memory_mb = 4096", "memory_mb = 2048"))          # the attack then holds ~3 GiB
+    rubric.write_text(rubric_with("[limits]\nmemory_mb = 2048"))          # the attack then holds ~3 GiB
     done, results, _ = graded(tmp_path, "memory", submission("memory_across_children"), "--rubric", rubric)
     assert done.returncode == 0 and results is not None
     line = attack_line(done.stdout, "memory")
@@ -182,7 +181,7 @@ def test_code_grown_past_the_workers_folder_costs_the_submission_not_the_machine
 
     path = tmp_path / "magic.ipynb"
     path.write_text(run_path(str(ATTACKS / "magic_lines_overflow_workdir.py"))["notebook_text"](REFERENCE.read_text()))
-    assert path.stat().st_size < LIMITS["workdir_mb"] * 2**20 / 8        # small as a file: only the code grows
+    assert path.stat().st_size < LIMITS.workdir_mb * 2**20 / 8        # small as a file: only the code grows
     results_path = tmp_path / "magic.json"
     done = autograder("grade", path, "--json", results_path)
     assert done.returncode == 0, done.stderr[-1500:]                  # today: 3, "refusing to run ... unconfined"
@@ -239,7 +238,7 @@ def test_student_code_dies_with_a_killed_grader(tmp_path, attack):
             jailed = [p for p in _descendants(grader.pid) if _name(p) == "attack-outlive"]
             time.sleep(0.2)
         assert jailed, "the attack never ran: no process named attack-outlive below the grader"
-        assert all((_uid(p) or 0) >= LIMITS["worker_uid_base"] for p in jailed)     # it is the jailed worker
+        assert all((_uid(p) or 0) >= LIMITS.worker_uid_base for p in jailed)     # it is the jailed worker
         grader.kill()                                      # the grader dies abruptly
         grader.wait()
         deadline = time.monotonic() + 20

@@ -11,6 +11,7 @@ The fast tests drive the worker, the reader and the reports directly; the
 slow ones grade real submissions.
 """
 
+import dataclasses
 import json
 import os
 import re
@@ -27,8 +28,8 @@ from autograder import sandbox
 from autograder.sandbox import lesson_ops, protocol
 from autograder.checks.base import SPECIFIC, CheckFailed, Subchecks, count_text
 from autograder.engine import GradeResult, ItemResult, grade
-from autograder.rubric import ITEM_IDS, RubricError, load_rubric
-from conftest import ROOT, running_markers
+from autograder.rubric import ITEM_IDS, Limits, RubricError, load_rubric
+from conftest import ROOT, rubric_with, running_markers
 
 WINDOWS_START = "    n_windows = n - window_size\n"
 LOOPING_WINDOWS = corpus.Case("make_windows_loops", [(WINDOWS_START, WINDOWS_START + "    while True:\n        pass\n")])
@@ -132,11 +133,10 @@ def test_the_diagnosis_is_green_only_when_the_pipeline_passed():
 
 
 def test_the_rubric_refuses_a_budget_that_is_not_a_positive_number(tmp_path):
-    text = (ROOT / "autograder" / "rubric.toml").read_text()
-    assert "total_seconds = 300" in text and load_rubric().limits["total_seconds"] == 300
+    assert load_rubric().limits.total_seconds == 300
     for bad in ("0", "-5", '"ten"', "true"):
         path = tmp_path / "rubric.toml"
-        path.write_text(text.replace("total_seconds = 300", f"total_seconds = {bad}"))
+        path.write_text(rubric_with(f"[limits]\ntotal_seconds = {bad}"))
         with pytest.raises(RubricError, match="total_seconds must be a positive number"):
             load_rubric(path)
 
@@ -209,7 +209,7 @@ def test_tracebacks_show_the_student_frames_not_the_watching_wrappers(student_wo
 
 def test_the_reader_keeps_the_latest_progress_and_skips_it_as_an_answer():
     reader, writer = os.pipe()
-    w = sandbox.WorkerProcess({"output_kb": 64}, __file__)
+    w = sandbox.WorkerProcess(Limits(output_kb=64), __file__)
     w.responses, w.buffer, w.entered = reader, b"", None
     lines = [{"progress": "old", "id": 4}, {"progress": "make_windows", "id": 5}, {"progress": "helper", "id": 5},
              {"ok": True, "id": 5, "value": 1}]
@@ -246,8 +246,7 @@ def short_rubric(item_seconds, total_seconds=300):
     rubric = load_rubric()
     for entry in rubric.items:
         entry.seconds = float(item_seconds)
-    rubric.limits["import_seconds"] = 30
-    rubric.limits["total_seconds"] = total_seconds
+    rubric.limits = dataclasses.replace(rubric.limits, import_seconds=30, total_seconds=total_seconds)
     return rubric
 
 

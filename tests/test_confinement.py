@@ -403,9 +403,9 @@ def test_5_no_privilege_is_left_to_gain(tmp_path, rubric):
         if name.startswith(("setuid", "setresuid")):
             assert value == "PermissionError", f"{name}: {fields}"
     assert fields["raise_nproc"] in ("PermissionError", "ValueError"), fields
-    assert int(fields["nproc"]) == rubric.limits["max_processes"], fields
-    assert 10 < int(fields["spawned"]) < rubric.limits["max_processes"], fields
-    assert fields["Uid"] != "0" and int(fields["Uid"]) >= rubric.limits["worker_uid_base"]
+    assert int(fields["nproc"]) == rubric.limits.max_processes, fields
+    assert 10 < int(fields["spawned"]) < rubric.limits.max_processes, fields
+    assert fields["Uid"] != "0" and int(fields["Uid"]) >= rubric.limits.worker_uid_base
     assert int(fields["CapEff"], 16) == int(fields["CapPrm"], 16) == int(fields["CapBnd"], 16) == 0, fields
     assert fields["NoNewPrivs"] == "1" and fields["Seccomp"] == "2", fields
 

@@ -7,6 +7,7 @@ the fast suite (tests/test_corpus_fast.py); here, in a confined worker, run the
 reference, one wrong case, the notebook, and every hostile case.
 """
 
+import dataclasses
 import json
 import os
 import re
@@ -39,7 +40,7 @@ def short_rubric():
     rubric = load_rubric()
     for item in rubric.items:
         item.seconds = 8.0
-    rubric.limits["import_seconds"] = 30
+    rubric.limits = dataclasses.replace(rubric.limits, import_seconds=30)
     return rubric
 
 

@@ -21,7 +21,7 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 
 from autograder import seedplan
 from autograder.checks.base import finite, near, within
-from autograder.checks.pipeline import make_task
+from autograder.checks.pipeline import make_task, planned_draws
 from autograder.engine import grade
 from autograder.rubric import load_rubric
 from autograder.sandbox.inprocess import InProcessWorker
@@ -124,8 +124,7 @@ def true_stretch(rubric):
 
     item = next(item for item in rubric.items if item.id == "beats_baseline")
     plan = seedplan.plan_for(rubric.hidden_seed, rubric, "grade", lambda: reference)
-    [(_, (series, model_seed))] = seedplan.planned_draws(plan, rubric.hidden_seed, "beats_baseline",
-                                                         item.settings.held_out)
+    [(_, (series, model_seed))] = planned_draws(plan, rubric.hidden_seed, item, item.settings.held_out)
     task = make_task(reference, series, item.settings.held_out, model_seed)
     windows = task.X_test[:, :, 0].numpy()
     return [float(v) for v in windows[0]] + [float(w[-1]) for w in windows[1:]] + \

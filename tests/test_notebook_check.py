@@ -20,6 +20,7 @@ import pytest
 
 import corpus
 from autograder import assign, release
+from autograder.checks import registry
 from autograder.engine import grade
 from autograder.oracle import RecordingOracle
 from autograder.rubric import load_rubric
@@ -66,7 +67,7 @@ def student_notebook(fill=None, checks_after=None):
     notebook = nbformat.read(assign.NOTEBOOK_FILE, as_version=4)
     notebook.cells = [c for c in notebook.cells if not (c.cell_type == "code" and "run_lab()" in c.source)]
     if checks_after is not None:
-        kept = {assign.check_cell_source()} | {assign.check_cell_source(assign.CHECKS_AFTER[t]) for t in checks_after}
+        kept = {assign.check_cell_source()} | {assign.check_cell_source(registry.checks_after()[t]) for t in checks_after}
         notebook.cells = [c for c in notebook.cells if "autograder.notebook" not in c.source or c.source in kept]
     if fill:
         assert fill_stubs(notebook, fill) >= 8
@@ -118,7 +119,7 @@ def test_the_reference_filled_in_gets_full_points_in_every_check_cell(tmp_path, 
     notebook = execute(student_notebook(fill=sections_of(assign.REFERENCE.read_text())), tmp_path, kernel_path,
                        monkeypatch)
     outputs = check_outputs(notebook)
-    assert len(outputs) == len(assign.CHECKS_AFTER) + 1
+    assert len(outputs) == len(registry.checks_after()) + 1
     every_item = {item.id for item in load_rubric().items if item.check}
     for asked, rows, shown in outputs:
         assert set(rows) == (set(asked) or every_item), (asked, list(rows))

@@ -16,7 +16,7 @@ import corpus
 from autograder import assign
 from autograder.reports.diagnosis import diagnose
 from autograder.rubric import ITEM_IDS
-from conftest import ROOT, grading_tier
+from conftest import ROOT, grading_tier, rubric_with
 
 pytestmark = pytest.mark.slow
 REFERENCE = ROOT / "solutions" / "sequence_modeling.py"
@@ -28,7 +28,7 @@ def autograder(*args, timeout=600, **kwargs):
 
 
 def short_rubric(tmp_path, seconds=6):
-    text = (ROOT / "autograder" / "rubric.toml").read_text().replace("item_seconds = 60", f"item_seconds = {seconds}")
+    text = rubric_with(f"[limits]\nitem_seconds = {seconds}")
     path = tmp_path / "short.toml"
     path.write_text(text)
     return path

@@ -28,8 +28,9 @@ import torch
 import corpus
 from answer_shapes import find_answer_shapes
 from autograder import assign, oracle
+from autograder.checks import registry
 from autograder.checks.lesson_model import LessonForecaster
-from autograder.platforms.bundle import rubric_with_seed
+from autograder.rubric import with_hidden_seed
 from autograder.release import strip_hidden_seed
 from autograder.reports.results import top_level_visibility
 from autograder.rubric import ITEM_IDS, load_rubric, tomllib
@@ -168,9 +169,9 @@ def test_the_hand_out_rubric_has_no_hidden_seed_and_the_zip_rubric_has_exactly_o
     text = load_rubric().text
     stripped = strip_hidden_seed(text)
     assert "hidden_seed" not in tomllib.loads(stripped)["data"] and "351116800914508278123899344181452766714" not in stripped
-    assert tomllib.loads(rubric_with_seed(text, SEED))["data"]["hidden_seed"] == SEED
-    assert tomllib.loads(rubric_with_seed(stripped, SEED))["data"]["hidden_seed"] == SEED
-    assert tomllib.loads(rubric_with_seed("[limits]\n", 9))["data"]["hidden_seed"] == 9
+    assert tomllib.loads(with_hidden_seed(text, SEED))["data"]["hidden_seed"] == SEED
+    assert tomllib.loads(with_hidden_seed(stripped, SEED))["data"]["hidden_seed"] == SEED
+    assert tomllib.loads(with_hidden_seed("[limits]\n", 9))["data"]["hidden_seed"] == 9
 
 
 def student_view_before_due_date(results):
@@ -332,7 +333,8 @@ def test_the_hand_out_holds_no_answer_key_and_no_hidden_seed(release, tmp_path):
     assert not {"autograder/assign.py", "autograder/platforms/gradescope.py", "autograder/batch.py"} & names
     assert (student / "lessons" / "sequence_modeling.py").read_text() == assign.STUB_FILE.read_text()
     rubric = tomllib.loads((student / "autograder" / "rubric.toml").read_text())
-    assert "hidden_seed" not in rubric["data"] and rubric["data"]["public_seed"] == load_rubric().public_seed
+    assert "hidden_seed" not in rubric.get("data", {})
+    assert load_rubric(student / "autograder" / "rubric.toml").public_seed == load_rubric().public_seed
 
     # The detector is proven on planted copies: one reformatted into a module, one as a JSON string.
     planted = tmp_path / "planted"
@@ -559,7 +561,7 @@ def test_the_hand_outs_notebook_runs_whole_in_its_own_install(release, installed
     shown = [sorted(o.get("data", {})) for o in lab.outputs if o.output_type != "stream"]
     assert any("image/png" in data for data in shown), shown
     outputs = check_outputs(notebook)
-    assert len(outputs) == len(assign.CHECKS_AFTER) + 1
+    assert len(outputs) == len(registry.checks_after()) + 1
     assert all(score == most > 0 for _, rows, _ in outputs for score, most, _ in rows.values())
     assert "100/100" in outputs[-1][2]
 

@@ -15,15 +15,12 @@ import pytest
 
 import corpus
 from autograder.checks import REGISTRY, registry
-from autograder.rubric import ITEM_IDS, RubricError, load_rubric
-from conftest import ROOT
+from autograder.rubric import ITEM_IDS, TABLES, RubricError, describe, load_rubric, tomllib
+from conftest import ROOT, rubric_with
 
 KIT_RUBRIC = (ROOT / "autograder" / "rubric.toml").read_text()
-
-# The spec's item ids in the spec's order (../shared/spec/lesson-api.md).
-SPEC_ORDER = ("make_windows", "make_windows_multifeature", "input_validation", "time_split", "naive_baseline",
-              "lstm_forecaster", "train_loop", "grad_clipping", "beats_baseline", "gru_forecaster",
-              "window_comparison", "two_feature", "rolling_forecast", "standardizer")
+# Every default written out, as `python -m autograder.rubric` prints them: a rubric that sets everything.
+FULL_RUBRIC = describe(load_rubric(os.devnull))
 
 # Every number the kit's rubric graded with before items were declared by @item, as that
 # rubric.toml wrote them (name, points, visibility, check, seconds, the item's own numbers).
@@ -87,9 +84,21 @@ def in_item(text, item_id, old, new):
 
 # --- the declarations ----------------------------------------------------------------------
 
+def spec_item_order():
+    """The item ids of the spec's table of stubs, in its order (../shared/spec/lesson-api.md), when the
+    spec is beside the kit; None in a copy of the kit that travels without it."""
+    spec = ROOT.parent / "shared" / "spec" / "lesson-api.md"
+    if not spec.is_file():
+        return None
+    text = spec.read_text()
+    table = text[text.index("## Stubs"):text.index("## The reference run")]
+    return tuple(dict.fromkeys(re.findall(r"^\| `(\w+)` \|", table, re.M)))
+
+
 def test_item_ids_and_registry_derive_from_the_declarations_in_the_spec_order():
-    assert ITEM_IDS == SPEC_ORDER
-    assert tuple(REGISTRY) == SPEC_ORDER == tuple(registry.specs())
+    order = spec_item_order()
+    assert ITEM_IDS == tuple(registry.specs()) == tuple(REGISTRY)
+    assert order is None or ITEM_IDS[:len(order)] == order
     for item_id, spec in registry.specs().items():
         assert REGISTRY[item_id] is spec.function and spec.function.item_id == item_id
         assert dataclasses.is_dataclass(spec.settings) and spec.settings.__dataclass_params__.frozen
@@ -121,16 +130,80 @@ def test_the_kit_rubric_grades_with_exactly_the_numbers_it_had(monkeypatch):
     rubric = load_rubric()
     got = {item.id: (item.name, item.points, item.visibility, item.check, item.seconds,
                      dataclasses.asdict(item.settings)) for item in rubric.items}
-    assert list(got) == list(BEFORE)
+    assert list(got) == list(BEFORE) == list(ITEM_IDS)
     for item_id, before in BEFORE.items():
         assert typed(got[item_id][:5]) == typed(before[:5]), item_id
         assert {k: typed(v) for k, v in got[item_id][5].items()} == {k: typed(v) for k, v in before[5].items()}, item_id
-    assert {k: typed(v) for k, v in rubric.limits.items()} == {k: typed(v) for k, v in LIMITS_BEFORE.items()}
+    assert {k: typed(v) for k, v in dataclasses.asdict(rubric.limits).items()} == \
+        {k: typed(v) for k, v in LIMITS_BEFORE.items()}
     assert rubric.hypothesis == {"grade_examples": 40, "check_examples": 15}
     assert (rubric.hidden_seed, rubric.public_seed, rubric.prairielearn.timeout_seconds) == (351116800914508278123899344181452766714, 7, 600)
     assert rubric.max_score == 100
     assert rubric.items[ITEM_IDS.index("beats_baseline")].get("max_ratio") == 0.8     # the old interface
     assert rubric.items[0].get("tolerance") is None
+
+
+# --- the kit's rubric.toml: an instructor's overrides only ------------------------------------------
+
+def restated_defaults(text):
+    """The keys a rubric's text sets to their defaults, as "[table] key" or "item_id key"."""
+    def restated(where, entry, defaults):
+        return [f"{where} {key}" for key, value in entry.items() if key in defaults and value in
+                (defaults[key], list(defaults[key]) if isinstance(defaults[key], tuple) else defaults[key])]
+
+    raw = tomllib.loads(text)
+    found = []
+    for table, cls in TABLES.items():
+        found += restated(f"[{table}]", raw.get(table, {}), {f.name: f.default for f in dataclasses.fields(cls)})
+    for entry in raw.get("items", []):
+        spec = registry.specs()[entry["id"]]
+        defaults = {"name": spec.name, "points": spec.points, "visibility": spec.visibility, "check": spec.check}
+        found += restated(spec.id, entry, defaults | {f.name: f.default for f in dataclasses.fields(spec.settings)})
+    return found
+
+
+def test_the_kit_rubric_restates_no_default():
+    """Every key the kit's rubric.toml sets differs from its default (a restated default would hide a
+    change of the declaration: points=12 in @item would grade with the file's 10)."""
+    assert restated_defaults(KIT_RUBRIC) == []
+    assert set(tomllib.loads(KIT_RUBRIC)) == {"data"}          # nearly empty: the kit's own hidden seed
+    assert restated_defaults(rubric_with('[limits]\nitem_seconds = 60\nmemory_mb = 2048\n[imports]\n'
+                                         'provided = ["torch", "numpy", "matplotlib"]\n[[items]]\n'
+                                         'id = "train_loop"\npoints = 10\nepochs_range = [11, 24]\n'
+                                         'tolerance = 1e-3')) == \
+        ["[limits] item_seconds", "[imports] provided", "train_loop points", "train_loop epochs_range"]
+
+
+def test_a_declarations_default_grades_unless_the_rubric_sets_it(tmp_path, monkeypatch):
+    """Changing points= (or a setting) in @item changes the grade's numbers; the file wins only where it
+    sets the key."""
+    declared = registry.specs()
+    total = sum(spec.points for spec in declared.values()) - declared["make_windows"].points
+    monkeypatch.setitem(registry._SPECS, "make_windows",
+                        dataclasses.replace(declared["make_windows"], points=20, name="Windows"))
+    rubric = load_rubric()
+    assert rubric.points_scaled_from == total + 20 and rubric.items[0].name == "Windows"
+    assert abs(rubric.items[0].points - 20 * 100 / (total + 20)) <= 0.01
+    rubric = load_rubric(write(tmp_path, rubric_with(f'[[items]]\nid = "make_windows"\npoints = {100 - total}')))
+    assert rubric.points_scaled_from is None and rubric.items[0].points == 100 - total
+    assert rubric.items[0].name == "Windows"
+
+
+def test_the_lists_of_items_derive_from_the_declarations(reference):
+    """What @item says about the lesson names the reference's own functions and sections; the notebook's
+    check cells and the seed plan's items come from those declarations."""
+    from autograder import assign, seedplan
+
+    specs = registry.specs()
+    sections = {title for title, _ in assign._split_sections(assign.REFERENCE.read_text())}
+    for spec in specs.values():
+        assert spec.functions and all(hasattr(reference, name) for name in spec.functions), spec.id
+        assert spec.after == "" or spec.after in sections, spec.id
+    assert registry.checks_after()["Step 5"] == ("train_loop", "grad_clipping", "beats_baseline")
+    assert seedplan.planned_items(load_rubric()) == {"beats_baseline": "series", "two_feature": "two_feature_series"}
+    assert corpus.ITEMS_OF_FUNCTION["predict"] == {"train_loop", "beats_baseline"}
+    with pytest.raises(ValueError, match="planned must be one of series, two_feature_series"):
+        registry.item("toy", planned="series of two")
 
 
 # --- strictness: unknown keys and wrong types are named ---------------------------------------
@@ -150,7 +223,7 @@ def test_the_kit_rubric_grades_with_exactly_the_numbers_it_had(monkeypatch):
 ])
 def test_an_unknown_key_or_table_is_refused_by_name(tmp_path, edit, named):
     with pytest.raises(RubricError) as refused:
-        load_rubric(write(tmp_path, edit(KIT_RUBRIC)))
+        load_rubric(write(tmp_path, edit(FULL_RUBRIC)))
     assert named in str(refused.value) and "\n" not in str(refused.value)
 
 
@@ -169,7 +242,7 @@ def test_an_unknown_key_or_table_is_refused_by_name(tmp_path, edit, named):
 ])
 def test_a_wrong_type_is_refused_naming_the_key_and_the_type(tmp_path, item_id, old, new, named):
     with pytest.raises(RubricError) as refused:
-        load_rubric(write(tmp_path, in_item(KIT_RUBRIC, item_id, old, new)))
+        load_rubric(write(tmp_path, in_item(FULL_RUBRIC, item_id, old, new)))
     assert f"rubric item {item_id!r}: {named}" in str(refused.value)
 
 
@@ -181,11 +254,11 @@ def test_a_wrong_type_in_a_table_is_refused(tmp_path):
                              "rubric [prairielearn]: timeout_seconds must be an integer"),
                             ("total_seconds = 300", 'total_seconds = "ten"', "total_seconds must be a positive number")]:
         with pytest.raises(RubricError, match=re.escape(named)):
-            load_rubric(write(tmp_path, KIT_RUBRIC.replace(old, new, 1)))
+            load_rubric(write(tmp_path, FULL_RUBRIC.replace(old, new, 1)))
 
 
 def test_the_cli_exits_2_naming_a_misspelt_key_before_grading(tmp_path):
-    bad = write(tmp_path, in_item(KIT_RUBRIC, "grad_clipping", "clip_fraction = 0.25", "tolerence = 1e-4"), "bad.toml")
+    bad = write(tmp_path, in_item(FULL_RUBRIC, "grad_clipping", "clip_fraction = 0.25", "tolerence = 1e-4"), "bad.toml")
     env = dict(os.environ, AUTOGRADER_CACHE=str(tmp_path / "cache"))
     done = subprocess.run([sys.executable, "-m", "autograder", "grade", "--rubric", str(bad),
                            str(ROOT / "solutions" / "sequence_modeling.py")],
@@ -198,16 +271,16 @@ def test_the_cli_exits_2_naming_a_misspelt_key_before_grading(tmp_path):
 # --- defaults: an item the rubric does not list; points that do not add up ----------------------
 
 def test_an_item_the_rubric_omits_gets_its_declarations_defaults(tmp_path):
-    rubric = load_rubric(write(tmp_path, without_item(KIT_RUBRIC, "two_feature")))
-    assert [item.id for item in rubric.items][-1] == "two_feature"       # listed items first, in file order
-    omitted = rubric.items[-1]
+    rubric = load_rubric(write(tmp_path, without_item(FULL_RUBRIC, "two_feature")))
+    assert tuple(item.id for item in rubric.items) == ITEM_IDS           # declaration order, listed or not
+    omitted = rubric.items[ITEM_IDS.index("two_feature")]
     assert (omitted.name, omitted.points, omitted.visibility, omitted.check, omitted.seconds) == \
         BEFORE["two_feature"][:5]
     assert dataclasses.asdict(omitted.settings) == BEFORE["two_feature"][5] and rubric.max_score == 100
 
 
 def test_points_that_do_not_add_up_to_100_are_scaled_to_their_shares_of_100(tmp_path):
-    rubric = load_rubric(write(tmp_path, in_item(KIT_RUBRIC, "make_windows", "points = 10", "points = 14")))
+    rubric = load_rubric(write(tmp_path, in_item(FULL_RUBRIC, "make_windows", "points = 10", "points = 14")))
     points = {item.id: item.points for item in rubric.items}
     assert rubric.points_scaled_from == 104
     assert round(sum(points.values()) * 100) == 10000                  # exactly 100, in hundredths
@@ -220,7 +293,7 @@ def test_points_that_do_not_add_up_to_100_are_scaled_to_their_shares_of_100(tmp_
 
 
 def test_points_of_zero_in_total_are_refused(tmp_path):
-    text = KIT_RUBRIC
+    text = FULL_RUBRIC
     for item_id, (_, before, *_) in BEFORE.items():
         text = in_item(text, item_id, f"points = {before:g}", "points = 0")
     with pytest.raises(RubricError, match="rubric points add up to 0"):
@@ -228,7 +301,7 @@ def test_points_of_zero_in_total_are_refused(tmp_path):
 
 
 def test_the_cli_says_when_it_scaled_the_points(tmp_path):
-    bad = write(tmp_path, in_item(KIT_RUBRIC, "make_windows", "points = 10", "points = 14"))
+    bad = write(tmp_path, in_item(FULL_RUBRIC, "make_windows", "points = 10", "points = 14"))
     done = subprocess.run([sys.executable, "-m", "autograder.rubric", "--rubric", str(bad)], capture_output=True,
                           text=True, cwd=ROOT)
     assert done.returncode == 0 and done.stdout.startswith("# note: the rubric's points add up to 104")
@@ -284,7 +357,10 @@ def readme_example():
 
 @pytest.fixture
 def seasonal_item(tmp_path):
-    """The README's check module, imported from a temporary file; forgotten again afterwards."""
+    """The README's check module, imported from a temporary file; forgotten again afterwards. (In a copy
+    of the kit that followed the README, tests/test_readme_example.py's, the item is the kit's own.)"""
+    if "seasonal_naive" in registry.specs():
+        pytest.skip("the kit already declares the README's item")
     check, entry = readme_example()
     module_path = write(tmp_path, check, "readme_seasonal_check.py")
     spec = importlib.util.spec_from_file_location("readme_seasonal_check", module_path)
@@ -300,7 +376,7 @@ def seasonal_item(tmp_path):
 def test_the_readme_example_declares_an_item_the_rubric_sees(tmp_path, seasonal_item):
     module, entry = seasonal_item
     ids = registry.item_ids()
-    assert ids[-1] == "seasonal_naive" and ids[:-1] == SPEC_ORDER
+    assert ids[-1] == "seasonal_naive" and ids[:-1] == ITEM_IDS
     assert REGISTRY["seasonal_naive"] is module.check_seasonal_naive
 
     rubric = load_rubric()                                   # no edit: its 5 default points make 105
@@ -310,7 +386,7 @@ def test_the_readme_example_declares_an_item_the_rubric_sees(tmp_path, seasonal_
         ("seasonal_naive", "Seasonal naive baseline (exercise 6)", 4.76, 12)
     assert rubric.items[0].points == 9.52                      # make_windows: 10 of 105
 
-    fitted = in_item(KIT_RUBRIC, "make_windows", "points = 10", "points = 5")
+    fitted = rubric_with('[[items]]\nid = "make_windows"\npoints = 5')
     rubric = load_rubric(write(tmp_path, fitted))
     assert rubric.points_scaled_from is None and rubric.items[-1].points == 5
 

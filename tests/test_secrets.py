@@ -15,7 +15,7 @@ import pytest
 from autograder import hidden, seedplan
 from autograder.platforms import bundle
 from autograder.rubric import load_rubric
-from conftest import ROOT
+from conftest import ROOT, rubric_with
 
 LONG = 261803398874989484820458683436563811772           # 128 bits
 
@@ -63,8 +63,7 @@ def test_bundles_draw_128_bit_seeds_and_refuse_shorter_ones(monkeypatch):
 def test_grade_batch_and_seedplan_warn_about_a_short_seed(command, tmp_path):
     env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "AUTOGRADER_HIDDEN_SEED": "918273645"}
     unlucky = tmp_path / "unlucky.toml"            # no seed has a valid draw: seedplan exits 2 after one training
-    unlucky.write_text((ROOT / "autograder" / "rubric.toml").read_text()
-                       .replace("accept_ratio = 0.6\nmax_draws = 20", "accept_ratio = 0.0001\nmax_draws = 1", 1))
+    unlucky.write_text(rubric_with('[[items]]\nid = "beats_baseline"\naccept_ratio = 0.0001\nmax_draws = 1'))
     args = {"grade": ["autograder", "grade", str(tmp_path / "missing.py")],
             "batch": ["autograder", "batch", str(tmp_path / "none"), "--out", str(tmp_path / "o")],
             "seedplan": ["autograder.seedplan", "--rubric", str(unlucky)]}[command]

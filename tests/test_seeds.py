@@ -17,7 +17,7 @@ import corpus
 from autograder import sandbox, seedplan
 from autograder.engine import grade
 from autograder.rubric import load_rubric
-from conftest import ROOT
+from conftest import ROOT, rubric_with
 
 pytestmark = pytest.mark.slow
 REFERENCE = ROOT / "solutions" / "sequence_modeling.py"
@@ -64,8 +64,7 @@ def test_the_self_check_grades_the_reference_100_on_its_public_seed(zygote):
 
 def test_a_seed_with_no_valid_draw_stops_grading_before_any_student(tmp_path):
     """An impossible acceptance bar stands for an unlucky seed: exit 2, an instructor-facing reason, no zeros."""
-    rubric = (ROOT / "autograder" / "rubric.toml").read_text()
-    rubric = rubric.replace("accept_ratio = 0.6\nmax_draws = 20", "accept_ratio = 0.0001\nmax_draws = 2", 1)
+    rubric = rubric_with('[[items]]\nid = "beats_baseline"\naccept_ratio = 0.0001\nmax_draws = 2')
     assert "accept_ratio = 0.0001" in rubric
     path = tmp_path / "unlucky.toml"
     path.write_text(rubric)

@@ -1,5 +1,6 @@
-"""One module per grading concern. Each check declares its item with ``@item`` (checks/registry.py);
-``REGISTRY`` maps every item id to its check, derived from those declarations.
+"""One module per grading concern. Each check declares its item with ``@item`` (checks/registry.py),
+the only description of that item; ``REGISTRY`` maps every item id to its check, derived from those
+declarations, as is every other list of items (the rubric's, the notebook's, the seed plan's).
 
 The modules are imported in the spec's order of items: the registry keeps declaration order.
 """

@@ -13,7 +13,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from itertools import islice
+
 import numpy as np
+
+from autograder.hidden import pipeline_candidates
 
 if TYPE_CHECKING:             # torch loads with the worker, not with the rubric (see lesson_model.py)
     import torch
@@ -24,8 +28,13 @@ WINDOW, TRAIN_FRAC = 16, 0.8
 @dataclass(frozen=True)
 class PlannedSeriesSettings:
     """What the two pipeline items share: the threshold on held-out MSE / naive MSE, the held-out
-    stretch, and the seed plan's rule (autograder/seedplan.py) for which drawn series to grade on."""
-    max_ratio: float = 0.8         # largest allowed ratio, measured by bench/baseline_spread.py
+    stretch, and the seed plan's rule (autograder/seedplan.py) for which drawn series to grade on.
+
+    max_ratio: bench/baseline_spread.py over 200 series drawn like the hidden ones puts the
+    reference's median ratio at 0.20, p95 0.41, worst 0.59 (noise counts twice in the naive
+    error, so ~0.5 is natural on noisy series); a last-value copier scores exactly 1.00, a flat
+    mean predictor 13 or more. The seed plan keeps only draws the reference clears at accept_ratio."""
+    max_ratio: float = 0.8         # largest allowed ratio of held-out MSE to naive MSE, on every series
     held_out: int = 40             # steps at the end of each series the student's code never receives
     accept_ratio: float = 0.6      # a drawn series is used only if the reference's ratio is at most this
     max_draws: int = 20            # candidates tried per seed before the seed is refused
@@ -75,3 +84,20 @@ def reference_ratio(reference, task, init_params=None):
     reference.train_model(model, task.X_train, task.y_train, task.X_val, task.y_val, log=None)
     pred = reference.predict(model, task.X_test)
     return float(((pred - task.y_test) ** 2).mean()) / task.naive_mse()
+
+
+def task_for(reference, draws, draw, held_out):
+    """The grader's task for one candidate ``draw`` of an item that draws ``draws`` (@item(planned=...))."""
+    if draws == "two_feature_series":
+        n, model_seed = draw
+        return make_task(reference, reference.two_feature_series(n + held_out, model_seed), held_out, model_seed)
+    series, model_seed = draw
+    return make_task(reference, series, held_out, model_seed)
+
+
+def planned_draws(plan, seed, item, held_out):
+    """The accepted candidate draws of ``item`` (a rubric item declared with @item(planned=...)), in order."""
+    accepted = plan[item.id]
+    candidates = pipeline_candidates(seed, item.id, held_out, long=item.planned == "two_feature_series")
+    draws = list(islice(candidates, max(accepted) + 1))
+    return [(index, draws[index]) for index in accepted]

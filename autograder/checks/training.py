@@ -17,10 +17,9 @@ import numpy as np
 from autograder.checks.base import (
     CheckFailed, GraderWords, StudentRaised, Subchecks, arg, finite, need_array, need_close, need_number, within,
 )
-from autograder.checks.pipeline import WINDOW, PlannedSeriesSettings, make_task
+from autograder.checks.pipeline import WINDOW, PlannedSeriesSettings, make_task, planned_draws
 from autograder.checks.registry import item
 from autograder.hidden import item_rng, random_series
-from autograder.seedplan import planned_draws
 from autograder.sandbox.probes import load_params, probe_models
 
 LOG_LINE = re.compile(r"^epoch=(\d{3,}) train_mse=(-?\d+\.\d{4}) val_mse=(-?\d+\.\d{4})$")
@@ -240,11 +239,13 @@ def clip_above(norms):
 
 @dataclass(frozen=True)
 class TrainLoopSettings:
-    epochs_range: tuple[int, int] = (11, 24)   # the long run's epoch count is drawn from this range
+    epochs_range: tuple[int, int] = (11, 24)   # the long run's epoch count is drawn from this range (a fixed
+                                               # count let a loop that caps epochs pass)
     tolerance: float = 1e-4                    # parameters and logged losses against the reference
 
 
-@item("train_loop", settings=TrainLoopSettings, name="Training loop and predict", points=10)
+@item("train_loop", settings=TrainLoopSettings, name="Training loop and predict", points=10,
+      functions=("train_model", "predict"), after="Step 5")
 def check_train_loop(ctx):
     """Parity with the reference loop on a probe, for two runs with drawn settings.
 
@@ -384,11 +385,13 @@ def _adam_consumed(steps, final, lr, tol):
 
 @dataclass(frozen=True)
 class ClipSettings:
-    clip_fraction: float = 0.25   # the clip norm's share of the probe's smallest raw gradient norm
+    clip_fraction: float = 0.25   # the clip norm's share of the probe's smallest raw gradient norm (halved
+                                  # until clipping acts on every step of the reference's run)
     tolerance: float = 1e-4       # the replayed Adam steps against the loop's own parameters
 
 
-@item("grad_clipping", settings=ClipSettings, name="Gradient clipping by total norm", points=6)
+@item("grad_clipping", settings=ClipSettings, name="Gradient clipping by total norm", points=6,
+      functions=("train_model",), after="Step 5")
 def check_grad_clipping(ctx):
     """Clipping seen from outside the loop: a global optimizer step hook records the
     parameters and gradients right before every step.
@@ -545,7 +548,8 @@ class BaselineSettings(PlannedSeriesSettings):
 # Held-out windows reach the worker here: the engine grades this item after every other one, in a
 # fresh worker, and shows nothing the code prints or raises from then on.
 @item("beats_baseline", settings=BaselineSettings, name="Your pipeline beats the naive baseline on unseen series",
-      points=10, visibility="after_due_date", sees_held_out_data=True)
+      points=10, visibility="after_due_date", sees_held_out_data=True,
+      functions=("LSTMForecaster", "train_model", "predict"), after="Step 5", planned="series")
 def check_beats_baseline(ctx):
     """The student's model against the naive baseline on held-out steps (see run_student_model)."""
     from autograder.checks.base import Outcome
@@ -554,7 +558,7 @@ def check_beats_baseline(ctx):
     max_ratio = float(ctx.settings.max_ratio if grading else ctx.settings.check_max_ratio)
     held_out = int(ctx.settings.held_out)
     checks = Subchecks(quiet=True)
-    draws = planned_draws(ctx.plan, ctx.seed, "beats_baseline", held_out)
+    draws = planned_draws(ctx.plan, ctx.seed, ctx.item, held_out)
     for number, (_, (series, model_seed)) in enumerate(draws, start=1):
         def one(series=series, model_seed=model_seed, number=number):
             task = make_task(ctx.reference, series, held_out, model_seed)

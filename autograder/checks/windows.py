@@ -61,7 +61,7 @@ def _expect_windows(series, w, target_col, X, y):
         raise CheckFailed("neighbouring windows should overlap: X[i + 1] is X[i] shifted by one step")
 
 
-@item("make_windows", name="Sliding windows (1 feature)", points=10)
+@item("make_windows", name="Sliding windows (1 feature)", points=10, functions=("make_windows",), after="Step 1")
 def check_make_windows(ctx):
     checks = Subchecks()
 
@@ -94,7 +94,8 @@ def check_make_windows(ctx):
     return checks.outcome()
 
 
-@item("make_windows_multifeature", name="Sliding windows (several features, any target column)", points=6)
+@item("make_windows_multifeature", name="Sliding windows (several features, any target column)", points=6,
+      functions=("make_windows",), after="Step 1")
 def check_make_windows_multifeature(ctx):
     checks = Subchecks()
 
@@ -180,7 +181,9 @@ def _good_inputs(ctx):
     }
 
 
-@item("input_validation", name="Bad input raises ValueError", points=8)
+# Every function's ValueErrors: the input checks are the functions it grades alone.
+@item("input_validation", name="Bad input raises ValueError", points=8,
+      functions=("check_series", "check_window_size", "check_target_col", "check_windows"))
 def check_input_validation(ctx):
     from autograder.checks.base import NotImplementedYet, Outcome
 
@@ -228,7 +231,7 @@ def check_input_validation(ctx):
 
 # --- time split -----------------------------------------------------------------
 
-@item("time_split", name="Time-ordered split", points=6)
+@item("time_split", name="Time-ordered split", points=6, functions=("time_split",), after="Step 2")
 def check_time_split(ctx):
     checks = Subchecks()
 
@@ -289,7 +292,8 @@ def check_time_split(ctx):
 
 # --- naive baseline ---------------------------------------------------------------
 
-@item("naive_baseline", name="Naive last-value baseline", points=6)
+@item("naive_baseline", name="Naive last-value baseline", points=6, functions=("naive_forecast", "naive_mse"),
+      after="Step 3")
 def check_naive_baseline(ctx):
     checks = Subchecks()
 

@@ -14,14 +14,14 @@ itself dies).
 import argparse
 import json
 import os
-import re
-import secrets
 import shutil
 import sys
 from pathlib import Path
 
-KIT_ROOT = Path(__file__).resolve().parents[2]
-PACKAGES = ("autograder", "solutions")
+from autograder import project
+from autograder.rubric import with_hidden_seed
+
+KIT_ROOT = project.KIT_ROOT
 TOP_FILES = ("pyproject.toml", "constraints.txt")
 INSTALL_SCRIPT = "autograder/platforms/install.sh"
 SEED_DRAWS = 5                   # fresh seeds tried before giving up on a reference that fails them all
@@ -67,7 +67,7 @@ def runner_script(platform, default_root, kit, module, fallback):
 def kit_files():
     """(path on disk, name in the bundle) for every file of the kit the grader needs."""
     files = []
-    for package in PACKAGES:
+    for package in project.GRADING_PACKAGES:
         for path in sorted((KIT_ROOT / package).rglob("*")):
             if path.is_file() and "__pycache__" not in path.parts and path.suffix != ".pyc":
                 files.append((path, path.relative_to(KIT_ROOT).as_posix()))
@@ -80,7 +80,7 @@ def kit_contents(rubric_path, seed):
     are decided for it, and ``requirements.txt`` lists what install.sh installs."""
     from autograder.rubric import load_rubric
 
-    rubric_text = rubric_with_seed(load_rubric(rubric_path).text, seed)
+    rubric_text = with_hidden_seed(load_rubric(rubric_path).text, seed)
     plans = bundle_plans(rubric_path, seed)
     contents = [("requirements.txt", requirements_text().encode())]
     for source_path, name in kit_files():
@@ -115,30 +115,9 @@ def resolve_seed(seed=None):
     return value, source
 
 
-def rubric_with_seed(text, seed):
-    """The rubric's text with ``[data] hidden_seed`` set to ``seed`` (added when absent)."""
-    from autograder.rubric import tomllib
-
-    line = f"hidden_seed = {seed}"
-    pattern = re.compile(r"^[ \t]*hidden_seed[ \t]*=.*$", re.MULTILINE)
-    if pattern.search(text):
-        text = pattern.sub(line, text, count=1)
-    elif re.search(r"^\[data\][ \t]*$", text, re.MULTILINE):
-        text = re.sub(r"^\[data\][ \t]*$", "[data]\n" + line, text, count=1, flags=re.MULTILINE)
-    else:
-        text = text.rstrip("\n") + f"\n\n[data]\n{line}\n"
-    if tomllib.loads(text).get("data", {}).get("hidden_seed") != seed:
-        raise ValueError("cannot set the hidden seed in this rubric: write it as a `hidden_seed = N` line under [data]")
-    return text
-
-
 def requirements_text():
     """The runtime dependencies, as the ranges pyproject.toml declares (constraints.txt pins torch)."""
-    from autograder.rubric import tomllib
-
-    declared = tomllib.loads((KIT_ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
-    name = re.compile(r"^\s*([A-Za-z0-9_.-]+)")
-    wanted = [d for d in declared if name.match(d).group(1).lower() in RUNTIME_DEPENDENCIES]
+    wanted = project.dependencies(RUNTIME_DEPENDENCIES)
     return "# Installed by autograder/platforms/install.sh; the kit itself runs from the bundle's folder.\n" + \
         "\n".join(wanted) + "\n"
 

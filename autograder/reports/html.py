@@ -13,6 +13,7 @@ import io
 import numpy as np
 
 from autograder.reports.diagnosis import BROKEN_PART, diagnose, pipeline_findings
+from autograder.reports.text import cell_errors_heading
 from autograder.text import printable
 
 STYLE = """
@@ -194,8 +195,6 @@ def html_report(result, title="Lesson 6.4.4 feedback"):
     if result.import_error:
         parts.append(f"<h2>Your file could not be imported</h2><pre class=\"printed\">{e(result.import_error)}</pre>")
     if result.cell_errors:
-        from autograder.reports.results import cell_errors_heading
-
         parts.append(f"<h2>Notebook cells that raised</h2><p>{e(cell_errors_heading())}</p><pre class=\"printed\">"
                      f"{e(chr(10).join(result.cell_errors))}</pre>")
     parts.append("<h2>Scores</h2><table><tr><th></th><th>item</th><th>score</th><th>feedback</th></tr>"

@@ -17,6 +17,7 @@ carriage return reaches a terminal, and an item's feedback stays on its line.
 import json
 from dataclasses import dataclass, field
 
+from autograder.reports.text import cell_errors_heading
 from autograder.text import one_line, printable
 
 STATUS = {True: "passed", False: "failed"}
@@ -219,11 +220,6 @@ def top_level_visibility(visibilities):
     score away before the due date, so the total waits as long as that item does.
     """
     return max(visibilities, key=VISIBILITY_ORDER.index, default="visible")
-
-
-def cell_errors_heading():
-    return ("Notebook cells that raised (the cells after each still ran; what a cell would have defined after "
-            "its error is missing, and costs only the items that use it):")
 
 
 def summary_output(score, max_score, top_visibility, extra=""):

@@ -9,6 +9,11 @@ carriage return reaches a terminal, and an item's feedback stays on its line.
 from autograder.text import one_line, printable
 
 
+def cell_errors_heading():
+    return ("Notebook cells that raised (the cells after each still ran; what a cell would have defined after "
+            "its error is missing, and costs only the items that use it):")
+
+
 def text_report(result, title=None):
     width = max(len(item.id) for item in result.items) if result.items else 10
     mode = "self-check on public data" if result.mode == "check" else "grade"
@@ -27,8 +32,6 @@ def text_report(result, title=None):
     if result.import_error:
         lines += ["", "The submission could not be imported:", printable(result.import_error)]
     if result.cell_errors:
-        from autograder.reports.results import cell_errors_heading
-
         lines += ["", cell_errors_heading()] + [f"  {one_line(error)}" for error in result.cell_errors]
     if result.mode == "check":
         lines += ["", "This self-check uses public data. Your grade uses unseen series, so make sure your code is",

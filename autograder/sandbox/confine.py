@@ -39,6 +39,7 @@ import sys
 
 from . import landlock
 from .lifecycle import kill_uid
+from .protocol import KIT_PACKAGES
 
 # The tiers, strongest first (tiers.py says what each defends and picks one).
 PRIVATE_ROOT, OWN_UID, USER_NAMESPACE, LANDLOCK_ONLY = "private-root", "own-uid", "user-namespace", "landlock"
@@ -46,8 +47,7 @@ TIERS = (PRIVATE_ROOT, OWN_UID, USER_NAMESPACE, LANDLOCK_ONLY)
 # The student hand-out's self-check on the student's own machine (macOS too): nothing there to hide.
 BEST_EFFORT = "best-effort"
 
-# Names of the kit inside a site-packages folder (an installed or editable copy).
-KIT_PACKAGES = ("solutions", "autograder", "lessons", "tests", "bench")
+# The kit's distribution inside a site-packages folder (an installed or editable copy).
 KIT_DIST_PREFIXES = ("seqmodel_kit", "seqmodel-kit", "__editable__")
 
 # What of /etc a process needs: the loader's cache, user names, time zone.

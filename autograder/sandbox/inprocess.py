@@ -38,9 +38,8 @@ from pathlib import Path
 
 from .lesson_ops import ImportBlocker, LessonOps, describe_exception
 from .process import WorkerDied
-from .protocol import MAX_RESPONSE_BYTES, parse_answer
+from .protocol import MAX_RESPONSE_BYTES, SUBMISSION_FILE, import_request, parse_answer
 
-SUBMISSION_FILE = "submission.py"
 # A fresh interpreter's warning filters (python -I -S, no -W): what the worker's student code runs under.
 _DEFAULT_WARNING_FILTERS = [("default", None, DeprecationWarning, "__main__", 0),
                             ("ignore", None, DeprecationWarning, None, 0),
@@ -101,16 +100,12 @@ class InProcessWorker:
         self.starts = 0
         self.confined = ["in-process: not confined (the kit's own tests only)"]
         self.entered = None
-        self.output = _CappedOutput(int(limits.get("output_kb", 64)) * 1024)
+        self.output = _CappedOutput(int(limits.output_kb) * 1024)
 
     def tier_record(self):
         return {"tier": "in-process", "defends": "nothing: the kit's own tests only"}
 
     # -- lifecycle ----------------------------------------------------------------
-
-    def start(self, timeout):
-        self.spawn()
-        self.wait_ready(timeout)
 
     def spawn(self):
         """A fresh folder holding submission.py and fresh lesson operations (no module yet)."""
@@ -148,7 +143,7 @@ class InProcessWorker:
 
     def import_submission(self, deadline):
         """Import submission.py as a fresh module (no deadline in-process)."""
-        return self.request({"op": "import", "path": SUBMISSION_FILE, "seed": 0}, deadline)
+        return self.request(import_request(), deadline)
 
     def request(self, payload, deadline):
         """One request through the pipe's JSON round trip; the decoded answer, or WorkerDied."""

@@ -18,11 +18,9 @@ import traceback
 import types
 
 from .probes import load_params, probe_models
-from .protocol import decode, decode_input, encode, progress_message
+from .protocol import KIT_PACKAGES, SUBMISSION_FILE, decode, decode_input, encode, progress_message
 from .standins import Installed
 
-# Packages a submission must not import: the reference and the grader.
-BLOCKED_PACKAGES = ("solutions", "autograder", "lessons", "tests", "bench")
 MAX_TRACEBACK_LINES = 12
 # This package's folder: its frames are the grader's, never shown in a student's traceback.
 _HERE = os.path.dirname(os.path.abspath(__file__))
@@ -32,7 +30,7 @@ class ImportBlocker(importlib.abc.MetaPathFinder):
     """Refuses the reference and the grader's packages: copying the key earns nothing."""
 
     def find_spec(self, fullname, path=None, target=None):
-        if fullname.split(".")[0] in BLOCKED_PACKAGES:
+        if fullname.split(".")[0] in KIT_PACKAGES:     # the reference and the grader
             raise ImportError(f"the autograder does not allow importing {fullname!r} from a submission")
         return None
 
@@ -67,7 +65,7 @@ def describe_exception(exc):
     student = [line for line in text if "_grading_worker" not in line]
     where = None
     for frame, _ in traceback.walk_tb(exc.__traceback__):
-        if frame.f_code.co_filename.endswith("submission.py"):
+        if frame.f_code.co_filename.endswith(SUBMISSION_FILE):
             where = getattr(frame.f_code, "co_qualname", frame.f_code.co_name)
     return {
         "where": where,

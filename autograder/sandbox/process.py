@@ -98,7 +98,7 @@ class WorkerProcess:
     deadline; a late, dead or confused worker raises WorkerLost, never hangs the grader."""
 
     def __init__(self, limits, source_path, *, hide=None, env_extra=None, zygote=None):
-        self.limits = limits
+        self.limits = limits              # rubric.Limits: its defaults live there alone
         self.source_path = Path(source_path)
         self.hide = launch.kit_paths_to_hide() if hide is None else hide
         self.env_extra = env_extra or {}
@@ -116,11 +116,6 @@ class WorkerProcess:
 
     # -- lifecycle ----------------------------------------------------------------
 
-    def start(self, timeout):
-        """Start the worker and wait for it to say it is ready."""
-        self.spawn()
-        self.wait_ready(timeout)
-
     def spawn(self):
         """Start the worker process without waiting for it (it imports torch meanwhile)."""
         self._refuse_oversized_code()
@@ -130,13 +125,13 @@ class WorkerProcess:
         shutil.copyfile(self.source_path, Path(self.workdir) / SUBMISSION_FILE)
         request_r, request_w = os.pipe()
         response_r, response_w = os.pipe()
-        confine = {"memory_bytes": int(self.limits["memory_mb"]) * 2**20,
-                   "file_bytes": int(self.limits.get("file_mb", 64)) * 2**20,
-                   "tmp_bytes": int(self.limits.get("tmp_mb", 64)) * 2**20,
-                   "shm_bytes": int(self.limits.get("shm_mb", 64)) * 2**20,
-                   "work_bytes": int(self.limits.get("workdir_mb", 64)) * 2**20,
-                   "uid_base": int(self.limits.get("worker_uid_base", 200000)),
-                   "max_processes": int(self.limits.get("max_processes", 256)),
+        confine = {"memory_bytes": int(self.limits.memory_mb) * 2**20,
+                   "file_bytes": int(self.limits.file_mb) * 2**20,
+                   "tmp_bytes": int(self.limits.tmp_mb) * 2**20,
+                   "shm_bytes": int(self.limits.shm_mb) * 2**20,
+                   "work_bytes": int(self.limits.workdir_mb) * 2**20,
+                   "uid_base": int(self.limits.worker_uid_base),
+                   "max_processes": int(self.limits.max_processes),
                    "hide": self.hide, "site_dirs": launch.site_dirs(), **confinement.worker_config()}
         env = launch.worker_env(self.workdir)
         env.update(self.env_extra)
@@ -186,7 +181,7 @@ class WorkerProcess:
         """Code the worker's folder cannot hold is the submission's failure, found here: inside the
         worker the copy would fail during confinement, which refuses grading as an unsafe machine.
         (A notebook's magic lines each become a 46-byte ``pass`` line: the code can outgrow its file.)"""
-        cap = min(int(self.limits.get("file_mb", 64)), int(self.limits.get("workdir_mb", 64))) * 2**20
+        cap = min(int(self.limits.file_mb), int(self.limits.workdir_mb)) * 2**20
         size = self.source_path.stat().st_size
         if size > cap:
             raise WorkerDied(f"the code to import is {size / 2**20:.0f} MB, more than the {cap // 2**20} MB "
@@ -203,7 +198,7 @@ class WorkerProcess:
 
     def _drain(self, stream):
         """Keep the first ``output_kb`` of what the submission prints; count the rest."""
-        cap = int(self.limits.get("output_kb", 64)) * 1024
+        cap = int(self.limits.output_kb) * 1024
         while True:
             chunk = stream.read1(65536) if hasattr(stream, "read1") else stream.read(65536)
             if not chunk:
@@ -249,7 +244,7 @@ class WorkerProcess:
         proc.wait()
         if self.tier is not None and self.tier.tier == tiers.OWN_UID:
             # No PID namespace to end with the worker: end its uid, detached and nested processes too.
-            kill_uid(int(self.limits.get("worker_uid_base", 200000)) + proc.pid)
+            kill_uid(int(self.limits.worker_uid_base) + proc.pid)
         reap_orphans(keep={self.zygote.proc.pid} if self.zygote is not None else ())
         drainer = getattr(self, "drainer", None)
         if drainer is not None:
@@ -325,7 +320,7 @@ class WorkerProcess:
         except subprocess.TimeoutExpired:
             return "the worker closed its pipe"
         if self.overfilled:
-            return (f"it stored more than the {int(self.limits.get('workdir_mb', 64))} MB its folder may hold, "
+            return (f"it stored more than the {int(self.limits.workdir_mb)} MB its folder may hold, "
                     "and was stopped")
         if code < 0:
             name = signal.Signals(-code).name

@@ -22,6 +22,8 @@ MAX_RESPONSE_BYTES = 64 * 2**20
 MAX_ERROR_TEXT = 2000
 # The file the worker imports the submission from, in its own folder.
 SUBMISSION_FILE = "submission.py"
+# The kit's own top-level packages: student code may not import them, and workers may not read them.
+KIT_PACKAGES = ("solutions", "autograder", "lessons", "tests", "bench")
 
 
 # --- the messages ---------------------------------------------------------------------------

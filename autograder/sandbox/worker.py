@@ -18,10 +18,9 @@ import sys
 
 from . import confine as confinement
 from .lesson_ops import ImportBlocker, LessonOps, describe_exception
-from .lifecycle import die_with_parent
+from .lifecycle import become_subreaper, die_with_parent, reap_orphans
 from .protocol import ready_message, refusal_message, to_line
 from .runtime import load_torch
-from .zygote import zygote_loop
 
 
 def confine(config, keep_fds):
@@ -74,7 +73,37 @@ def zygote_main(argv):
 
     control = socket.socket(fileno=int(argv[0]))
     sys.path[:0] = json.loads(argv[1])
-    zygote_loop(control, serve_forked)
+    zygote_loop(control)
+
+
+def zygote_loop(control):
+    """Serve spawn and reap requests on ``control`` until the grader closes it (zygote.py); a spawned
+    child runs ``serve_forked(fds, request)``, which never returns."""
+    import socket
+
+    die_with_parent()
+    become_subreaper()                    # orphans of a worker come back here, to be killed
+    load_torch()
+    live = set()
+    while True:
+        message, fds, _, _ = socket.recv_fds(control, 1 << 16, 3)
+        if not message:
+            os._exit(0)                   # the grader went away
+        req = json.loads(message)
+        if req["op"] == "spawn":
+            pid = os.fork()
+            if pid == 0:
+                control.close()
+                serve_forked(fds, req)    # never returns
+            for fd in fds:
+                os.close(fd)
+            live.add(pid)
+            control.sendall(json.dumps({"pid": pid}).encode())
+        elif req["op"] == "reap":
+            _, status = os.waitpid(req["pid"], 0)
+            live.discard(req["pid"])
+            reap_orphans(keep=live)
+            control.sendall(json.dumps({"status": status}).encode())
 
 
 def serve_forked(fds, req):

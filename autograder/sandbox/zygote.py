@@ -5,9 +5,8 @@ costs two seconds of CPU. The zygote is a clean process (it never sees the
 reference or the grader's data): each worker it forks starts with torch loaded
 and then confines itself exactly as a freshly started one does.
 
-Both sides live here: ``Zygote`` is the grader's handle on one (grader side),
-``zygote_loop`` is what runs in it (worker side: the standard library and
-its siblings only). Requests on the control socket: {"op": "spawn"} with three
+``Zygote`` is the grader's handle on one; what runs in it is ``worker.zygote_loop``
+(worker side, which never imports this module, so the two import one way). Requests on the control socket: {"op": "spawn"} with three
 fds (requests, responses, output), answered {"pid"}; {"op": "reap", "pid"},
 answered with the worker's wait status once it has ended.
 """
@@ -21,41 +20,8 @@ import threading
 import time
 from pathlib import Path
 
-from .lifecycle import become_subreaper, die_with_parent, reap_orphans
-from .runtime import load_torch
-
 
 # --- in the zygote (worker side) ------------------------------------------------------------
-
-def zygote_loop(control, serve_forked):
-    """Serve spawn and reap requests on ``control`` until the grader closes it; a spawned child
-    runs ``serve_forked(fds, request)``, which never returns."""
-    import socket
-
-    die_with_parent()
-    become_subreaper()                    # orphans of a worker come back here, to be killed
-    load_torch()
-    live = set()
-    while True:
-        message, fds, _, _ = socket.recv_fds(control, 1 << 16, 3)
-        if not message:
-            os._exit(0)                   # the grader went away
-        req = json.loads(message)
-        if req["op"] == "spawn":
-            pid = os.fork()
-            if pid == 0:
-                control.close()
-                serve_forked(fds, req)    # never returns
-            for fd in fds:
-                os.close(fd)
-            live.add(pid)
-            control.sendall(json.dumps({"pid": pid}).encode())
-        elif req["op"] == "reap":
-            _, status = os.waitpid(req["pid"], 0)
-            live.discard(req["pid"])
-            reap_orphans(keep=live)
-            control.sendall(json.dumps({"status": status}).encode())
-
 
 def erase_start_environment():
     """Zero the environment block this process started with, and empty os.environ.
@@ -110,7 +76,7 @@ class Zygote:
 
         if "solutions.sequence_modeling" in sys.modules:
             raise RuntimeError("fork_here after the reference was loaded would copy it into every worker")
-        from .worker import serve_forked
+        from .worker import zygote_loop
 
         ours, theirs = socket.socketpair()
         pid = os.fork()
@@ -122,7 +88,7 @@ class Zygote:
                 os.dup2(devnull, fd)
             try:
                 erase_start_environment()
-                zygote_loop(theirs, serve_forked)
+                zygote_loop(theirs)
             finally:
                 os._exit(0)
         theirs.close()
