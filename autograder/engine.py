@@ -76,6 +76,7 @@ class Session:
         self.cut_by_budget = False      # the current item's deadline is the budget's end
         self.lost = None
         self.hung = {}                  # student function -> its first hang's message
+        self.shared = {}                # measurements several items judge (checks/answers.py): made once
         self.confinement = []
 
     def remaining(self):

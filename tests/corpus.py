@@ -33,6 +33,27 @@ ITEMS_OF_FUNCTION = {
     "prepare_data": {"standardizer"},
     "check_window_size": set(),            # the input checks: input_validation only
     "check_series": set(),
+    # The answers to the exercises' questions (spec, "Answers to the exercises' questions"): each
+    # name costs its own item only; "the answers" is a case that edits several of them.
+    "BEST_WINDOW_SIZE": {"answer_window_size"},
+    "LOWER_VAL_MSE": {"answer_gru_vs_lstm"},
+    "STABLE_WITHOUT_CLIPPING": {"answer_clipping"},
+    "PLOT_SHOWS": {"answer_plot"},
+    "the answers": {"answer_window_size", "answer_gru_vs_lstm", "answer_clipping", "answer_plot"},
+    "WHY_*": {"reasoning"},                # read by people: 0 points, never lost automatically
+}
+
+# The claims whose measurement a function's code feeds. A wrong case keeps the reference's claims,
+# which its broken numbers may then decisively contradict: that is the claim judged against the
+# student's own measurement, as the spec says, so such a case may lose these too (never must).
+CLAIMS_FED_BY = {
+    "make_windows": {"answer_window_size", "answer_gru_vs_lstm", "answer_clipping", "answer_plot"},
+    "time_split": {"answer_window_size", "answer_gru_vs_lstm", "answer_clipping", "answer_plot"},
+    "LSTMForecaster": {"answer_window_size", "answer_gru_vs_lstm", "answer_clipping", "answer_plot"},
+    "train_model": {"answer_window_size", "answer_gru_vs_lstm", "answer_clipping", "answer_plot"},
+    "predict": {"answer_plot"},
+    "GRUForecaster": {"answer_gru_vs_lstm"},
+    "compare_window_sizes": {"answer_window_size"},
 }
 
 
@@ -50,6 +71,7 @@ class Case:
     suffix: str = ""
     why: str = ""
     function: str = ""                # the one student function a wrong case's mistake is in
+    claims: bool = False              # the fast tier grades the answer items too (six trainings: only where needed)
     honest: list = None               # hostile cases: the same mistake without the attack, if any
     partial: set = field(default_factory=set)   # hostile cases: lost items that may keep some points
 
@@ -281,6 +303,24 @@ WRONG = [
          {"input_validation"}, function="check_window_size", why="True is an int in Python, but not a window size"),
     Case("no_nan_check", [('    if not np.isfinite(values).all():\n        raise ValueError("series contains NaN or inf values")\n', "")],
          {"input_validation"}, function="check_series", why="NaN flows silently into training"),
+    # The answers: the reference's code, so its own numbers are the reference's (window 32 lowest,
+    # 16 8.2% above it; the run without clipping identical to the clipped one; no pattern in the plot).
+    Case("claims_window_16", [("BEST_WINDOW_SIZE = 32", "BEST_WINDOW_SIZE = 16")], {"answer_window_size"},
+         function="BEST_WINDOW_SIZE", claims=True, why="16 is 8% worse than 32 in the student's own comparison"),
+    Case("claims_unstable_and_lag", [("STABLE_WITHOUT_CLIPPING = True", "STABLE_WITHOUT_CLIPPING = False"),
+                                     ('PLOT_SHOWS = "none"', 'PLOT_SHOWS = "lag"')],
+         {"answer_clipping", "answer_plot"}, function="the answers", claims=True,
+         why="two claims the student's own runs contradict: the unclipped run is as good, and nothing lags"),
+    Case("claims_blank", [("BEST_WINDOW_SIZE = 32", "BEST_WINDOW_SIZE = None"),
+                          ('LOWER_VAL_MSE = "GRU"', 'LOWER_VAL_MSE = "gru"'),
+                          ("STABLE_WITHOUT_CLIPPING = True", 'STABLE_WITHOUT_CLIPPING = "yes"'),
+                          ('PLOT_SHOWS = "none"\n', "")],
+         {"answer_window_size", "answer_gru_vs_lstm", "answer_clipping", "answer_plot"}, function="the answers",
+         claims=True, why="unanswered, misspelt, the wrong type and missing: each costs its own answer only"),
+    Case("compare_window_sizes_stub_claim_stands",
+         [("        results[size] = history[-1][\"val_mse\"]", "        raise NotImplementedError(\"later\")")],
+         {"window_comparison"}, function="compare_window_sizes", claims=True,
+         why="exercise 1 not done: its claim cannot be checked against it, so it is accepted"),
 ]
 
 CORRECT_VARIANTS = [

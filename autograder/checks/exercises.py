@@ -210,7 +210,7 @@ def _expected_rolling(window, steps, rule, step):
     return np.array(out)
 
 
-@item("rolling_forecast", name="Rolling forecast (exercise 5)", points=7)
+@item("rolling_forecast", name="Rolling forecast (exercise 5)", points=5)
 def check_rolling_forecast(ctx):
     checks = Subchecks()
 

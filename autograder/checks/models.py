@@ -162,6 +162,6 @@ def check_forecaster(ctx, item_id):
     return checks.outcome()
 
 
-@item("lstm_forecaster", settings=ForecasterSettings, name="LSTMForecaster", points=10)
+@item("lstm_forecaster", settings=ForecasterSettings, name="LSTMForecaster", points=9)
 def check_lstm_forecaster(ctx):
     return check_forecaster(ctx, "lstm_forecaster")

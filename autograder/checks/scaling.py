@@ -20,7 +20,7 @@ def _stat(value, what, n_columns):
     return array
 
 
-@item("standardizer", name="Standardizer and leak-free prepare_data", points=6)
+@item("standardizer", name="Standardizer and leak-free prepare_data", points=5)
 def check_standardizer(ctx):
     checks = Subchecks()
     rng = ctx.rng("scaler")

@@ -94,7 +94,7 @@ def check_make_windows(ctx):
     return checks.outcome()
 
 
-@item("make_windows_multifeature", name="Sliding windows (several features, any target column)", points=6)
+@item("make_windows_multifeature", name="Sliding windows (several features, any target column)", points=5)
 def check_make_windows_multifeature(ctx):
     checks = Subchecks()
 
@@ -180,7 +180,7 @@ def _good_inputs(ctx):
     }
 
 
-@item("input_validation", name="Bad input raises ValueError", points=8)
+@item("input_validation", name="Bad input raises ValueError", points=7)
 def check_input_validation(ctx):
     from autograder.checks.base import NotImplementedYet, Outcome
 
@@ -285,7 +285,7 @@ def check_time_split(ctx):
 
 # --- naive baseline ---------------------------------------------------------------
 
-@item("naive_baseline", name="Naive last-value baseline", points=6)
+@item("naive_baseline", name="Naive last-value baseline", points=5)
 def check_naive_baseline(ctx):
     checks = Subchecks()
 
