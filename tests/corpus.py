@@ -317,6 +317,12 @@ WRONG = [
                           ('PLOT_SHOWS = "none"\n', "")],
          {"answer_window_size", "answer_gru_vs_lstm", "answer_clipping", "answer_plot"}, function="the answers",
          claims=True, why="unanswered, misspelt, the wrong type and missing: each costs its own answer only"),
+    Case("compare_window_sizes_scaled_claim_follows_it",
+         [("        results[size] = history[-1][\"val_mse\"]", "        results[size] = history[-1][\"val_mse\"] * size"),
+          ("BEST_WINDOW_SIZE = 32", "BEST_WINDOW_SIZE = 8")],
+         {"window_comparison"}, function="compare_window_sizes", claims=True,
+         why="a wrong exercise 1 (each MSE times its size, so 8 is lowest by far) and a claim that reports what "
+             "it measured: the claim keeps its points"),
     Case("compare_window_sizes_stub_claim_stands",
          [("        results[size] = history[-1][\"val_mse\"]", "        raise NotImplementedError(\"later\")")],
          {"window_comparison"}, function="compare_window_sizes", claims=True,

@@ -174,7 +174,7 @@ def test_a_stray_notebook_cell_that_raises_costs_nothing_and_is_named(rubric):
     path = verdicts.HELDOUT / "correct" / "nb05_stray_name_error.ipynb"
     cells = nbformat.read(path, as_version=4).cells
     stray = next(number for number, cell in enumerate(cells, start=1) if cell.source.startswith("plt.plot(preview"))
-    result = grade_in_process(path, rubric)
+    result = grade_in_process(path, rubric, only=verdicts.CODE_ITEMS)      # written before the questions
     verdicts.assert_full_marks(result, path.name)
     assert result.cell_errors == [f"notebook cell {stray}, line 1 raised NameError: name 'preview' is not defined"]
     assert f"notebook cell {stray}, line 1 raised NameError" in result.text()

@@ -98,11 +98,11 @@ def read_header(path):
 
 
 def assert_heldout_correct(path, result):
-    """Exactly 100 and no grader error: the submission is correct per the spec."""
+    """Full marks on every item graded (100 when all are) and no grader error: the submission is correct per the spec."""
     assert not result.import_error, result.import_error
     crashed = [item.id for item in result.items if "GRADER ERROR" in item.feedback]
     lost = [item.id for item in result.items if not item.passed]
-    assert not crashed and result.score == 100, (
+    assert not crashed and result.score == result.max_score and not lost, (
         f"{path.name} is correct per the spec but scored {result.score}; wrongly failed: {lost}"
         f"{'; GRADER ERROR in ' + str(crashed) if crashed else ''}\n{describe(result, set(lost))}")
 

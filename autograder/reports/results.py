@@ -108,6 +108,8 @@ class GradeResult:
             output = printable(item.feedback)
             if len(item.details) > 1:
                 output += "\n\nAll failing checks:\n" + "\n".join(f"- {one_line(d)}" for d in item.details)
+            if reasoning_lines(item):
+                output += "\n\n" + "\n".join(reasoning_lines(item))
             tests.append({
                 "name": item.name,
                 "number": str(number),
@@ -169,6 +171,8 @@ class GradeResult:
             output = ""
             if len(item.details) > 1:
                 output = "All failing checks:\n" + "\n".join(f"- {one_line(d)}" for d in item.details)
+            if reasoning_lines(item):
+                output = "\n".join(reasoning_lines(item))
             tests.append({"name": item.name, "description": f"item {item.id}", "points": item.score,
                           "max_points": item.max_score, "message": printable(item.feedback), "output": output})
         fraction = round(self.score / self.max_score, 6) if self.max_score else 0.0
@@ -200,14 +204,41 @@ class GradeResult:
 
     def batch_row(self):
         """What a batch keeps of a student's grade (meta.json, and grades.csv is made from it)."""
-        return {"status": self.status, "score": self.score, "items": {item.id: item.score for item in self.items},
-                "confinement": self.tier.get("tier", ""), "reason": self.attention_reason()}
+        row = {"status": self.status, "score": self.score, "items": {item.id: item.score for item in self.items},
+               "confinement": self.tier.get("tier", ""), "reason": self.attention_reason()}
+        answers = self.answers()
+        if answers:
+            row["answers"] = answers
+        return row
+
+    def answers(self):
+        """What the batch's by-question pages show of this grade (reports/questions.py): each claim
+        item's answer, the numbers it was judged on, its verdict and score; and the reasoning texts."""
+        found = {}
+        for item in self.items:
+            answer = item.artifacts.get("answer")
+            if isinstance(answer, dict):
+                found[item.id] = {"claim": answer.get("claim"), "measured": printable(answer.get("measured", "")),
+                                  "feedback": printable(item.feedback), "score": item.score,
+                                  "max_score": item.max_score}
+            if isinstance(item.artifacts.get("reasoning"), dict):
+                found["reasoning"] = {name: printable(text) for name, text in item.artifacts["reasoning"].items()}
+        return found
 
     def csv_row(self, student, rubric):
         """This result's row of the batch's grades.csv."""
         from autograder.reports.grades import grades_row
 
         return grades_row(student, self.batch_row(), rubric)
+
+
+def reasoning_lines(item):
+    """The reasoning texts an item keeps for people to grade, one line each ([] for other items)."""
+    texts = item.artifacts.get("reasoning")
+    if not isinstance(texts, dict):
+        return []
+    return ["Your reasoning, for your instructor to grade:"] + [
+        f"- {one_line(name)}: {one_line(text) if text else '(not written)'}" for name, text in texts.items()]
 
 
 def top_level_visibility(visibilities):

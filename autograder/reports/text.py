@@ -6,6 +6,7 @@ submission passes through ``autograder.text`` first: no escape sequence or
 carriage return reaches a terminal, and an item's feedback stays on its line.
 """
 
+from autograder.reports.results import reasoning_lines
 from autograder.text import one_line, printable
 
 
@@ -22,6 +23,7 @@ def text_report(result, title=None):
         if len(item.details) > 1:                 # the feedback shows the first; list every one below it
             lines.append(f"{'':{width + 17}}every failing check:")
             lines += [f"{'':{width + 17}}- {one_line(detail)}" for detail in item.details]
+        lines += [f"{'':{width + 17}}{line}" for line in reasoning_lines(item)]
     lines.append("")
     lines.append(f"Total: {result.score:.2f}/{result.max_score:g}")
     if result.import_error:
