@@ -312,3 +312,32 @@ def test_a_batch_writes_the_question_pages_and_merges_the_ta_scores(tmp_path):
     assert again.returncode == 0 and "graded 0 of 2 students" in again.stdout
     assert {row["student"]: row["manual"] for row in csv.DictReader((tmp_path / "out" / "grades.csv").open())} == \
         {"ada": "3.00", "bob": ""}
+
+
+def test_both_hand_outs_have_an_answer_place_after_each_question():
+    """The .py stub sets every answer name to None with its allowed values; the notebook gives each
+    block a cell of its own after the code it asks about (the plot's after the cell that draws it)."""
+    import nbformat
+
+    from autograder import assign
+
+    stub = assign.STUB_FILE.read_text()
+    for line in ["BEST_WINDOW_SIZE = None                     # one of 8, 16, 32",
+                 'LOWER_VAL_MSE = None                        # "LSTM" or "GRU"',
+                 "STABLE_WITHOUT_CLIPPING = None              # True or False",
+                 'PLOT_SHOWS = None                           # one of "lag", "flatline", "missed peaks", "noisy", "none"',
+                 "WHY_PLOT = None                             # a sentence or two, in your own words"]:
+        assert line in stub
+    assert "BEGIN ANSWER" not in stub and "32 ended lowest" not in stub
+    cells = [cell.source for cell in nbformat.read(assign.NOTEBOOK_FILE, as_version=4).cells]
+    answer_cells = [i for i, source in enumerate(cells) if assign.ANSWER_HEADER in source]
+    assert len(answer_cells) == 4
+    defining = {name: next(i for i, source in enumerate(cells) if f"\n{name}" in "\n" + source)
+                for name in ["class GRUForecaster", "def train_model", "def compare_window_sizes",
+                             'if __name__ == "__main__":\n    import matplotlib']}
+    assert [cells[i].split("\n")[0] for i in answer_cells] == [
+        "# Exercise 2's question: trained with train_model's defaults on the lab's data (window 16, a 0.8",
+        "# Exercise 3's question: does training stay stable without gradient clipping (clip_norm=None)?",
+        "# Exercise 1's question: which window size gives the lowest validation MSE in",
+        "# The plot's question: what do the lab run's validation predictions show against the truth?"]
+    assert [i - 1 for i in answer_cells] == [defining[k] + 1 for k in defining]     # each after its markdown heading

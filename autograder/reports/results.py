@@ -42,7 +42,8 @@ class ItemResult:
 
     @property
     def passed(self):
-        return self.score >= self.max_score - 1e-9
+        # An item worth 0 points (read by people) passes only when it ran: not graded is not passed.
+        return self.score >= self.max_score - 1e-9 and (self.max_score > 0 or self.outcome == "checked")
 
     def progress_line(self, number, total):
         """This item finished, for a terminal: ``[3/14] time_split ok 6/6``."""
