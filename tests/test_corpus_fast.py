@@ -218,7 +218,7 @@ def test_a_cell_that_raises_midway_costs_only_the_items_of_what_it_left_undefine
     cells[index] = ("code", before + "\n\n\nprint(naive_forecast(X_val)[:3].T, baseline_mse)\n\n\ndef naive_mse(" + after)
     path = tmp_path / "midway.ipynb"
     nbformat.write(make_notebooks.build(cells), path)
-    result = grade_in_process(path, rubric)
+    result = grade_in_process(path, rubric, only=verdicts.CODE_ITEMS)      # written before the questions
     lost = verdicts.lost_items(result)
     assert "naive_baseline" in lost and lost <= corpus.items_of("naive_mse"), verdicts.describe(result, lost)
     line = before.count("\n") + 4

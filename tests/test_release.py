@@ -195,15 +195,17 @@ def fake_result(scores, visibility_of_late="after_due_date"):
 def test_before_the_due_date_no_total_reveals_the_late_items_score():
     late = [item.id for item in load_rubric().items if item.visibility != "visible"]
     assert late == ["beats_baseline"]
-    for late_score in (0.0, 10.0):
+    late_points = next(item.points for item in load_rubric().items if item.id == "beats_baseline")
+    for late_score in (0.0, late_points):
         data = fake_result({"beats_baseline": late_score}).to_gradescope()
         view = student_view_before_due_date(data)
         assert "score" not in view and "output" not in view and "stdout" not in view
         assert not any("beats_baseline" in t["tags"] for t in view["tests"])
         assert str(data["score"]) not in data["output"] and "/100" not in data["output"]
-        assert data["visibility"] == "after_due_date" and data["score"] == 90 + late_score
+        assert data["visibility"] == "after_due_date" and data["score"] == 100 - late_points + late_score
     # Whatever the late item scored, a student sees the same thing.
-    views = [student_view_before_due_date(fake_result({"beats_baseline": s}).to_gradescope()) for s in (0.0, 10.0)]
+    views = [student_view_before_due_date(fake_result({"beats_baseline": s}).to_gradescope())
+             for s in (0.0, late_points)]
     assert views[0] == views[1]
 
 

@@ -24,7 +24,7 @@ th, td { text-align: left; padding: .4em .6em; border-bottom: 1px solid #ddd; ve
 td.score { white-space: nowrap; font-variant-numeric: tabular-nums; }
 tr.passed td.mark { color: #1a7f37; } tr.failed td.mark { color: #cf222e; font-weight: bold; }
 .total { font-size: 1.3em; margin: 1em 0; }
-details pre, pre.printed, pre.reasoning { white-space: pre-wrap; background: #f6f8fa; padding: .6em; font-size: .85em; }
+details pre, pre.printed { white-space: pre-wrap; background: #f6f8fa; padding: .6em; font-size: .85em; }
 .finding { border-left: 4px solid #d4a72c; background: #fff8e5; padding: .5em .8em; margin: .6em 0; }
 .healthy { border-left: 4px solid #1a7f37; background: #eefbf0; padding: .5em .8em; }
 .failing { border-left: 4px solid #cf222e; background: #ffebe9; padding: .5em .8em; margin: .6em 0; }
@@ -161,7 +161,7 @@ def html_report(result, title="Lesson 6.4.4 feedback"):
             more = "<details><summary>every failing check</summary><pre>" + \
                    e("\n".join(item.details)) + "</pre></details>"
         if reasoning_lines(item):
-            more += '<pre class="reasoning">' + e("\n".join(reasoning_lines(item))) + "</pre>"
+            more += '<pre class="printed">' + e("\n".join(reasoning_lines(item))) + "</pre>"
         rows.append(f'<tr class="{state}"><td class="mark">{"&#10003;" if item.passed else "&#10007;"}</td>'
                     f"<td>{e(item.name)}<br><small>{e(item.id)}</small></td>"
                     f'<td class="score">{item.score:.2f} / {item.max_score:g}</td>'
