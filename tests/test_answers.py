@@ -341,3 +341,25 @@ def test_both_hand_outs_have_an_answer_place_after_each_question():
         "# Exercise 1's question: which window size gives the lowest validation MSE in",
         "# The plot's question: what do the lab run's validation predictions show against the truth?"]
     assert [i - 1 for i in answer_cells] == [defining[k] + 1 for k in defining]     # each after its markdown heading
+
+
+@pytest.mark.slow
+def test_a_measurement_that_runs_out_of_time_accepts_the_claim_and_refuses_nothing_later(tmp_path):
+    """train_model without clipping never returns here: answer_clipping runs out of its time and
+    accepts the claim, and beats_baseline, which calls train_model afterwards, is not refused."""
+    import dataclasses
+
+    path = reference_with(tmp_path, [("    loss_fn = nn.MSELoss()\n",
+                                      "    loss_fn = nn.MSELoss()\n    if clip_norm is None:\n"
+                                      "        import time\n        time.sleep(600)\n")])
+    rubric = load_rubric()
+    for item in rubric.items:
+        if item.id == "answer_clipping":
+            item.seconds = 15.0
+        if item.id == "beats_baseline":
+            item.settings = dataclasses.replace(item.settings, series=1)
+    result = grade(path, rubric=rubric, only={"answer_clipping", "beats_baseline"})
+    beats, clipping = result.items                  # the rubric's order; beats_baseline ran last
+    assert clipping.score == clipping.max_score and clipping.feedback.startswith("accepted without judging")
+    assert "did not finish within the item's 15 s" in clipping.feedback
+    assert beats.score == beats.max_score, beats.feedback

@@ -51,9 +51,9 @@ BEFORE = {
     "rolling_forecast": ("Rolling forecast (exercise 5)", 5, "visible", True, 60.0, {}),
     "standardizer": ("Standardizer and leak-free prepare_data", 5, "visible", True, 60.0, {}),
     # Issue 20's claims and the reasoning: 10 points taken from the items above (README, "The answers").
-    "answer_window_size": ("Exercise 1's answer: the best window size (BEST_WINDOW_SIZE)", 3, "visible", True, 60.0,
+    "answer_window_size": ("Exercise 1's answer: the best window size (BEST_WINDOW_SIZE)", 3, "visible", True, 120.0,
                            {"margin": 0.05}),
-    "answer_gru_vs_lstm": ("Exercise 2's answer: LSTM or GRU (LOWER_VAL_MSE)", 2, "visible", True, 60.0,
+    "answer_gru_vs_lstm": ("Exercise 2's answer: LSTM or GRU (LOWER_VAL_MSE)", 2, "visible", True, 120.0,
                            {"margin": 0.05}),
     "answer_clipping": ("Exercise 3's answer: stable without clipping? (STABLE_WITHOUT_CLIPPING)", 2, "visible", True,
                         60.0, {"max_ratio": 2.0, "margin": 0.25}),
