@@ -399,9 +399,11 @@ HOSTILE = [
                          "        ctypes.string_at(0)\n")]),
     # Wrong code that patches every comparison it can reach: the grader compares in its own
     # process, so it must score exactly what the same code scores without the patches.
+    # Its wrong windows and forward also measure numbers that decisively contradict the reference's
+    # claims it kept (32 is 26% above 8; the plot is flat): those two answers are lost as well.
     hostile_case("patched_comparisons",
                  {"make_windows", "make_windows_multifeature", "naive_baseline", "lstm_forecaster",
-                  "beats_baseline", "two_feature"},
+                  "beats_baseline", "two_feature", "answer_window_size", "answer_plot"},
                  prefix=("import numpy, numpy.testing, torch\n"
                          "numpy.allclose = numpy.array_equal = numpy.isclose = lambda *a, **k: True\n"
                          "numpy.testing.assert_allclose = lambda *a, **k: None\n"
@@ -410,7 +412,7 @@ HOSTILE = [
                         ("    return ((naive_forecast(X, target_col) - y) ** 2).mean().item()",
                          "    return ((naive_forecast(X, target_col) - y) ** 2).mean().sqrt().item()"),
                         (FORWARD, LSTM_OUT + "        return self.fc(out[:, 0, :])")]),
-    hostile_case("forges_worker_answers", ALL_ITEMS,
+    hostile_case("forges_worker_answers", ALL_ITEMS - {"reasoning"},      # 0 points: it has nothing to lose
                  prefix=("import sys\n"
                          "_w = next(c for m in list(sys.modules.values()) for c in list(getattr(m, '__dict__', {}).values())\n"
                          "          if isinstance(c, type) and hasattr(c, 'op_import'))\n"
