@@ -58,7 +58,7 @@ def claim(ctx, name, allowed, kind):
     if not isinstance(found, dict) or not found.get("defined"):
         raise InvalidClaim(f"{name} is not defined: set it to one of {choices}")
     if "value" not in found or found["value"] is None:
-        got = f"a {found['type']}" if "type" in found else "None (no answer yet)"
+        got = f"a {str(found['type'])[:60]}" if "type" in found else "None (no answer yet)"
         raise InvalidClaim(f"{name} should be one of {choices}, got {got}")
     value = found["value"]
     if type(value) is not kind or value not in allowed:
@@ -106,7 +106,9 @@ def _attempt(ctx, measure):
     except sandbox.WorkerLost as lost:
         if ctx.session.cut_by_budget:
             raise                         # the grade's time ran out: not graded, like any item
-        if isinstance(lost, sandbox.WorkerTimeout) and lost.function:
+        if not isinstance(lost, sandbox.WorkerTimeout):
+            return None, f"the submission's process died ({lost.reason})"
+        if lost.function:
             # The lesson's full trainings ran out of this item's time: slow, not known to hang (a loop
             # that never ends hung in train_loop already). Refusing the function from now on would
             # cost beats_baseline, which calls it later.
