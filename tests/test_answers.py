@@ -363,3 +363,14 @@ def test_a_measurement_that_runs_out_of_time_accepts_the_claim_and_refuses_nothi
     assert clipping.score == clipping.max_score and clipping.feedback.startswith("accepted without judging")
     assert "did not finish within the item's 15 s" in clipping.feedback
     assert beats.score == beats.max_score, beats.feedback
+
+
+@pytest.mark.parametrize("region,says", [
+    ("# BEGIN ANSWER\nBEST = 32  # 8, 16 or 32\n", "a BEGIN ANSWER region is never closed"),
+    ("# BEGIN ANSWER\n# nothing set here\n# END ANSWER\n", "sets no NAME = value"),
+])
+def test_an_answer_region_the_generator_cannot_turn_into_placeholders_is_refused(region, says):
+    from autograder import assign
+
+    with pytest.raises(assign.MarkerError, match=says):
+        assign.make_stub_source('"""Doc."""\n\n' + region)
