@@ -2,8 +2,10 @@
 
 ``solutions/sequence_modeling.py`` marks each region students write with
 ``# BEGIN SOLUTION`` / ``# END SOLUTION``; the region's ``# HINT:`` lines become
-the message of the ``NotImplementedError`` that replaces it. Everything outside
-the markers (signatures, docstrings, ``make_series``, ``run_lab``) is copied.
+the message of the ``NotImplementedError`` that replaces it. ``# BEGIN ANSWER`` /
+``# END ANSWER`` mark the reference's answers to the exercises' questions: each
+``NAME = value  # allowed values`` becomes ``NAME = None  # allowed values``. Everything
+outside the markers (signatures, docstrings, ``make_series``, ``run_lab``) is copied.
 
 One source, two outputs: ``lessons/sequence_modeling.py`` and the notebook
 ``lessons/sequence_modeling.ipynb`` (one code cell per section of the stub
@@ -30,6 +32,11 @@ NOTEBOOK_FILE = ROOT / "lessons" / "sequence_modeling.ipynb"
 
 BEGIN = re.compile(r"^(\s*)# BEGIN SOLUTION\s*$")
 END = re.compile(r"^\s*# END SOLUTION\s*$")
+BEGIN_ANSWER = re.compile(r"^# BEGIN ANSWER\s*$")
+END_ANSWER = re.compile(r"^# END ANSWER\s*$")
+ANSWER_NAME = re.compile(r"^([A-Z][A-Z0-9_]*) = ")
+# The stub's first line of each answer block: the notebook gives the block a cell of its own.
+ANSWER_HEADER = "# Your answer: replace each None (the comment says what is allowed)."
 HINT = re.compile(r"^\s*# HINT:\s?(.*)$")
 SECTION = re.compile(r"^# (Given|Input checks|Step \d+|Exercises|The real-project path|The lesson's lab)")
 
@@ -71,6 +78,10 @@ def make_stub_source(reference):
     out = STUDENT_DOCSTRING.splitlines()
     i = docstring_end
     while i < len(lines):
+        if BEGIN_ANSWER.match(lines[i]):
+            answer, i = _answer_stub(lines, i + 1)
+            out.extend(answer)
+            continue
         begin = BEGIN.match(lines[i])
         if not begin:
             if END.match(lines[i]):
@@ -93,6 +104,27 @@ def make_stub_source(reference):
         out.extend(_stub_lines(indent, hints))
         i += 1
     return "\n".join(out) + "\n"
+
+
+def _answer_stub(lines, i):
+    """The placeholders for the answer region starting at line ``i``, and the line after its end:
+    each name set to None, keeping the reference line's comment (the allowed values)."""
+    out = [ANSWER_HEADER]
+    while i < len(lines) and not END_ANSWER.match(lines[i]):
+        name = ANSWER_NAME.match(lines[i])
+        if name:
+            comment = re.search(r"\s{2,}(# .*)$", lines[i])
+            placeholder = f"{name.group(1)} = None"
+            if comment:
+                placeholder = placeholder.ljust(comment.start(1) if comment.start(1) > len(placeholder) + 1
+                                                else len(placeholder) + 2) + comment.group(1)
+            out.append(placeholder)
+        i += 1
+    if i == len(lines):
+        raise MarkerError("a BEGIN ANSWER region is never closed")
+    if len(out) == 1:
+        raise MarkerError(f"the answer region before line {i + 1} sets no NAME = value")
+    return out, i + 1
 
 
 def _module_docstring_end(lines):
@@ -181,6 +213,10 @@ mean, **miss peaks**, or look **noisy**? Each has a fix in the lesson guide
 (`lessons/README.md`). Then run the whole self-check once more, below.
 """
 
+ANSWER_TEXT = ("### Your answer\n\nWrite what **your own** code measured: the grader runs your functions on the "
+               "lesson's series and checks each claim against their numbers (only where they are clear-cut). "
+               "The `WHY_` text is read by your instructor.")
+
 # The self-check cells (autograder.notebook) follow the sections their items' @item(after=...) names
 # (checks.registry.checks_after). The grader skips these cells (submission.without_self_check), so they
 # never run nested.
@@ -212,20 +248,62 @@ def _split_sections(stub_source):
     return [(t, code) for t, code in sections if code]
 
 
-def make_notebook(stub_source):
-    """The student notebook: the stub file's sections as cells, then a cell to run the lab."""
+def split_answers(code):
+    """(code without its answer blocks, [answer block]): a block is the question's comment lines,
+    the ANSWER_HEADER and the placeholders, up to the next blank line."""
+    lines = code.splitlines()
+    kept, answers, i = [], [], 0
+    while i < len(lines):
+        if lines[i] != ANSWER_HEADER:
+            kept.append(lines[i])
+            i += 1
+            continue
+        start = len(kept)
+        while start > 0 and kept[start - 1].startswith("#"):
+            start -= 1
+        block, kept = kept[start:], kept[:start]
+        while i < len(lines) and lines[i].strip():
+            block.append(lines[i])
+            i += 1
+        answers.append("\n".join(block))
+    return re.sub(r"\n{3,}", "\n\n\n", "\n".join(kept)).strip("\n"), answers
+
+
+def answer_cells(answers):
+    """A heading and a code cell per answer block."""
+    cells = []
+    for block in answers:
+        cells.append(nbformat.v4.new_markdown_cell(ANSWER_TEXT))
+        cells.append(nbformat.v4.new_code_cell(block))
+    return cells
+
+
+def check_cells(title):
+    """The "check your work so far" cells after a section, if it has one."""
     checks_after = registry.checks_after()
+    if title not in checks_after:
+        return []
+    return [nbformat.v4.new_markdown_cell(CHECK_TEXT),
+            nbformat.v4.new_code_cell(check_cell_source(checks_after[title]))]
+
+
+def make_notebook(stub_source):
+    """The student notebook: the stub file's sections as cells, each followed by its answer cells
+    (the plot's after the cell that draws it), then a cell to run the lab."""
     cells = [nbformat.v4.new_markdown_cell(INTRO)]
+    after_plot = []
     for title, code in _split_sections(stub_source):
+        code, answers = split_answers(code)
+        own = answer_cells(answers) + check_cells(title)
         if title == "The lesson's lab":
             code = code.replace('\n\nif __name__ == "__main__":\n    run_lab()', "").rstrip()
+            after_plot, own = own, []
         if title in SECTION_TEXT:
             cells.append(nbformat.v4.new_markdown_cell(SECTION_TEXT[title]))
         cells.append(nbformat.v4.new_code_cell(code))
-        if title in checks_after:
-            cells.append(nbformat.v4.new_markdown_cell(CHECK_TEXT))
-            cells.append(nbformat.v4.new_code_cell(check_cell_source(checks_after[title])))
+        cells.extend(own)
     cells.append(nbformat.v4.new_code_cell(RUN_CELL.rstrip()))
+    cells.extend(after_plot)
     cells.append(nbformat.v4.new_markdown_cell(OUTRO))
     cells.append(nbformat.v4.new_code_cell(check_cell_source()))
     for number, cell in enumerate(cells):

@@ -33,7 +33,9 @@ from pathlib import Path
 
 from autograder import sandbox, seedplan, shard as shards
 from autograder.files import atomic_write_text
+from autograder.manual import ManualScoresError, keep, kept_scores, read_manual_scores
 from autograder.reports.grades import grades_csv
+from autograder.reports.questions import write_question_pages
 from autograder.reports.results import GradeResult
 from autograder.rubric import HIDDEN_SEED_VARIABLE, load_rubric
 from autograder.submission import SUFFIXES, UngradablePath, find_submission_file, read_submission_file
@@ -224,8 +226,9 @@ def load_all_meta(out):
     return rows
 
 
-def run_batch(submissions, out, jobs=None, force=False, rubric_path=None, progress=True, shard=None):
-    """Grade the class in ``submissions`` into ``out``; with ``shard`` (a shard.Shard), only its students."""
+def run_batch(submissions, out, jobs=None, force=False, rubric_path=None, progress=True, shard=None, manual=None):
+    """Grade the class in ``submissions`` into ``out``; with ``shard`` (a shard.Shard), only its students;
+    with ``manual`` (a TA's CSV, autograder/manual.py), merge its scores into grades.csv."""
     from tqdm import tqdm
 
     from autograder.hidden import warn_short_secret
@@ -240,13 +243,17 @@ def run_batch(submissions, out, jobs=None, force=False, rubric_path=None, progre
         students, warnings = discover(submissions)
         previous = shards.claim_output(out, shard)
         seedplan.plan_for(rubric.hidden_seed, rubric, "grade", seedplan.load_reference)   # before any student
-    except (SubmissionsUnreadable, seedplan.SeedError, shards.ShardError) as problem:
+        ids = [student.id for student in students]
+        manual_scores = read_manual_scores(manual, rubric, ids) if manual else kept_scores(out, rubric, ids)
+    except (SubmissionsUnreadable, seedplan.SeedError, shards.ShardError, ManualScoresError) as problem:
         print(f"autograder: {problem}", file=sys.stderr)
         return 2
     seed_warning = rubric.seed_warning()            # said only now: a refused batch above said one line
     for warning in ([seed_warning] if seed_warning else []) + warnings:
         print(f"autograder: warning: {warning}", file=sys.stderr)
     (out / "students").mkdir(parents=True, exist_ok=True)
+    if manual:
+        keep(manual_scores, out)            # merged again by every later run into this folder
     try:
         tier = sandbox.confinement_in_force()
     except sandbox.ConfinementFailed as problem:
@@ -295,13 +302,15 @@ def run_batch(submissions, out, jobs=None, force=False, rubric_path=None, progre
     limit = student_limit(rubric)
 
     def write_csv():
-        atomic_write_text(out / "grades.csv", grades_csv(rows, rubric))
+        atomic_write_text(out / "grades.csv", grades_csv(rows, rubric, manual_scores))
 
     def record(student, digest, answer):
         meta = {"student": student.id, "hash": digest, "status": answer.get("status", "grader_failed"),
                 "score": answer.get("score", 0.0), "items": answer.get("items", {}),
                 "reason": printable(answer.get("reason", "")), "submission": printable(student.path),
                 "confinement": answer.get("confinement", "")}
+        if isinstance(answer.get("answers"), dict):       # for the by-question pages (reports/questions.py)
+            meta["answers"] = answer["answers"]
         if meta["status"] not in STATUSES:
             meta["status"] = "grader_failed"
         if meta["status"] in ("ungradable", "grader_failed"):
@@ -352,6 +361,7 @@ def run_batch(submissions, out, jobs=None, force=False, rubric_path=None, progre
         with lock:
             write_csv()
     write_class_summary(rows, rubric, out)
+    write_question_pages(rows, out)
     if shard is not None:
         write_manifest(finished=True)
     counts = {status: sum(1 for r in rows.values() if r["status"] == status) for status in STATUSES}
@@ -362,7 +372,8 @@ def run_batch(submissions, out, jobs=None, force=False, rubric_path=None, progre
           f"{counts['timed_out']} timed out, {counts['ungradable']} ungradable, "
           f"{counts['grader_failed']} grader failures")
     print(f"confinement: {tier.line()}")
-    print(f"wrote {out / 'grades.csv'}, {out / 'summary.md'}, {out / 'summary.png'} and {out / 'students'}/")
+    print(f"wrote {out / 'grades.csv'}, {out / 'summary.md'}, {out / 'summary.png'}, {out / 'students'}/ and "
+          f"the by-question pages in {out / 'questions'}/")
     if shard is not None:
         print(f"wrote {out / shards.MANIFEST}: combine the shards with `autograder merge`")
     return 0

@@ -114,7 +114,7 @@ def cmd_batch(args):
             return EXIT_UNGRADABLE
     from autograder.batch import run_batch
     return run_batch(args.submissions, args.out, jobs=args.jobs, force=args.force, rubric_path=args.rubric,
-                     shard=shard)
+                     shard=shard, manual=args.manual)
 
 
 def cmd_merge(args):
@@ -192,6 +192,8 @@ def build_parser():
     batch.add_argument("--force", action="store_true", help="regrade students already graded")
     batch.add_argument("--rubric", metavar="TOML")
     batch.add_argument("--shard", metavar="K/N", help="grade only shard K of N (one task of a job array)")
+    batch.add_argument("--manual", metavar="CSV", help="merge a TA's scores for the items graded by hand "
+                       "(columns: student, reasoning) into grades.csv")
     batch.set_defaults(func=cmd_batch)
 
     merge = sub.add_parser("merge", help="combine the outputs of `batch --shard K/N` into one class")

@@ -23,23 +23,13 @@ from autograder import sandbox, seedplan
 from autograder.sandbox.protocol import SUBMISSION_FILE, decode
 from autograder.reports.results import GradeResult, ItemResult
 from autograder.rubric import load_rubric
+from autograder.checks.base import BudgetSpent, HungBefore  # raised here, caught by the checks that must
 from autograder.submission import (CELL_FAILURES, LineMap, Submission, describe_cell_failures, import_verdict,
                                    load_submission, worker_source)
 
 
 class ImportFailed(Exception):
     """The submission could not be imported; every item scores 0."""
-
-
-class HungBefore(BaseException):
-    """A request would run a student function that already hung: its item fails at once.
-
-    A BaseException, like sandbox.WorkerLost, so Hypothesis stops instead of shrinking.
-    """
-
-
-class BudgetSpent(BaseException):
-    """The whole grade's time budget ran out before this item could run."""
 
 
 def total_seconds(rubric):
@@ -76,6 +66,7 @@ class Session:
         self.cut_by_budget = False      # the current item's deadline is the budget's end
         self.lost = None
         self.hung = {}                  # student function -> its first hang's message
+        self.shared = {}                # measurements several items judge (checks/answers.py): made once
         self.confinement = []
 
     def remaining(self):

@@ -24,6 +24,7 @@ from autograder import shard as shards
 from autograder.batch import load_all_meta
 from autograder.files import atomic_write_text
 from autograder.reports.grades import grades_csv
+from autograder.reports.questions import write_question_pages
 from autograder.reports.summary import write_class_summary
 from autograder.text import printable
 
@@ -87,6 +88,7 @@ def merge_shards(folders, out, rubric, allow_partial=False):
                     shutil.copy2(source / name, target / name)
         atomic_write_text(staging / "grades.csv", grades_csv(rows, rubric))
         write_class_summary(rows, rubric, staging)
+        write_question_pages(rows, staging)
         first = parts[0].manifest
         atomic_write_text(staging / MERGE_MANIFEST, json.dumps({
             "format": shards.MANIFEST_FORMAT, "n": first["n"], "shards": sorted(p.shard.k for p in parts),

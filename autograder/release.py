@@ -25,7 +25,8 @@ KIT_ROOT = project.KIT_ROOT
 # The grader modules ``autograder check`` imports, and nothing else (no assign, batch, gradescope...).
 SELF_CHECK_MODULES = ("__init__.py", "__main__.py", "cli.py", "engine.py", "submission.py", "rubric.py",
                       "files.py", "hidden.py", "oracle.py", "seedplan.py", "text.py", "notebook.py",
-                      "reports/__init__.py", "reports/results.py", "reports/text.py")
+                      "reports/__init__.py", "reports/results.py", "reports/text.py",
+                      "reports/diagnosis.py")      # the plot's answer is judged on the diagnosis's patterns
 # Its subpackages, every module of each.
 SELF_CHECK_PACKAGES = ("checks", "sandbox")
 # The hand-out's dependencies, as the kit's pyproject.toml declares their ranges: what the self-check

@@ -292,7 +292,7 @@ def _item(spec, entry, limits):
     points = overrides.get("points", spec.points)
     if points < 0:
         raise RubricError(f"rubric {where}: points must be a non-negative number")
-    seconds = overrides.get("seconds", limits.item_seconds)
+    seconds = overrides.get("seconds", spec.seconds or limits.item_seconds)
     if seconds <= 0:
         raise RubricError(f"rubric {where}: seconds must be a positive number of seconds, got {seconds!r}")
     settings = _fill(spec.settings, {k: v for k, v in entry.items() if k in own}, where)

@@ -194,6 +194,14 @@ class GRUForecaster(nn.Module):
         )
 
 
+# Exercise 2's question: trained with train_model's defaults on the lab's data (window 16, a 0.8
+# split, torch.manual_seed(42) before each model), which forecaster ends with the lower validation
+# MSE? Does the GRU train faster or differently?
+# Your answer: replace each None (the comment says what is allowed).
+LOWER_VAL_MSE = None                        # "LSTM" or "GRU"
+WHY_GRU_VS_LSTM = None                      # a sentence or two, in your own words
+
+
 # ---------------------------------------------------------------------------
 # Step 5: training with validation, and prediction
 # ---------------------------------------------------------------------------
@@ -224,6 +232,14 @@ def train_model(model, X_train, y_train, X_val, y_val, *, epochs=120, lr=0.01,
     )
 
 
+# Exercise 3's question: does training stay stable without gradient clipping (clip_norm=None)?
+# Stable means every logged loss is finite and the final validation MSE is at most twice the
+# clipped run's.
+# Your answer: replace each None (the comment says what is allowed).
+STABLE_WITHOUT_CLIPPING = None              # True or False
+WHY_CLIPPING = None                         # a sentence or two, in your own words
+
+
 def predict(model, X):
     """The model's predictions for ``X``, (batch, 1), in eval mode without gradients."""
     raise NotImplementedError(
@@ -251,6 +267,13 @@ def compare_window_sizes(series, sizes=(8, 16, 32), *, epochs=120, seed=42):
         'last recorded row. Reseeding for every size gives every model the same start, '
         'which is what makes the sizes comparable and the result repeatable.'
     )
+
+
+# Exercise 1's question: which window size gives the lowest validation MSE in
+# compare_window_sizes(make_series())? Answer with what your own run measured.
+# Your answer: replace each None (the comment says what is allowed).
+BEST_WINDOW_SIZE = None                     # one of 8, 16, 32
+WHY_WINDOW_SIZE = None                      # a sentence or two, in your own words
 
 
 def two_feature_series(n=220, seed=42):
@@ -352,6 +375,12 @@ def run_lab(window_size=16, epochs=120, log=print):
     log(f"first_5_true: {[round(v, 3) for v in y_val[:5, 0].tolist()]}")
     return {"series": series, "model": model, "history": history, "val_pred": val_pred,
             "X_train": X_train, "X_val": X_val, "y_train": y_train, "y_val": y_val}
+
+
+# The plot's question: what do the lab run's validation predictions show against the truth?
+# Your answer: replace each None (the comment says what is allowed).
+PLOT_SHOWS = None                           # one of "lag", "flatline", "missed peaks", "noisy", "none"
+WHY_PLOT = None                             # a sentence or two, in your own words
 
 
 if __name__ == "__main__":

@@ -28,6 +28,22 @@ def _items_of_function():
 
 
 ITEMS_OF_FUNCTION = _items_of_function()
+# A case that edits several answers at once (spec, "Answers to the exercises' questions"): each name
+# costs its own item only.
+ITEMS_OF_FUNCTION["the answers"] = {"answer_window_size", "answer_gru_vs_lstm", "answer_clipping", "answer_plot"}
+
+# The claims whose measurement a function's code feeds. A wrong case keeps the reference's claims,
+# which its broken numbers may then decisively contradict: that is the claim judged against the
+# student's own measurement, as the spec says, so such a case may lose these too (never must).
+CLAIMS_FED_BY = {
+    "make_windows": {"answer_window_size", "answer_gru_vs_lstm", "answer_clipping", "answer_plot"},
+    "time_split": {"answer_window_size", "answer_gru_vs_lstm", "answer_clipping", "answer_plot"},
+    "LSTMForecaster": {"answer_window_size", "answer_gru_vs_lstm", "answer_clipping", "answer_plot"},
+    "train_model": {"answer_window_size", "answer_gru_vs_lstm", "answer_clipping", "answer_plot"},
+    "predict": {"answer_plot"},
+    "GRUForecaster": {"answer_gru_vs_lstm"},
+    "compare_window_sizes": {"answer_window_size"},
+}
 
 
 def items_of(function):
@@ -44,6 +60,7 @@ class Case:
     suffix: str = ""
     why: str = ""
     function: str = ""                # the one student function a wrong case's mistake is in
+    claims: bool = False              # the fast tier grades the answer items too (six trainings: only where needed)
     honest: list = None               # hostile cases: the same mistake without the attack, if any
     partial: set = field(default_factory=set)   # hostile cases: lost items that may keep some points
     says: dict = field(default_factory=dict)        # item -> text its feedback must hold (the named cause)
@@ -324,6 +341,30 @@ WRONG = [
          {"input_validation"}, function="check_window_size", why="True is an int in Python, but not a window size"),
     Case("no_nan_check", [('    if not np.isfinite(values).all():\n        raise ValueError("series contains NaN or inf values")\n', "")],
          {"input_validation"}, function="check_series", why="NaN flows silently into training"),
+    # The answers: the reference's code, so its own numbers are the reference's (window 32 lowest,
+    # 16 8.2% above it; the run without clipping identical to the clipped one; no pattern in the plot).
+    Case("claims_window_16", [("BEST_WINDOW_SIZE = 32", "BEST_WINDOW_SIZE = 16")], {"answer_window_size"},
+         function="BEST_WINDOW_SIZE", claims=True, why="16 is 8% worse than 32 in the student's own comparison"),
+    Case("claims_unstable_and_lag", [("STABLE_WITHOUT_CLIPPING = True", "STABLE_WITHOUT_CLIPPING = False"),
+                                     ('PLOT_SHOWS = "none"', 'PLOT_SHOWS = "lag"')],
+         {"answer_clipping", "answer_plot"}, function="the answers", claims=True,
+         why="two claims the student's own runs contradict: the unclipped run is as good, and nothing lags"),
+    Case("claims_blank", [("BEST_WINDOW_SIZE = 32", "BEST_WINDOW_SIZE = None"),
+                          ('LOWER_VAL_MSE = "GRU"', 'LOWER_VAL_MSE = "gru"'),
+                          ("STABLE_WITHOUT_CLIPPING = True", 'STABLE_WITHOUT_CLIPPING = "yes"'),
+                          ('PLOT_SHOWS = "none"\n', "")],
+         {"answer_window_size", "answer_gru_vs_lstm", "answer_clipping", "answer_plot"}, function="the answers",
+         claims=True, why="unanswered, misspelt, the wrong type and missing: each costs its own answer only"),
+    Case("compare_window_sizes_scaled_claim_follows_it",
+         [("        results[size] = history[-1][\"val_mse\"]", "        results[size] = history[-1][\"val_mse\"] * size"),
+          ("BEST_WINDOW_SIZE = 32", "BEST_WINDOW_SIZE = 8")],
+         {"window_comparison"}, function="compare_window_sizes", claims=True,
+         why="a wrong exercise 1 (each MSE times its size, so 8 is lowest by far) and a claim that reports what "
+             "it measured: the claim keeps its points"),
+    Case("compare_window_sizes_stub_claim_stands",
+         [("        results[size] = history[-1][\"val_mse\"]", "        raise NotImplementedError(\"later\")")],
+         {"window_comparison"}, function="compare_window_sizes", claims=True,
+         why="exercise 1 not done: its claim cannot be checked against it, so it is accepted"),
 ]
 
 CORRECT_VARIANTS = [
@@ -396,9 +437,11 @@ HOSTILE = [
                          "        ctypes.string_at(0)\n")]),
     # Wrong code that patches every comparison it can reach: the grader compares in its own
     # process, so it must score exactly what the same code scores without the patches.
+    # Its wrong windows and forward also measure numbers that decisively contradict the reference's
+    # claims it kept (32 is 26% above 8; the plot is flat): those two answers are lost as well.
     hostile_case("patched_comparisons",
                  {"make_windows", "make_windows_multifeature", "naive_baseline", "lstm_forecaster",
-                  "beats_baseline", "two_feature"},
+                  "beats_baseline", "two_feature", "answer_window_size", "answer_plot"},
                  prefix=("import numpy, numpy.testing, torch\n"
                          "numpy.allclose = numpy.array_equal = numpy.isclose = lambda *a, **k: True\n"
                          "numpy.testing.assert_allclose = lambda *a, **k: None\n"
@@ -407,7 +450,7 @@ HOSTILE = [
                         ("    return ((naive_forecast(X, target_col) - y) ** 2).mean().item()",
                          "    return ((naive_forecast(X, target_col) - y) ** 2).mean().sqrt().item()"),
                         (FORWARD, LSTM_OUT + "        return self.fc(out[:, 0, :])")]),
-    hostile_case("forges_worker_answers", ALL_ITEMS,
+    hostile_case("forges_worker_answers", ALL_ITEMS - {"reasoning"},      # 0 points: it has nothing to lose
                  prefix=("import sys\n"
                          "_w = next(c for m in list(sys.modules.values()) for c in list(getattr(m, '__dict__', {}).values())\n"
                          "          if isinstance(c, type) and hasattr(c, 'op_import'))\n"

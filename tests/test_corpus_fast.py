@@ -41,14 +41,15 @@ def rubric():
     return rubric
 
 
-def grade_in_process(path, rubric, mode="grade"):
-    return grade(path, mode=mode, rubric=rubric, worker_factory=InProcessWorker)
+def grade_in_process(path, rubric, mode="grade", only=None):
+    return grade(path, mode=mode, rubric=rubric, worker_factory=InProcessWorker, only=only)
 
 
 def grade_case(tmp_path, case, rubric):
+    """The case's grade; the answer items (six trainings) only for the cases about them."""
     path = tmp_path / f"{case.name}.py"
     path.write_text(corpus.build(case))
-    return grade_in_process(path, rubric)
+    return grade_in_process(path, rubric, only=None if case.claims else verdicts.CODE_ITEMS)
 
 
 def test_reference_scores_100(rubric):
@@ -89,7 +90,7 @@ def assert_report_diagnosis(result, expected):
 
 def test_every_item_is_proven_by_a_wrong_submission():
     proven = set().union(*(case.loses for case in corpus.WRONG))
-    assert proven == set(ITEM_IDS)
+    assert proven == set(ITEM_IDS) - {"reasoning"}          # 0 points: graded by people (batch --manual)
 
 
 # --- the in-process worker itself -------------------------------------------------------------
@@ -195,7 +196,7 @@ def test_a_stray_notebook_cell_that_raises_costs_nothing_and_is_named(rubric):
     path = verdicts.HELDOUT / "correct" / "nb05_stray_name_error.ipynb"
     cells = nbformat.read(path, as_version=4).cells
     stray = next(number for number, cell in enumerate(cells, start=1) if cell.source.startswith("plt.plot(preview"))
-    result = grade_in_process(path, rubric)
+    result = grade_in_process(path, rubric, only=verdicts.CODE_ITEMS)      # written before the questions
     verdicts.assert_full_marks(result, path.name)
     assert result.cell_errors == [f"notebook cell {stray}, line 1 raised NameError: name 'preview' is not defined"]
     assert f"notebook cell {stray}, line 1 raised NameError" in result.text()
@@ -239,7 +240,7 @@ def test_a_cell_that_raises_midway_costs_only_the_items_of_what_it_left_undefine
     cells[index] = ("code", before + "\n\n\nprint(naive_forecast(X_val)[:3].T, baseline_mse)\n\n\ndef naive_mse(" + after)
     path = tmp_path / "midway.ipynb"
     nbformat.write(make_notebooks.build(cells), path)
-    result = grade_in_process(path, rubric)
+    result = grade_in_process(path, rubric, only=verdicts.CODE_ITEMS)      # written before the questions
     lost = verdicts.lost_items(result)
     assert "naive_baseline" in lost and lost <= corpus.items_of("naive_mse"), verdicts.describe(result, lost)
     line = before.count("\n") + 4

@@ -28,6 +28,7 @@ from autograder.engine import grade
 from autograder.sandbox.inprocess import InProcessWorker
 from autograder.rubric import load_rubric
 from verdicts import HEADER_LINE, HELDOUT, assert_heldout_correct, assert_heldout_wrong, read_header
+from verdicts import CODE_ITEMS
 from verdicts import HELDOUT_CORRECT as CORRECT
 from verdicts import HELDOUT_WRONG as WRONG
 
@@ -76,16 +77,19 @@ def test_the_notebooks_are_what_make_notebooks_writes():
 
 # --- the grader against it ----------------------------------------------------------
 # The .py files are the kit's own code, so they are graded in-process (autograder/sandbox/inprocess.py);
-# notebooks go end to end, through the notebook loader and a confined worker.
+# notebooks go end to end, through the notebook loader and a confined worker. They were written before
+# the exercises' questions, so they hold no answers: they are graded on the code's items (the answer
+# items are proven by the corpus's claims cases, tests/corpus.py).
 
 @pytest.mark.slow
 @pytest.mark.parametrize("path", CORRECT, ids=lambda p: p.name)
 def test_a_correct_submission_scores_100_without_grader_errors(path, rubric):
     in_process = path.suffix == ".py"
-    assert_heldout_correct(path, grade(path, rubric=rubric, worker_factory=InProcessWorker if in_process else None))
+    assert_heldout_correct(path, grade(path, rubric=rubric, worker_factory=InProcessWorker if in_process else None,
+                                       only=CODE_ITEMS))
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("path", WRONG, ids=lambda p: p.stem)
 def test_a_wrong_submission_loses_points_exactly_where_the_spec_says(path, rubric):
-    assert_heldout_wrong(path, grade(path, rubric=rubric, worker_factory=InProcessWorker))
+    assert_heldout_wrong(path, grade(path, rubric=rubric, worker_factory=InProcessWorker, only=CODE_ITEMS))

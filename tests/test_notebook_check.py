@@ -71,7 +71,18 @@ def student_notebook(fill=None, checks_after=None):
         notebook.cells = [c for c in notebook.cells if "autograder.notebook" not in c.source or c.source in kept]
     if fill:
         assert fill_stubs(notebook, fill) >= 8
+        answer_as_the_reference(notebook)
     return notebook
+
+
+def answer_as_the_reference(notebook):
+    """Each answer cell holds the reference's answers (its BEGIN/END ANSWER region), as a student
+    who ran the reference's code would answer."""
+    regions = re.findall(r"^# BEGIN ANSWER\n(.*?)^# END ANSWER", assign.REFERENCE.read_text(), flags=re.S | re.M)
+    for cell in notebook.cells:
+        if cell.cell_type == "code" and assign.ANSWER_HEADER in cell.source:
+            first = re.search(r"^([A-Z_]+) = None", cell.source, flags=re.M).group(1)
+            cell.source = next(region for region in regions if region.startswith(first + " "))
 
 
 def fill_stubs(notebook, fill):

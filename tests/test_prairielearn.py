@@ -90,7 +90,9 @@ def test_results_give_a_fraction_and_one_test_per_item_with_its_points():
     assert schema_problems(perfect) == []
     assert perfect["gradable"] is True and perfect["score"] == 1.0
     assert [t["description"] for t in perfect["tests"]] == [f"item {i}" for i in ITEM_IDS]
-    assert all(t["points"] == t["max_points"] > 0 for t in perfect["tests"])
+    assert all(t["points"] == t["max_points"] > 0 for t in perfect["tests"] if t["description"] != "item reasoning")
+    reasoning = next(t for t in perfect["tests"] if t["description"] == "item reasoning")
+    assert reasoning["points"] == reasoning["max_points"] == 0          # listed, graded by people
 
     partial = fake_result({"make_windows": 0.0, "time_split": 3.0}).to_prairielearn()
     assert schema_problems(partial) == []

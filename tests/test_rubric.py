@@ -26,17 +26,17 @@ FULL_RUBRIC = describe(load_rubric(os.devnull))
 # rubric.toml wrote them (name, points, visibility, check, seconds, the item's own numbers).
 BEFORE = {
     "make_windows": ("Sliding windows (1 feature)", 10, "visible", True, 60.0, {}),
-    "make_windows_multifeature": ("Sliding windows (several features, any target column)", 6, "visible", True,
+    "make_windows_multifeature": ("Sliding windows (several features, any target column)", 5, "visible", True,
                                   60.0, {}),
-    "input_validation": ("Bad input raises ValueError", 8, "visible", True, 60.0, {}),
+    "input_validation": ("Bad input raises ValueError", 7, "visible", True, 60.0, {}),
     "time_split": ("Time-ordered split", 6, "visible", True, 60.0, {}),
-    "naive_baseline": ("Naive last-value baseline", 6, "visible", True, 60.0, {}),
-    "lstm_forecaster": ("LSTMForecaster", 10, "visible", True, 60.0, {"tolerance": 1e-5}),
-    "train_loop": ("Training loop and predict", 10, "visible", True, 60.0,
+    "naive_baseline": ("Naive last-value baseline", 5, "visible", True, 60.0, {}),
+    "lstm_forecaster": ("LSTMForecaster", 9, "visible", True, 60.0, {"tolerance": 1e-5}),
+    "train_loop": ("Training loop and predict", 9, "visible", True, 60.0,
                    {"epochs_range": (11, 24), "tolerance": 1e-4}),
     "grad_clipping": ("Gradient clipping by total norm", 6, "visible", True, 60.0,
                       {"clip_fraction": 0.25, "tolerance": 1e-4}),
-    "beats_baseline": ("Your pipeline beats the naive baseline on unseen series", 10, "after_due_date", True, 60.0,
+    "beats_baseline": ("Your pipeline beats the naive baseline on unseen series", 8, "after_due_date", True, 60.0,
                        {"series": 3, "max_ratio": 0.8, "check_max_ratio": 0.8, "held_out": 40,
                         "accept_ratio": 0.6, "max_draws": 20}),
     "gru_forecaster": ("GRUForecaster (exercise 2)", 5, "visible", True, 60.0, {"tolerance": 1e-5}),
@@ -44,8 +44,18 @@ BEFORE = {
                           {"epochs": 4, "tolerance": 1e-4}),
     "two_feature": ("Two-feature series (exercise 4)", 5, "visible", True, 60.0,
                     {"max_ratio": 0.8, "held_out": 40, "accept_ratio": 0.6, "max_draws": 20}),
-    "rolling_forecast": ("Rolling forecast (exercise 5)", 7, "visible", True, 60.0, {}),
-    "standardizer": ("Standardizer and leak-free prepare_data", 6, "visible", True, 60.0, {}),
+    "rolling_forecast": ("Rolling forecast (exercise 5)", 5, "visible", True, 60.0, {}),
+    "standardizer": ("Standardizer and leak-free prepare_data", 5, "visible", True, 60.0, {}),
+    # Issue 20's claims and the reasoning: 10 points taken from the items above (README, "The answers").
+    "answer_window_size": ("Exercise 1's answer: the best window size (BEST_WINDOW_SIZE)", 3, "visible", True, 120.0,
+                           {"margin": 0.05}),
+    "answer_gru_vs_lstm": ("Exercise 2's answer: LSTM or GRU (LOWER_VAL_MSE)", 2, "visible", True, 120.0,
+                           {"margin": 0.05}),
+    "answer_clipping": ("Exercise 3's answer: stable without clipping? (STABLE_WITHOUT_CLIPPING)", 2, "visible", True,
+                        60.0, {"max_ratio": 2.0, "margin": 0.25}),
+    "answer_plot": ("The plot's answer: what the predictions show (PLOT_SHOWS)", 3, "visible", True, 60.0,
+                    {"margin": 0.25}),
+    "reasoning": ("Your reasoning (WHY_*): graded by your instructor", 0, "visible", False, 60.0, {}),
 }
 LIMITS_BEFORE = {"item_seconds": 60, "import_seconds": 60, "total_seconds": 300, "memory_mb": 4096, "file_mb": 64,
                  "output_kb": 64, "tmp_mb": 64, "shm_mb": 64, "workdir_mb": 64, "worker_uid_base": 200000,
@@ -169,7 +179,7 @@ def test_the_kit_rubric_restates_no_default():
     assert set(tomllib.loads(KIT_RUBRIC)) == {"data"}          # nearly empty: the kit's own hidden seed
     assert restated_defaults(rubric_with('[limits]\nitem_seconds = 60\nmemory_mb = 2048\n[imports]\n'
                                          'provided = ["torch", "numpy", "matplotlib"]\n[[items]]\n'
-                                         'id = "train_loop"\npoints = 10\nepochs_range = [11, 24]\n'
+                                         'id = "train_loop"\npoints = 9\nepochs_range = [11, 24]\n'
                                          'tolerance = 1e-3')) == \
         ["[limits] item_seconds", "[imports] provided", "train_loop points", "train_loop epochs_range"]
 
@@ -199,7 +209,8 @@ def test_the_lists_of_items_derive_from_the_declarations(reference):
     for spec in specs.values():
         assert spec.functions and all(hasattr(reference, name) for name in spec.functions), spec.id
         assert spec.after == "" or spec.after in sections, spec.id
-    assert registry.checks_after()["Step 5"] == ("train_loop", "grad_clipping", "beats_baseline")
+    assert registry.checks_after()["Step 5"] == ("train_loop", "grad_clipping", "beats_baseline", "answer_gru_vs_lstm",
+                                                 "answer_clipping")
     assert seedplan.planned_items(load_rubric()) == {"beats_baseline": "series", "two_feature": "two_feature_series"}
     assert corpus.ITEMS_OF_FUNCTION["predict"] == {"train_loop", "beats_baseline"}
     with pytest.raises(ValueError, match="planned must be one of series, two_feature_series"):

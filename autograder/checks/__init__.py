@@ -8,7 +8,7 @@ The modules are imported in the spec's order of items: the registry keeps declar
 from collections.abc import Mapping
 
 from autograder.checks import registry
-from autograder.checks import windows, models, training, exercises, scaling  # noqa: F401,I001  (spec order)
+from autograder.checks import windows, models, training, exercises, scaling, answers  # noqa: F401,I001  (spec order)
 
 
 class _Checks(Mapping):

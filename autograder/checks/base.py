@@ -17,6 +17,17 @@ from hypothesis import HealthCheck, Phase, given, settings
 from autograder.sandbox.protocol import Array, decode, encode_input
 
 
+class HungBefore(BaseException):
+    """A request would run a student function that already hung: its item fails at once.
+
+    A BaseException, like sandbox.WorkerLost, so Hypothesis stops instead of shrinking.
+    """
+
+
+class BudgetSpent(BaseException):
+    """The whole grade's time budget ran out before this item could run."""
+
+
 class CheckFailed(AssertionError):
     """A sub-check failed; the message is feedback a student can act on."""
 

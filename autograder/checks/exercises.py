@@ -223,7 +223,7 @@ def _expected_rolling(window, steps, rule, step):
     return np.array(out)
 
 
-@item("rolling_forecast", name="Rolling forecast (exercise 5)", points=7, functions=("rolling_forecast",),
+@item("rolling_forecast", name="Rolling forecast (exercise 5)", points=5, functions=("rolling_forecast",),
       after="Exercises")
 def check_rolling_forecast(ctx):
     checks = Subchecks()

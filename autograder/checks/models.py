@@ -176,7 +176,7 @@ def check_forecaster(ctx, item_id):
     return checks.outcome()
 
 
-@item("lstm_forecaster", settings=ForecasterSettings, name="LSTMForecaster", points=10,
+@item("lstm_forecaster", settings=ForecasterSettings, name="LSTMForecaster", points=9,
       functions=("LSTMForecaster",), after="Step 4")
 def check_lstm_forecaster(ctx):
     return check_forecaster(ctx, "lstm_forecaster")

@@ -40,13 +40,14 @@ class ItemSpec:
     functions: tuple = ()         # the student functions it grades (the spec's "which code each item grades")
     after: str = ""               # the lesson section after which the notebook checks it ("" for none)
     planned: str = ""             # what it draws from the seed plan: one of PLANNED_DRAWS, or "" for nothing
+    seconds: float = 0            # its wall-clock limit; 0 for the rubric's [limits] item_seconds
 
 
 _SPECS = {}                       # id -> ItemSpec, in declaration order
 
 
 def item(item_id, *, settings=NoSettings, name=None, points=0, visibility="visible", check=True,
-         sees_held_out_data=False, functions=(), after="", planned=""):
+         sees_held_out_data=False, functions=(), after="", planned="", seconds=0):
     """Declare the decorated function as the check of ``item_id``."""
     if not (is_dataclass(settings) and settings.__dataclass_params__.frozen):
         raise TypeError(f"@item({item_id!r}): settings must be a frozen dataclass, not {settings!r}")
@@ -61,7 +62,7 @@ def item(item_id, *, settings=NoSettings, name=None, points=0, visibility="visib
             raise ValueError(f"item {item_id!r} is declared twice: by {known.function.__module__}."
                              f"{known.function.__qualname__} and {function.__module__}.{function.__qualname__}")
         _SPECS[item_id] = ItemSpec(item_id, function, settings, name or item_id, points, visibility, check,
-                                   sees_held_out_data, tuple(functions), after, planned)
+                                   sees_held_out_data, tuple(functions), after, planned, seconds)
         function.item_id = item_id
         function.sees_held_out_data = sees_held_out_data
         return function

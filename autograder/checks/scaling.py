@@ -21,7 +21,7 @@ def _stat(value, what, n_columns):
     return array
 
 
-@item("standardizer", name="Standardizer and leak-free prepare_data", points=6,
+@item("standardizer", name="Standardizer and leak-free prepare_data", points=5,
       functions=("Standardizer", "prepare_data"), after="The real-project path")
 def check_standardizer(ctx):
     checks = Subchecks()

@@ -244,7 +244,7 @@ class TrainLoopSettings:
     tolerance: float = 1e-4                    # parameters and logged losses against the reference
 
 
-@item("train_loop", settings=TrainLoopSettings, name="Training loop and predict", points=10,
+@item("train_loop", settings=TrainLoopSettings, name="Training loop and predict", points=9,
       functions=("train_model", "predict"), after="Step 5")
 def check_train_loop(ctx):
     """Parity with the reference loop on a probe, for two runs with drawn settings.
@@ -548,7 +548,7 @@ class BaselineSettings(PlannedSeriesSettings):
 # Held-out windows reach the worker here: the engine grades this item after every other one, in a
 # fresh worker, and shows nothing the code prints or raises from then on.
 @item("beats_baseline", settings=BaselineSettings, name="Your pipeline beats the naive baseline on unseen series",
-      points=10, visibility="after_due_date", sees_held_out_data=True,
+      points=8, visibility="after_due_date", sees_held_out_data=True,
       functions=("LSTMForecaster", "train_model", "predict"), after="Step 5", planned="series")
 def check_beats_baseline(ctx):
     """The student's model against the naive baseline on held-out steps (see run_student_model)."""

@@ -94,7 +94,7 @@ def check_make_windows(ctx):
     return checks.outcome()
 
 
-@item("make_windows_multifeature", name="Sliding windows (several features, any target column)", points=6,
+@item("make_windows_multifeature", name="Sliding windows (several features, any target column)", points=5,
       functions=("make_windows",), after="Step 1")
 def check_make_windows_multifeature(ctx):
     checks = Subchecks()
@@ -182,7 +182,7 @@ def _good_inputs(ctx):
 
 
 # Every function's ValueErrors: the input checks are the functions it grades alone.
-@item("input_validation", name="Bad input raises ValueError", points=8,
+@item("input_validation", name="Bad input raises ValueError", points=7,
       functions=("check_series", "check_window_size", "check_target_col", "check_windows"))
 def check_input_validation(ctx):
     from autograder.checks.base import NotImplementedYet, Outcome
@@ -292,7 +292,7 @@ def check_time_split(ctx):
 
 # --- naive baseline ---------------------------------------------------------------
 
-@item("naive_baseline", name="Naive last-value baseline", points=6, functions=("naive_forecast", "naive_mse"),
+@item("naive_baseline", name="Naive last-value baseline", points=5, functions=("naive_forecast", "naive_mse"),
       after="Step 3")
 def check_naive_baseline(ctx):
     checks = Subchecks()

@@ -64,33 +64,68 @@ def best_lag(truth, pred, max_lag=5):
     return int(np.argmin(errors)), errors
 
 
+# How far past each pattern's threshold a curve must be for diagnose to name it: a strength of 1
+# is the threshold itself (pattern_strengths). The answer to the plot's question is judged on these.
+LAG_ERROR_RATIO = 2.0       # the unshifted error over the best shifted one
+FLATLINE_SPREAD = 0.3       # the prediction's standard deviation over the truth's, at most
+PEAK_REACH = 0.75           # the share of the truth's largest swings the prediction reaches, at most
+NOISY_JITTER = 1.5          # the spread of step-to-step changes over the truth's, at least
+
+
+def _measures(truth, pred):
+    """The raw numbers behind each pattern: (lag, errors, spread_ratio, reach, jitter)."""
+    lag, errors = best_lag(truth, pred)
+    spread_ratio = np.std(pred) / max(np.std(truth), 1e-12)
+    centre = np.mean(truth)
+    peaks = np.abs(truth - centre) >= np.quantile(np.abs(truth - centre), 0.9)
+    reach = np.abs(pred[peaks] - centre).mean() / max(np.abs(truth[peaks] - centre).mean(), 1e-12)
+    jitter = np.std(np.diff(pred)) / max(np.std(np.diff(truth)), 1e-12)
+    return lag, errors, spread_ratio, reach, jitter
+
+
+def _usable(truth, pred):
+    truth, pred = np.asarray(truth, dtype=float).reshape(-1), np.asarray(pred, dtype=float).reshape(-1)
+    if len(truth) != len(pred) or len(truth) < 8 or not np.all(np.isfinite(pred)):
+        return None
+    return truth, pred
+
+
+def pattern_strengths(truth, pred):
+    """{pattern: strength} where a strength above 1 means diagnose names the pattern (1 is its
+    threshold, 2 twice as far past it); None when the curve cannot be read."""
+    usable = _usable(truth, pred)
+    if usable is None:
+        return None
+    lag, errors, spread_ratio, reach, jitter = _measures(*usable)
+    tiny = 1e-12
+    return {"lag": float(errors[0] / max(errors[lag], tiny)) / LAG_ERROR_RATIO if lag >= 1 else 0.0,
+            "flatline": float(FLATLINE_SPREAD / max(spread_ratio, tiny)),
+            "missed peaks": float(PEAK_REACH / max(reach, tiny)),
+            "noisy": float(jitter / NOISY_JITTER)}
+
+
 def diagnose(truth, pred, naive_mse=None):
     """[(name, evidence, fix)] for each problem the curve shows; empty when it looks healthy.
     With ``naive_mse``, a model more than twice as bad as the naive baseline is a finding too."""
-    truth, pred = np.asarray(truth, dtype=float).reshape(-1), np.asarray(pred, dtype=float).reshape(-1)
-    if len(truth) != len(pred) or len(truth) < 8 or not np.all(np.isfinite(pred)):
+    usable = _usable(truth, pred)
+    if usable is None:
         return []
+    lag, errors, spread_ratio, reach, jitter = _measures(*usable)
     findings = []
+    truth, pred = usable
     mse = float(np.mean((pred - truth) ** 2))
     if naive_mse is not None and naive_mse > 0 and mse > 2 * naive_mse:
         findings.append(("worse than the baseline", f"your model's validation MSE {mse:.4g} is {mse / naive_mse:.1f}x "
                                                     f"the naive baseline's {naive_mse:.4g}", FIXES["worse"]))
-    lag, errors = best_lag(truth, pred)
-    if lag >= 1 and errors[lag] < 0.5 * errors[0]:
+    if lag >= 1 and errors[lag] < errors[0] / LAG_ERROR_RATIO:
         findings.append(("lag", f"the prediction trails the truth by {lag} step{'s' * (lag > 1)} "
                                 f"(its error is {errors[0]:.4g} as it stands, {errors[lag]:.4g} shifted back "
                                 f"{lag} step{'s' * (lag > 1)})", FIXES["lag"]))
-    spread_ratio = np.std(pred) / max(np.std(truth), 1e-12)
-    if spread_ratio < 0.3:
+    if spread_ratio < FLATLINE_SPREAD:
         findings.append(("flatline", f"the prediction's spread is {spread_ratio:.0%} of the truth's", FIXES["flatline"]))
-    else:
-        centre = np.mean(truth)
-        peaks = np.abs(truth - centre) >= np.quantile(np.abs(truth - centre), 0.9)
-        reach = np.abs(pred[peaks] - centre).mean() / max(np.abs(truth[peaks] - centre).mean(), 1e-12)
-        if reach < 0.75:
-            findings.append(("missed peaks", f"at the truth's largest swings the prediction reaches {reach:.0%} "
-                                             "of their height", FIXES["missed peaks"]))
-    jitter = np.std(np.diff(pred)) / max(np.std(np.diff(truth)), 1e-12)
-    if jitter > 1.5:
+    elif reach < PEAK_REACH:
+        findings.append(("missed peaks", f"at the truth's largest swings the prediction reaches {reach:.0%} "
+                                         "of their height", FIXES["missed peaks"]))
+    if jitter > NOISY_JITTER:
         findings.append(("noisy", f"step-to-step changes are {jitter:.1f}x the truth's", FIXES["noisy"]))
     return findings

@@ -13,7 +13,7 @@ import io
 import numpy as np
 
 from autograder.reports.diagnosis import BROKEN_PART, diagnose, pipeline_findings
-from autograder.reports.text import cell_errors_heading
+from autograder.reports.text import cell_errors_heading, reasoning_lines
 from autograder.text import printable
 
 STYLE = """
@@ -185,6 +185,8 @@ def html_report(result, title="Lesson 6.4.4 feedback"):
         if len(item.details) > 1:
             more = "<details><summary>every failing check</summary><pre>" + \
                    e("\n".join(item.details)) + "</pre></details>"
+        if reasoning_lines(item):
+            more += '<pre class="printed">' + e("\n".join(reasoning_lines(item))) + "</pre>"
         rows.append(f'<tr class="{state}"><td class="mark">{"&#10003;" if item.passed else "&#10007;"}</td>'
                     f"<td>{e(item.name)}<br><small>{e(item.id)}</small></td>"
                     f'<td class="score">{item.score:.2f} / {item.max_score:g}</td>'

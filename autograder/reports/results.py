@@ -17,7 +17,7 @@ carriage return reaches a terminal, and an item's feedback stays on its line.
 import json
 from dataclasses import dataclass, field
 
-from autograder.reports.text import cell_errors_heading
+from autograder.reports.text import cell_errors_heading, reasoning_lines
 from autograder.text import one_line, printable
 
 STATUS = {True: "passed", False: "failed"}
@@ -43,7 +43,8 @@ class ItemResult:
 
     @property
     def passed(self):
-        return self.score >= self.max_score - 1e-9
+        # An item worth 0 points (read by people) passes only when it ran: not graded is not passed.
+        return self.score >= self.max_score - 1e-9 and (self.max_score > 0 or self.outcome == "checked")
 
     def progress_line(self, number, total):
         """This item finished, for a terminal: ``[3/14] time_split ok 6/6``."""
@@ -109,6 +110,8 @@ class GradeResult:
             output = printable(item.feedback)
             if len(item.details) > 1:
                 output += "\n\nAll failing checks:\n" + "\n".join(f"- {one_line(d)}" for d in item.details)
+            if reasoning_lines(item):
+                output += "\n\n" + "\n".join(reasoning_lines(item))
             tests.append({
                 "name": item.name,
                 "number": str(number),
@@ -170,6 +173,8 @@ class GradeResult:
             output = ""
             if len(item.details) > 1:
                 output = "All failing checks:\n" + "\n".join(f"- {one_line(d)}" for d in item.details)
+            if reasoning_lines(item):
+                output = "\n".join(reasoning_lines(item))
             tests.append({"name": item.name, "description": f"item {item.id}", "points": item.score,
                           "max_points": item.max_score, "message": printable(item.feedback), "output": output})
         fraction = round(self.score / self.max_score, 6) if self.max_score else 0.0
@@ -201,8 +206,26 @@ class GradeResult:
 
     def batch_row(self):
         """What a batch keeps of a student's grade (meta.json, and grades.csv is made from it)."""
-        return {"status": self.status, "score": self.score, "items": {item.id: item.score for item in self.items},
-                "confinement": self.tier.get("tier", ""), "reason": self.attention_reason()}
+        row = {"status": self.status, "score": self.score, "items": {item.id: item.score for item in self.items},
+               "confinement": self.tier.get("tier", ""), "reason": self.attention_reason()}
+        answers = self.answers()
+        if answers:
+            row["answers"] = answers
+        return row
+
+    def answers(self):
+        """What the batch's by-question pages show of this grade (reports/questions.py): each claim
+        item's answer, the numbers it was judged on, its verdict and score; and the reasoning texts."""
+        found = {}
+        for item in self.items:
+            answer = item.artifacts.get("answer")
+            if isinstance(answer, dict):
+                found[item.id] = {"claim": answer.get("claim"), "measured": printable(answer.get("measured", "")),
+                                  "feedback": printable(item.feedback), "score": item.score,
+                                  "max_score": item.max_score}
+            if isinstance(item.artifacts.get("reasoning"), dict):
+                found["reasoning"] = {name: printable(text) for name, text in item.artifacts["reasoning"].items()}
+        return found
 
     def csv_row(self, student, rubric):
         """This result's row of the batch's grades.csv."""

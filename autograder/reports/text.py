@@ -27,6 +27,7 @@ def text_report(result, title=None):
         if len(item.details) > 1:                 # the feedback shows the first; list every one below it
             lines.append(f"{'':{width + 17}}every failing check:")
             lines += [f"{'':{width + 17}}- {one_line(detail)}" for detail in item.details]
+        lines += [f"{'':{width + 17}}{line}" for line in reasoning_lines(item)]
     lines.append("")
     lines.append(f"Total: {result.score:.2f}/{result.max_score:g}")
     if result.import_error:
@@ -47,3 +48,12 @@ def progress_line(number, total, item):
     """One finished item, for a terminal: ``[3/14] time_split ok 6/6``."""
     mark = "ok" if item.passed else "FAIL"
     return f"[{number}/{total}] {item.id} {mark} {item.score:g}/{item.max_score:g}"
+
+
+def reasoning_lines(item):
+    """The reasoning texts an item keeps for people to grade, one line each ([] for other items)."""
+    texts = item.artifacts.get("reasoning")
+    if not isinstance(texts, dict):
+        return []
+    return ["Your reasoning, for your instructor to grade:"] + [
+        f"- {one_line(name)}: {one_line(text) if text else '(not written)'}" for name, text in texts.items()]

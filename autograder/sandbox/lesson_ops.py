@@ -387,6 +387,47 @@ class LessonOps:
             layers[size] = self.layers(model)
         return {"val_mse": out, "layers": layers}
 
+    def op_answers(self, req):
+        """The submission's answers to the exercises' questions: for each name, its value when it is
+        None, a bool, an int, a float or a str (a str cut to ``max_chars``, with its full length),
+        else only its type's name. Read from the module's namespace: no student code runs."""
+        import numpy as np
+
+        out = {}
+        namespace = vars(self.module)
+        for name in req["names"]:
+            if name not in namespace:
+                out[name] = {"defined": False}
+                continue
+            value = namespace[name]
+            if type(value) in (np.bool_, np.int64, np.int32):       # numpy's own scalars: plain data
+                value = value.item()
+            if type(value) is str:
+                out[name] = {"defined": True, "value": value[: req["max_chars"]], "length": len(value)}
+            elif value is None or type(value) in (bool, int, float):
+                out[name] = {"defined": True, "value": value}
+            else:
+                out[name] = {"defined": True, "type": type(value).__name__[:60]}
+        return out
+
+    def op_answer_run(self, req):
+        """One training run a question is about, from the student's own parts: make_windows on the
+        series sent, time_split(0.8), torch.manual_seed(model_seed), a fresh ``cls``, train_model
+        with its defaults (``clip_norm=None`` when ``clip`` is false), predict on the validation
+        windows. Returns the history, the predictions and the validation targets."""
+        import torch
+
+        series = decode_input(req["series"])
+        self.reseed(req.get("seed", 0))
+        X, y = self.run(self.student("make_windows"), series, req["window"])
+        X_train, X_val, y_train, y_val = self.run(self.student("time_split"), X, y, 0.8)
+        torch.manual_seed(req["model_seed"])
+        model = self.run(self.student(req["cls"]))
+        kwargs = {"log": None} if req["clip"] else {"log": None, "clip_norm": None}
+        history = self.run(self.student("train_model"), model, X_train, y_train, X_val, y_val, **kwargs)
+        val_pred = self.run(self.student("predict"), model, X_val)
+        return {"history": history, "val_pred": val_pred, "y_val": y_val}
+
     def op_ping(self, req):
         return "pong"
 
