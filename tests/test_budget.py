@@ -250,6 +250,10 @@ def short_rubric(item_seconds, total_seconds=300):
     return rubric
 
 
+# The items the self-check runs (mode="check"): all but those graded by people (reasoning).
+CHECKED_IDS = [item.id for item in load_rubric().items if item.check]
+
+
 def grade_case(tmp_path, case, rubric, mode="check", **kwargs):
     path = tmp_path / f"{case.name}.py"
     path.write_text(corpus.build(case))
@@ -262,7 +266,7 @@ def test_a_hung_function_costs_one_wait_and_later_items_fail_at_once(tmp_path, c
     # The item limit is short, but not so short that a loaded machine makes honest items time out.
     result = grade_case(tmp_path, case, short_rubric(15))
     by_id = {entry.id: entry for entry in result.items}
-    assert [entry.id for entry in result.items] == list(ITEM_IDS)
+    assert [entry.id for entry in result.items] == CHECKED_IDS
     timed_out = [entry.id for entry in result.items if entry.outcome == "timed_out"]
     assert timed_out == ["make_windows"]
     assert by_id["make_windows"].feedback.startswith("make_windows did not return within 15 s (in item make_windows)")
@@ -272,7 +276,7 @@ def test_a_hung_function_costs_one_wait_and_later_items_fail_at_once(tmp_path, c
         assert by_id[item_id].outcome == "hung_before", (item_id, by_id[item_id].feedback)
         assert by_id[item_id].score == 0
         assert "make_windows did not return within 15 s (in item make_windows)" in by_id[item_id].feedback
-    for item_id in set(ITEM_IDS) - corpus.USES_MAKE_WINDOWS:
+    for item_id in set(CHECKED_IDS) - corpus.USES_MAKE_WINDOWS:
         assert by_id[item_id].passed, (item_id, by_id[item_id].feedback)
     assert result.status == "timed_out"
     json.dumps(result.to_gradescope(), allow_nan=False)
@@ -282,7 +286,7 @@ def test_a_hung_function_costs_one_wait_and_later_items_fail_at_once(tmp_path, c
 @pytest.mark.slow
 def test_a_budget_smaller_than_the_run_still_reports_every_item(tmp_path):
     result = grade_case(tmp_path, LOOPING_WINDOWS, short_rubric(120, total_seconds=40))
-    assert [entry.id for entry in result.items] == list(ITEM_IDS)
+    assert [entry.id for entry in result.items] == CHECKED_IDS
     first, rest = result.items[0], result.items[1:]
     assert first.outcome == "timed_out"
     assert first.feedback == ("not graded in full: make_windows was still running when the whole grade ran out "
@@ -291,9 +295,9 @@ def test_a_budget_smaller_than_the_run_still_reports_every_item(tmp_path):
         assert (entry.outcome, entry.score) == ("not_graded", 0), (entry.id, entry.feedback)
         assert entry.feedback == "not graded: the whole grade ran out of its 40 s budget"
     data = result.to_gradescope()
-    assert [t["tags"] for t in data["tests"]] == [[item_id] for item_id in ITEM_IDS]
+    assert [t["tags"] for t in data["tests"]] == [[item_id] for item_id in CHECKED_IDS]
     assert all(t["status"] == "failed" for t in data["tests"])
-    assert sum("ran out of its 40 s budget" in t["output"] for t in data["tests"]) == len(ITEM_IDS)
+    assert sum("ran out of its 40 s budget" in t["output"] for t in data["tests"]) == len(CHECKED_IDS)
     assert data["extra_data"]["status"] == "timed_out"
 
 
@@ -303,12 +307,12 @@ def test_check_shows_one_progress_line_per_item_on_stderr():
                          cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stderr
     lines = out.stderr.splitlines()
-    total = len(ITEM_IDS)
+    total = len(CHECKED_IDS)
     # In the order items run: beats_baseline, which shows the worker held-out data, runs last.
     from autograder.engine import execution_order
 
     assert lines == [f"[{n}/{total}] {item.id} FAIL 0/{item.points:g}"
-                     for n, item in enumerate(execution_order(load_rubric().items), 1)]
+                     for n, item in enumerate(execution_order([i for i in load_rubric().items if i.check]), 1)]
     assert "[1/" not in out.stdout
 
 
