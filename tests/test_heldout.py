@@ -19,6 +19,7 @@ assertion messages, which quote each item's feedback. The checks of the corpus
 itself are fast; its grading is in the slow tier.
 """
 
+import ast
 import difflib
 
 import nbformat
@@ -27,10 +28,11 @@ import pytest
 from autograder.engine import grade
 from autograder.sandbox.inprocess import InProcessWorker
 from autograder.rubric import load_rubric
-from verdicts import HEADER_LINE, HELDOUT, assert_heldout_correct, assert_heldout_wrong, read_header
+from verdicts import ANSWERS_LINE, HEADER_LINE, HELDOUT, assert_heldout_correct, assert_heldout_wrong, read_header
 from verdicts import CODE_ITEMS
 from verdicts import HELDOUT_CORRECT as CORRECT
 from verdicts import HELDOUT_WRONG as WRONG
+from verdicts import HELDOUT_ANSWERS, REASONS, assert_heldout_answers, read_answers_header
 
 
 @pytest.fixture(scope="module")
@@ -44,6 +46,8 @@ def test_the_corpus_has_what_the_brief_asks_for():
     assert len([p for p in CORRECT if p.suffix == ".py"]) >= 12
     assert len([p for p in CORRECT if p.suffix == ".ipynb"]) >= 2
     assert len(WRONG) >= 12
+    kinds = {read_answers_header(p).kind for p in HELDOUT_ANSWERS}
+    assert len(HELDOUT_ANSWERS) >= 6 and kinds == {"consistent", "contradicted", "blank", "mixed"}, kinds
 
 
 @pytest.mark.parametrize("path", WRONG, ids=lambda p: p.stem)
@@ -58,6 +62,29 @@ def test_each_wrong_submission_is_a_correct_one_with_one_small_edit(path):
     changed = [line for line in difflib.unified_diff(base, body, lineterm="", n=0)
                if line[:1] in "+-" and not line.startswith(("+++", "---"))]
     assert 0 < len(changed) <= 8, "\n".join(changed)
+
+
+def _without_docstring(text):
+    """The lines after the module docstring: what a held-out variant shares with its base."""
+    return text.splitlines()[ast.parse(text).body[0].end_lineno:]
+
+
+@pytest.mark.parametrize("path", HELDOUT_ANSWERS, ids=lambda p: p.stem)
+def test_each_answers_submission_is_a_correct_one_with_an_answer_block(path):
+    """Proves the code is the base's, untouched: only assignments to answer names (and _private helpers)
+    follow it, so any point lost is an answer's."""
+    header = read_answers_header(path)
+    assert header.kind != "consistent" or not header.loses, f"{path.name}: consistent answers lose nothing"
+    assert header.kind == "consistent" or header.loses, f"{path.name}: {header.kind} answers must lose something"
+    assert header.based_on.is_file(), f"{path.name}: {header.based_on} does not exist"
+    text = "\n".join(line for line in path.read_text().splitlines() if not ANSWERS_LINE.match(line))
+    body, base = _without_docstring(text), _without_docstring(header.based_on.read_text())
+    assert body[:len(base)] == base, f"{path.name}: the code differs from {header.based_on.name}"
+    block = ast.parse("\n".join(body[len(base):])).body
+    assigned = {target.id for node in block for target in getattr(node, "targets", [])}
+    assert block and all(isinstance(node, ast.Assign) for node in block), f"{path.name}: the block only assigns"
+    answers = {"BEST_WINDOW_SIZE", "LOWER_VAL_MSE", "STABLE_WITHOUT_CLIPPING", "PLOT_SHOWS", *REASONS}
+    assert all(name in answers or name.startswith("_") for name in assigned), sorted(assigned - answers)
 
 
 def test_the_notebooks_are_what_make_notebooks_writes():
@@ -93,3 +120,13 @@ def test_a_correct_submission_scores_100_without_grader_errors(path, rubric):
 @pytest.mark.parametrize("path", WRONG, ids=lambda p: p.stem)
 def test_a_wrong_submission_loses_points_exactly_where_the_spec_says(path, rubric):
     assert_heldout_wrong(path, grade(path, rubric=rubric, worker_factory=InProcessWorker, only=CODE_ITEMS))
+
+
+# The answers: each program is a correct one, so every code item keeps full marks and the answer items
+# lost are exactly the header's (its claims were picked far from the margins in autograder/checks/answers.py
+# against the program's own numbers: 32 lowest and 16 8% above it, LSTM and GRU within 1%, the unclipped
+# run identical to the clipped one, no pattern in the plot).
+@pytest.mark.slow
+@pytest.mark.parametrize("path", HELDOUT_ANSWERS, ids=lambda p: p.stem)
+def test_answers_get_the_verdicts_a_ta_would_give(path, rubric):
+    assert_heldout_answers(path, grade(path, rubric=rubric, worker_factory=InProcessWorker))
