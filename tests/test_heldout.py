@@ -69,22 +69,32 @@ def _without_docstring(text):
     return text.splitlines()[ast.parse(text).body[0].end_lineno:]
 
 
+def _answer_names_only(path, block):
+    """The answer block assigns answer names (and _private helpers) and does nothing else."""
+    statements = ast.parse(block).body
+    assigned = {target.id for node in statements for target in getattr(node, "targets", [])}
+    assert statements and all(isinstance(node, ast.Assign) for node in statements), f"{path.name}: the block only assigns"
+    answers = {"BEST_WINDOW_SIZE", "LOWER_VAL_MSE", "STABLE_WITHOUT_CLIPPING", "PLOT_SHOWS", *REASONS}
+    assert all(name in answers or name.startswith("_") for name in assigned), sorted(assigned - answers)
+
+
 @pytest.mark.parametrize("path", HELDOUT_ANSWERS, ids=lambda p: p.stem)
 def test_each_answers_submission_is_a_correct_one_with_an_answer_block(path):
-    """Proves the code is the base's, untouched: only assignments to answer names (and _private helpers)
-    follow it, so any point lost is an answer's."""
+    """Proves the code is the base's, untouched, followed only by answers: any point lost is an answer's."""
     header = read_answers_header(path)
     assert header.kind != "consistent" or not header.loses, f"{path.name}: consistent answers lose nothing"
     assert header.kind == "consistent" or header.loses, f"{path.name}: {header.kind} answers must lose something"
     assert header.based_on.is_file(), f"{path.name}: {header.based_on} does not exist"
+    if path.suffix == ".ipynb":       # the base's cells, then a markdown title and the answer cell
+        cells = [(c.cell_type, c.source) for c in nbformat.read(path, as_version=4).cells]
+        base = [(c.cell_type, c.source) for c in nbformat.read(header.based_on, as_version=4).cells]
+        assert cells[:len(base)] == base and [kind for kind, _ in cells[len(base):]] == ["markdown", "code"]
+        _answer_names_only(path, cells[-1][1])
+        return
     text = "\n".join(line for line in path.read_text().splitlines() if not ANSWERS_LINE.match(line))
     body, base = _without_docstring(text), _without_docstring(header.based_on.read_text())
     assert body[:len(base)] == base, f"{path.name}: the code differs from {header.based_on.name}"
-    block = ast.parse("\n".join(body[len(base):])).body
-    assigned = {target.id for node in block for target in getattr(node, "targets", [])}
-    assert block and all(isinstance(node, ast.Assign) for node in block), f"{path.name}: the block only assigns"
-    answers = {"BEST_WINDOW_SIZE", "LOWER_VAL_MSE", "STABLE_WITHOUT_CLIPPING", "PLOT_SHOWS", *REASONS}
-    assert all(name in answers or name.startswith("_") for name in assigned), sorted(assigned - answers)
+    _answer_names_only(path, "\n".join(body[len(base):]))
 
 
 def test_the_notebooks_are_what_make_notebooks_writes():
@@ -100,6 +110,11 @@ def test_the_notebooks_are_what_make_notebooks_writes():
             [("markdown" if kind == "md" else "code", source) for kind, source in cells]
         assert any(c.cell_type == "markdown" for c in committed.cells)
         assert any("%matplotlib inline" in c.source for c in committed.cells)
+    assert sorted(module.ANSWER_NOTEBOOKS) == sorted(p.name for p in HELDOUT_ANSWERS if p.suffix == ".ipynb")
+    for name, cells in module.ANSWER_NOTEBOOKS.items():
+        committed = nbformat.read(HELDOUT / "answers" / name, as_version=4)
+        assert [(c.cell_type, c.source) for c in committed.cells] == \
+            [("markdown" if kind == "md" else "code", source) for kind, source in cells]
 
 
 # --- the grader against it ----------------------------------------------------------
@@ -129,4 +144,5 @@ def test_a_wrong_submission_loses_points_exactly_where_the_spec_says(path, rubri
 @pytest.mark.slow
 @pytest.mark.parametrize("path", HELDOUT_ANSWERS, ids=lambda p: p.stem)
 def test_answers_get_the_verdicts_a_ta_would_give(path, rubric):
-    assert_heldout_answers(path, grade(path, rubric=rubric, worker_factory=InProcessWorker))
+    in_process = path.suffix == ".py"   # the notebook goes end to end, as the correct ones do
+    assert_heldout_answers(path, grade(path, rubric=rubric, worker_factory=InProcessWorker if in_process else None))

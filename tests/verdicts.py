@@ -128,7 +128,7 @@ def assert_heldout_wrong(path, result):
 
 # --- the held-out answers (tests/heldout/answers/) ------------------------------------------------
 
-HELDOUT_ANSWERS = sorted((HELDOUT / "answers").glob("*.py"))
+HELDOUT_ANSWERS = sorted((HELDOUT / "answers").glob("*.py")) + sorted((HELDOUT / "answers").glob("*.ipynb"))
 ANSWERS_LINE = re.compile(r"^# (answers|loses|based on): (.*)$")
 ANSWER_KINDS = ("consistent", "contradicted", "blank", "mixed")
 # The spec's allowed values per claim (table "Answers to the exercises' questions"), as the feedback
@@ -150,10 +150,22 @@ class AnswersHeader:
     based_on: Path
 
 
+def answers_header_lines(path):
+    """Where the header is: a .py file's first lines, a notebook's answer cell's (the one it opens)."""
+    if path.suffix != ".ipynb":
+        return path.read_text().splitlines()
+    import nbformat
+
+    cells = [c.source for c in nbformat.read(path, as_version=4).cells if c.source.startswith("# answers: ")]
+    if len(cells) != 1:
+        raise ValueError(f"{path.name}: {len(cells)} cells open with '# answers: ', not one")
+    return cells[0].splitlines()
+
+
 def read_answers_header(path):
     """The leading comment block of a held-out answers submission, its item ids checked."""
     fields = {}
-    for line in path.read_text().splitlines():
+    for line in answers_header_lines(path):
         match = ANSWERS_LINE.match(line)
         if not match:
             break
