@@ -14,6 +14,8 @@ derived only from the spec's table "Which code each item grades":
     # based on: correct/<file>
 
 Every item not listed must keep full marks (one mistake costs points once).
+tests/heldout/answers/ holds correct programs with an answer block to the exercises'
+questions; its header names the answer items that must lose points (see verdicts.py).
 Failures here are findings about the grader, not about the corpus: see the
 assertion messages, which quote each item's feedback. The checks of the corpus
 itself are fast; its grading is in the slow tier.
@@ -73,7 +75,8 @@ def _answer_names_only(path, block):
     """The answer block assigns answer names (and _private helpers) and does nothing else."""
     statements = ast.parse(block).body
     assigned = {target.id for node in statements for target in getattr(node, "targets", [])}
-    assert statements and all(isinstance(node, ast.Assign) for node in statements), f"{path.name}: the block only assigns"
+    assert statements and all(isinstance(node, ast.Assign) for node in statements), \
+        f"{path.name}: the block only assigns"
     answers = {"BEST_WINDOW_SIZE", "LOWER_VAL_MSE", "STABLE_WITHOUT_CLIPPING", "PLOT_SHOWS", *REASONS}
     assert all(name in answers or name.startswith("_") for name in assigned), sorted(assigned - answers)
 
@@ -121,7 +124,7 @@ def test_the_notebooks_are_what_make_notebooks_writes():
 # The .py files are the kit's own code, so they are graded in-process (autograder/sandbox/inprocess.py);
 # notebooks go end to end, through the notebook loader and a confined worker. They were written before
 # the exercises' questions, so they hold no answers: they are graded on the code's items (the answer
-# items are proven by the corpus's claims cases, tests/corpus.py).
+# items are proven by the corpus's claims cases, tests/corpus.py, and by tests/heldout/answers/ below).
 
 @pytest.mark.slow
 @pytest.mark.parametrize("path", CORRECT, ids=lambda p: p.name)

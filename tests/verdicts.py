@@ -2,7 +2,7 @@
 
 The fast suite (tests/test_corpus_fast.py, in-process) and the slow end-to-end
 tests assert the same things through these functions, so a case means one thing.
-Also the held-out corpus's headers (tests/heldout/wrong/*.py), which name the items a
+Also the held-out corpus's headers (tests/heldout/wrong/*.py, answers/*), which name the items a
 mistake must cost.
 """
 
@@ -204,7 +204,12 @@ def assert_heldout_answers(path, result):
         f"GRADER ERROR: {crashed}\n{describe(result, lost | header.loses)}")
     for item in result.items:
         if item.id in header.loses:
-            assert actionable(item.id, item.feedback), f"{item.id}: feedback a student cannot act on\n{describe(result, {item.id})}"
+            assert actionable(item.id, item.feedback), \
+                f"{item.id}: feedback a student cannot act on\n{describe(result, {item.id})}"
     reasoning = [item for item in result.items if item.id == "reasoning"]
     assert len(reasoning) == 1 and reasoning[0].score == reasoning[0].max_score == 0, describe(result, {"reasoning"})
     assert reasoning[0].passed, f"reasoning is read by people, never failed\n{describe(result, {'reasoning'})}"
+    # What a person will read: every text kept short and printable, whatever the student put there.
+    for name, text in reasoning[0].artifacts.get("reasoning", {}).items():
+        assert isinstance(text, str) and len(text) < 10_000, f"{name}: {len(str(text))} characters kept"
+        assert not re.search(r"[\x00-\x08\x0b-\x1f\x7f]", text), f"{name} keeps control characters: {text[:80]!r}"
