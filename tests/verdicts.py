@@ -2,7 +2,7 @@
 
 The fast suite (tests/test_corpus_fast.py, in-process) and the slow end-to-end
 tests assert the same things through these functions, so a case means one thing.
-Also the held-out corpus's headers (tests/heldout/wrong/*.py), which name the items a
+Also the held-out corpus's headers (tests/heldout/wrong/*.py, answers/*), which name the items a
 mistake must cost.
 """
 
@@ -124,3 +124,92 @@ def assert_heldout_wrong(path, result):
         f"wrongly failed (the spec's table says this item does not grade {header.function}): "
         f"{sorted(wrongly_failed)}\n"
         f"GRADER ERROR: {crashed}\n{describe(result, lost | header.loses)}")
+
+
+# --- the held-out answers (tests/heldout/answers/) ------------------------------------------------
+
+HELDOUT_ANSWERS = sorted((HELDOUT / "answers").glob("*.py")) + sorted((HELDOUT / "answers").glob("*.ipynb"))
+ANSWERS_LINE = re.compile(r"^# (answers|loses|based on): (.*)$")
+ANSWER_KINDS = ("consistent", "contradicted", "blank", "mixed")
+# The spec's allowed values per claim (table "Answers to the exercises' questions"), as the feedback
+# for a missing or invalid claim must name them: the student can then fix the answer without the spec.
+ALLOWED_CLAIMS = {
+    "answer_window_size": ("8", "16", "32"),
+    "answer_gru_vs_lstm": ("'LSTM'", "'GRU'"),
+    "answer_clipping": ("True", "False"),
+    "answer_plot": ("'lag'", "'flatline'", "'missed peaks'", "'noisy'", "'none'"),
+}
+REASONS = ("WHY_WINDOW_SIZE", "WHY_GRU_VS_LSTM", "WHY_CLIPPING", "WHY_PLOT")
+MEASURED = re.compile(r"\d\.\d\d")     # a validation MSE, a ratio of two, a pattern's strength
+
+
+@dataclass
+class AnswersHeader:
+    kind: str
+    loses: set
+    based_on: Path
+
+
+def answers_header_lines(path):
+    """Where the header is: a .py file's first lines, a notebook's answer cell's (the one it opens)."""
+    if path.suffix != ".ipynb":
+        return path.read_text().splitlines()
+    import nbformat
+
+    cells = [c.source for c in nbformat.read(path, as_version=4).cells if c.source.startswith("# answers: ")]
+    if len(cells) != 1:
+        raise ValueError(f"{path.name}: {len(cells)} cells open with '# answers: ', not one")
+    return cells[0].splitlines()
+
+
+def read_answers_header(path):
+    """The leading comment block of a held-out answers submission, its item ids checked."""
+    fields = {}
+    for line in answers_header_lines(path):
+        match = ANSWERS_LINE.match(line)
+        if not match:
+            break
+        fields[match.group(1)] = match.group(2).strip()
+    missing = {"answers", "loses", "based on"} - set(fields)
+    if missing:
+        raise ValueError(f"{path.name}: header lacks {', '.join(sorted(missing))}")
+    if fields["answers"] not in ANSWER_KINDS:
+        raise ValueError(f"{path.name}: answers is {fields['answers']!r}, not one of {', '.join(ANSWER_KINDS)}")
+    loses = {part.strip() for part in fields["loses"].split(",") if part.strip()}
+    if loses - set(ALLOWED_CLAIMS):
+        raise ValueError(f"{path.name}: loses names {sorted(loses - set(ALLOWED_CLAIMS))}, not answer items")
+    return AnswersHeader(fields["answers"], loses, HELDOUT / fields["based on"])
+
+
+def actionable(item_id, feedback):
+    """Feedback a student can act on: it names every allowed value (a missing or invalid claim), or it
+    quotes at least two of the student's own measurements (a contradicted one)."""
+    names_choices = all(value in feedback for value in ALLOWED_CLAIMS[item_id])
+    return names_choices or len(MEASURED.findall(feedback)) >= 2
+
+
+def assert_heldout_answers(path, result):
+    """Code items in full (a correct program); answer items lost exactly as the header says, each with
+    actionable feedback; reasoning 0 points and never failed; no grader error."""
+    header = read_answers_header(path)
+    assert not result.import_error, result.import_error
+    lost = lost_items(result)
+    crashed = [item.id for item in result.items if "GRADER ERROR" in item.feedback]
+    code_lost = lost & set(CODE_ITEMS)
+    wrongly_passed = header.loses - lost
+    wrongly_failed = (lost & set(ALLOWED_CLAIMS)) - header.loses
+    assert not (code_lost or wrongly_passed or wrongly_failed or crashed), (
+        f"{path.name} ({header.kind} answers)\ncode items lost (a correct program): {sorted(code_lost)}\n"
+        f"wrongly passed (must lose): {sorted(wrongly_passed)}\nwrongly failed: {sorted(wrongly_failed)}\n"
+        f"GRADER ERROR: {crashed}\n{describe(result, lost | header.loses)}")
+    for item in result.items:
+        if item.id in header.loses:
+            assert actionable(item.id, item.feedback), \
+                f"{item.id}: feedback a student cannot act on\n{describe(result, {item.id})}"
+    reasoning = [item for item in result.items if item.id == "reasoning"]
+    assert len(reasoning) == 1 and reasoning[0].score == reasoning[0].max_score == 0, describe(result, {"reasoning"})
+    assert reasoning[0].passed, f"reasoning is read by people, never failed\n{describe(result, {'reasoning'})}"
+    # What a person will read: every text kept short and printable, whatever the student put there.
+    for name, text in reasoning[0].artifacts.get("reasoning", {}).items():
+        assert isinstance(text, str) and len(text) < 10_000, f"{name}: {len(str(text))} characters kept"
+        assert not re.search(r"[\x00-\x08\x0b-\x1f\x7f]", text), f"{name} keeps control characters: {text[:80]!r}"

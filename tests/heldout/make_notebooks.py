@@ -5,6 +5,7 @@ more that Jupyter runs and plain Python does not (`display(...)`, `nn.LSTM?`).
 nb05 and nb06 are nb01 with a stray exploration cell that fails, as Jupyter lets
 a student leave one: a NameError (a name from a deleted cell), a syntax error (a
 half-typed line). Each fails in its own cell only; the notebook is still correct.
+answers/nb_a01 is nb02 with an answer cell, its held-out header on the cell's first lines.
 
 The notebooks are committed; this script is how they were made, so a reviewer can
 read their cells as plain text here and regenerate them: `python tests/heldout/make_notebooks.py`.
@@ -404,6 +405,24 @@ NOTEBOOKS = {
     "nb06_stray_syntax_error.ipynb": STRAY_SYNTAX_ERROR,
 }
 
+# answers/: a notebook with an answer cell, as the spec lets a notebook answer. The cell opens with the
+# held-out answers header (tests/verdicts.py reads it there); the student's plot answer is a guess her
+# own lab run contradicts (its predictions are not flat), the other three agree with her runs.
+ANSWER_CELL = '''# answers: mixed
+# loses: answer_plot
+# based on: correct/nb02_colab_style.ipynb
+BEST_WINDOW_SIZE = 32
+LOWER_VAL_MSE = "GRU"
+STABLE_WITHOUT_CLIPPING = True
+PLOT_SHOWS = "flatline"
+WHY_WINDOW_SIZE = "32 gave the smallest validation error of the three windows I tried."
+WHY_GRU_VS_LSTM = "The GRU finished very slightly lower; the two are basically tied."
+WHY_CLIPPING = "Turning clipping off changed nothing in my run, so it was stable."
+WHY_PLOT = "The red line looked smoother than the data to me, so I said flat."'''
+ANSWER_NOTEBOOKS = {
+    "nb_a01_answer_cell.ipynb": COLAB + [("md", "## Answers to the exercises"), ("code", ANSWER_CELL)],
+}
+
 
 def build(cells):
     notebook = new_notebook()
@@ -417,4 +436,7 @@ def build(cells):
 if __name__ == "__main__":
     for name, cells in NOTEBOOKS.items():
         nbformat.write(build(cells), HERE / "correct" / name)
+        print("wrote", name)
+    for name, cells in ANSWER_NOTEBOOKS.items():
+        nbformat.write(build(cells), HERE / "answers" / name)
         print("wrote", name)
