@@ -282,7 +282,8 @@ def test_a_giant_exception_at_import_does_not_make_giant_reports(tmp_path):
 
 def test_a_students_history_cannot_break_the_html_report(tmp_path):
     done, results, html = graded(tmp_path, "history", submission("history_breaks_html_report"))
-    assert results is not None and item_scores(results)["train_loop"] == 10     # the probe was not fooled
+    full = next(test["max_score"] for test in (results or {}).get("tests", []) if test["tags"] == ["train_loop"])
+    assert results is not None and item_scores(results)["train_loop"] == full   # the probe was not fooled
     assert done.returncode == 0, done.stderr[-1500:]
     assert html is not None and "How your model predicts" in html
 

@@ -86,7 +86,8 @@ def test_a_batch_at_jobs_2_grades_the_reference_100_and_a_missing_zero_grad_lose
             for name in ("reference", "no_zero_grad")}
     assert meta["reference"]["score"] == 100, meta["reference"]
     lost = {item for item, score in meta["no_zero_grad"]["items"].items() if score < full_marks(out, item)}
-    assert lost == wrong.loses, meta["no_zero_grad"]
+    # Its own items, and a claim its broken training's numbers may contradict (corpus.CLAIMS_FED_BY).
+    assert wrong.loses <= lost and lost - wrong.loses <= corpus.CLAIMS_FED_BY[wrong.function], meta["no_zero_grad"]
     for student in meta.values():
         assert student["confinement"] == "own-uid"
     results = json.loads((out / "students" / "reference" / "results.json").read_text())
