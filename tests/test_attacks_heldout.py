@@ -20,6 +20,8 @@ from pathlib import Path
 
 import pytest
 
+import corpus
+
 from autograder.rubric import ITEM_IDS, load_rubric
 from autograder.sandbox.tiers import FOLDER_CAPPED
 from autograder.sandbox.zygote import is_running
@@ -341,7 +343,8 @@ def test_a_batch_grades_the_classmate_and_blames_each_attacker_not_the_grader(tm
     # longer takes compare_window_sizes' agreement with it as proof (issue 17); every other item keeps its marks.
     full = {item.id: item.points for item in load_rubric().items}
     lost = {item for item, score in meta["history_breaks_html_report"]["items"].items() if score < full[item]}
-    if lost != {"window_comparison"}:
+    # A claim its made-up numbers contradict is judged against them, as the spec says (corpus.CLAIMS_FED_BY).
+    if lost - corpus.CLAIMS_FED_BY["train_model"] != {"window_comparison"}:
         problems.append(f"history_breaks_html_report lost {sorted(lost)}, only window_comparison when graded alone")
     assert not problems, problems
 
