@@ -34,7 +34,7 @@ from autograder.rubric import with_hidden_seed
 from autograder.release import strip_hidden_seed
 from autograder.reports.results import top_level_visibility
 from autograder.rubric import ITEM_IDS, load_rubric, tomllib
-from conftest import ROOT
+from conftest import ROOT, rubric_with
 
 SEED = 261803398874989484820458683436563811772   # distinctive (its digits cannot turn up by chance), 128 bits
 REFERENCE = ROOT / "solutions" / "sequence_modeling.py"
@@ -711,9 +711,8 @@ def test_run_autograder_writes_results_for_a_broken_or_missing_submission_or_a_g
 
 @slow
 def test_a_hidden_seed_the_reference_fails_on_is_refused(tmp_path):
-    text = load_rubric().text.replace("max_ratio = 0.8\ncheck_max_ratio", "max_ratio = 0.0001\ncheck_max_ratio", 1)
     impossible = tmp_path / "impossible.toml"
-    impossible.write_text(text)
+    impossible.write_text(rubric_with('[[items]]\nid = "beats_baseline"\nmax_ratio = 0.0001'))
     assert load_rubric(impossible).items[ITEM_IDS.index("beats_baseline")].get("max_ratio") == 0.0001
     done = autograder("gradescope", tmp_path / "a.zip", "--seed", SEED, "--rubric", impossible)
     assert done.returncode == 2 and "the reference itself loses points" in done.stderr
