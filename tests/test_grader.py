@@ -73,6 +73,8 @@ def test_reference_passes_the_self_check(rubric):
 
 def test_notebook_filled_with_the_reference_scores_100(tmp_path, rubric):
     """The generated notebook with every stub cell replaced by the reference's code."""
+    from test_notebook_check import answer_as_the_reference
+
     notebook = nbformat.read(assign.NOTEBOOK_FILE, as_version=4)
     filled = {title: code for title, code in assign._split_sections(strip_markers(assign.REFERENCE.read_text()))}
     stub_sections = assign._split_sections(assign.STUB_FILE.read_text())
@@ -84,6 +86,7 @@ def test_notebook_filled_with_the_reference_scores_100(tmp_path, rubric):
                 replaced += 1
                 break
     assert replaced >= 8
+    answer_as_the_reference(notebook)                     # its answer cells, as the reference answers
     path = tmp_path / "filled.ipynb"
     nbformat.write(notebook, path)
     result = grade(path, rubric=rubric)

@@ -540,7 +540,7 @@ def test_the_hand_outs_notebook_runs_whole_in_its_own_install(release, installed
     alone (it does not bring matplotlib: what the lab cell imports must come from the hand-out).
     """
     import nbformat
-    from test_notebook_check import check_outputs, fill_stubs, sections_of
+    from test_notebook_check import answer_as_the_reference, check_outputs, fill_stubs, sections_of
 
     nbclient = pytest.importorskip("nbclient")
     venv, env = installed
@@ -551,6 +551,7 @@ def test_the_hand_outs_notebook_runs_whole_in_its_own_install(release, installed
     shutil.copytree(release / "student" / "lessons", work / "lessons")
     notebook = nbformat.read(work / "lessons" / "sequence_modeling.ipynb", as_version=4)
     assert fill_stubs(notebook, sections_of(REFERENCE.read_text())) >= 8
+    answer_as_the_reference(notebook)
     spec = tmp_path / "jupyter" / "kernels" / "hand-out"
     spec.mkdir(parents=True)
     (spec / "kernel.json").write_text(json.dumps({
