@@ -19,6 +19,11 @@ calls made to callable arguments (a ``log``), optimizer steps on a Module
 argument's parameters (so global optimizer step hooks fire and see the same
 gradients), the final state of every Module argument, and the RNG state after.
 
+Grader-side work on the reference's classes (the lesson's forecaster, trained or
+not) goes through ``derived(ctx.reference, "module:function", ...)``: the
+function runs on the live reference, and its plain-data answer is recorded and
+replayed like a reference call, so the hand-out ships the numbers, not a model.
+
 A replay that finds no answer raises ``OracleMiss``: the item then reads
 "GRADER ERROR: the self-check has no recorded answer for ...", never a verdict.
 """
@@ -346,8 +351,8 @@ class RecordingOracle:
     def __getattr__(self, name):
         value = getattr(self._reference, name)
         if isinstance(value, type):
-            raise OracleError(f"ctx.reference.{name} is a class: build it grader-side, the self-check cannot "
-                              "ship the reference's classes")
+            raise OracleError(f"ctx.reference.{name} is a class: use it in a function called through "
+                              "oracle.derived, the self-check cannot ship the reference's classes")
         if not callable(value):
             self.table["attrs"][name] = encode(value, f"reference.{name}")
             return value
@@ -402,6 +407,22 @@ class RecordingOracle:
             "rng_after": None if untouched else _b64(real[3].numpy().tobytes()),
         }
         return key, real[4]
+
+    def derived(self, function, args):
+        """Run and record ``derived(reference, function, *args)`` (a function of plain data that leaves
+        torch's RNG as it found it)."""
+        import torch
+
+        name, fn = f"derived:{function}", _derived_function(self._reference, function)
+        rng0 = torch.get_rng_state()
+        form, _, _, rng_after, raised = _execute(fn, name, args, {}, live=True)
+        if not torch.equal(rng_after, rng0):
+            raise OracleError(f"{name} changed torch's global RNG state: run it under torch.random.fork_rng")
+        self.table["calls"][call_key(name, args, {})] = {
+            "call": describe_call(name, args, {}), "result": form, "events": [], "modules": {}, "rng_after": None}
+        if raised is not None:
+            raise raised
+        return decode(form)
 
     def save(self, path):
         """Write the table as gzipped JSON (fixed mtime: the same answers, the same bytes)."""
@@ -464,6 +485,10 @@ class ReplayOracle:
         replayed.__name__ = name
         return replayed
 
+    def derived(self, function, args):
+        """The recorded answer of ``derived(reference, function, *args)``."""
+        return self._replay(f"derived:{function}", args, {})
+
     def _replay(self, name, args, kwargs):
         import torch
 
@@ -505,3 +530,27 @@ class ReplayOracle:
                     p.grad = None if grad is None else _tensor_from(grad)
                 params += module_params
         _ReplayStep.make(params, {k: decode(v) for k, v in event["hyper"].items()}).step()
+
+
+def derived(reference, function, *args):
+    """``function(reference module, *args)``, answered like a reference call.
+
+    ``function`` is "module:name" (autograder/forecasters.py), imported only where
+    the reference is live: run as is in the full kit, recorded by a release
+    (``RecordingOracle.derived``), replayed in the hand-out (``ReplayOracle.derived``),
+    which does not ship the module. Its arguments and answer are plain data, and it
+    must leave torch's global RNG as it found it.
+    """
+    import types
+
+    if isinstance(reference, types.ModuleType):
+        return _derived_function(reference, function)(*args)
+    return reference.derived(function, args)
+
+
+def _derived_function(module, function):
+    import functools
+    import importlib
+
+    where, name = function.split(":")
+    return functools.partial(getattr(importlib.import_module(where), name), module)

@@ -27,9 +27,8 @@ import torch
 
 import corpus
 from answer_shapes import find_answer_shapes
-from autograder import assign, oracle
+from autograder import assign, forecasters, oracle
 from autograder.checks import registry
-from autograder.checks.lesson_model import LessonForecaster
 from autograder.rubric import with_hidden_seed
 from autograder.release import strip_hidden_seed
 from autograder.reports.results import top_level_visibility
@@ -46,22 +45,35 @@ def _reference():
     return reference
 
 
-# --- the lesson's model, built grader-side ------------------------------------------------
+# --- the lesson's model, answered as data -------------------------------------------------
 
-@pytest.mark.parametrize("cls_name, layer", [("LSTMForecaster", "LSTM"), ("GRUForecaster", "GRU")])
-def test_grader_side_forecaster_is_the_reference_model(cls_name, layer):
-    reference = _reference()
-    for init in ({}, {"input_size": 3, "hidden_size": 5}):
-        torch.manual_seed(11)
-        ours = LessonForecaster(layer, **init)
-        torch.manual_seed(11)
-        theirs = getattr(reference, cls_name)(**init)
-        assert list(ours.state_dict()) == list(theirs.state_dict())
-        for a, b in zip(ours.state_dict().values(), theirs.state_dict().values()):
-            assert torch.equal(a, b)
-        x = torch.randn(4, 9, init.get("input_size", 1))
-        with torch.no_grad():
-            assert torch.equal(ours(x), theirs(x))
+def test_the_forecaster_checks_numbers_come_from_the_reference_and_replay_without_it(tmp_path, monkeypatch):
+    """oracle.derived: the reference's own model, run live, recorded, and replayed where
+    autograder/forecasters.py (which the hand-out does not ship) cannot be imported."""
+    reference, function = _reference(), "autograder.forecasters:expectation"
+    X = np.random.default_rng(0).normal(size=(3, 4, 2)).astype(np.float32)
+    live = oracle.derived(reference, function, "GRUForecaster", {"input_size": 2}, 7, [X])
+    torch.manual_seed(7)
+    model = reference.GRUForecaster(input_size=2).eval()
+    assert all(np.array_equal(p.detach().numpy(), q) for p, q in zip(model.parameters(), live["params"]))
+    with torch.no_grad():
+        assert np.array_equal(model(torch.from_numpy(X)).numpy(), live["outputs"][0])
+        first_step = model.fc(model.gru(torch.from_numpy(X))[0][:, 0, :]).numpy()
+    assert np.array_equal(live["mistakes"][0][forecasters.FIRST_STEP], first_step)
+    assert not np.allclose(first_step, live["outputs"][0], atol=1e-5)
+
+    recorder, rng = oracle.RecordingOracle(reference), torch.get_rng_state()
+    recorded = oracle.derived(recorder, function, "GRUForecaster", {"input_size": 2}, 7, [X])
+    assert torch.equal(torch.get_rng_state(), rng)                  # the answer depends on its arguments only
+    replay = oracle.ReplayOracle.load(recorder.save(tmp_path / "answers.json.gz"))
+    monkeypatch.setitem(sys.modules, "autograder.forecasters", None)          # as in the hand-out
+    replayed = oracle.derived(replay, function, "GRUForecaster", {"input_size": 2}, 7, [X])
+    for answer in (recorded, replayed):
+        assert all(np.array_equal(a, b) for a, b in zip(answer["params"], live["params"]))
+        assert np.array_equal(answer["outputs"][0], live["outputs"][0])
+        assert list(answer["mistakes"][0]) == list(live["mistakes"][0])
+    with pytest.raises(oracle.OracleMiss):
+        oracle.derived(replay, function, "GRUForecaster", {"input_size": 2}, 8, [X])
 
 
 # --- the oracle ---------------------------------------------------------------------------------
@@ -353,23 +365,13 @@ def test_the_hand_out_holds_no_answer_key_and_no_hidden_seed(release, tmp_path):
     assert find_digits(planted, str(SEED)) == ["seed.txt"]
 
 
-# Issue 18, part 2, is not done yet: the self-check still builds the lesson's model (checks/lesson_model.py,
-# the diagnosis variants in checks/models.py) and the probe model (sandbox/probes.py) reads its LSTM at the
-# last step. Strict: once the self-check compares with recorded outputs and these files hold no such
-# read, this test passes and must lose its mark.
-ANSWER_SHAPES_LEFT = pytest.mark.xfail(strict=True, reason="the hand-out still ships the lesson's forecaster "
-                                       "(checks/lesson_model.py, checks/models.py, sandbox/probes.py)")
-
-
 @slow
-@ANSWER_SHAPES_LEFT
 def test_the_hand_out_holds_no_answer_shapes(release):
     """No forecaster reading its LSTM/GRU at the last step, no windowing loop, no clip before a step: the
     answers' shapes, in any words (tests/answer_shapes.py), in the code and the notebook handed out."""
     assert find_answer_shapes(release / "student") == []
 
 
-@ANSWER_SHAPES_LEFT
 def test_the_files_the_hand_out_copies_hold_no_answer_shapes(tmp_path):
     """The same, fast: the kit's files that `autograder release` copies, without building a release."""
     from autograder import release as release_module
@@ -428,6 +430,14 @@ class CheckedReplay:
                 self.mismatches.append(oracle.describe_call(name, args, kwargs))
             return answer
         return call
+
+    def derived(self, function, args):
+        self.calls += 1
+        live = oracle.encode(oracle.derived(self.live, function, *args))
+        answer = self.replay.derived(function, args)
+        if oracle.encode(answer) != live:
+            self.mismatches.append(f"derived:{function}")
+        return answer
 
 
 def pass_fail(result):

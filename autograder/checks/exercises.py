@@ -155,10 +155,7 @@ def check_two_feature(ctx):
     weights, trained here by the reference loop on windows the grader made, must beat the
     baseline on the held-out stretch. A wrong train_model or make_windows costs nothing here.
     """
-    import torch
-
-    from autograder.checks.lesson_model import LessonForecaster
-    from autograder.checks.models import diagnose_forecaster, layer_mismatch, reference_outputs
+    from autograder.checks.models import lesson_expectation, layer_mismatch, named_mistake, same_shapes
     from autograder.checks.pipeline import reference_ratio
     from autograder.checks.pipeline import planned_draws, task_for
 
@@ -177,24 +174,23 @@ def check_two_feature(ctx):
 
     def trains():
         task = task_for(ctx.reference, ctx.item.planned, (n, seed), held_out)
-        answer = ctx.op("model", cls="LSTMForecaster", init={"input_size": 2}, seed=seed,
-                        inputs=[arg(task.X_val.numpy(), "tensor")])
-        params = [need_array(p[1], "parameter") for p in answer["params"]]
         X = task.X_val.numpy()
+        lesson = lesson_expectation(ctx, "LSTMForecaster", {"input_size": 2}, seed, [X])
+        answer = ctx.op("model", cls="LSTMForecaster", init={"input_size": 2}, seed=seed,
+                        inputs=[arg(X, "tensor")], load=[arg(p) for p in lesson["params"]])
+        params = [need_array(p[1], "parameter") for p in answer["params"]]
         out = need_array(answer["outputs"][0], "LSTMForecaster(input_size=2)(x)", shape=(len(X), 1))
-        expected, model = reference_outputs(ctx, "LSTMForecaster", {"input_size": 2}, params, X)
-        if expected is None:
+        if not same_shapes(params, lesson["params"]):
             mismatch = layer_mismatch(answer["layers"], "LSTMForecaster(input_size=2)", "LSTM", 2, 32)
             raise CheckFailed(mismatch or "LSTMForecaster(input_size=2) should hold nn.LSTM(2, 32) then "
                               "nn.Linear(32, 1), and no other weights")
+        expected = lesson["outputs"][0]
         if not np.allclose(out, expected, rtol=1e-5, atol=1e-5):
-            mistake = diagnose_forecaster(model, X, out, "LSTM")
+            mistake = named_mistake(lesson["mistakes"][0], out)
             raise CheckFailed(f"with two features, LSTMForecaster's output {mistake}" if mistake else
                               f"LSTMForecaster(input_size=2) should give {expected[0, 0]:.5g} for the first window "
-                              f"with its own weights, got {out[0, 0]:.5g} (lstm_forecaster's feedback says more)")
-        torch.manual_seed(seed)
-        lesson_init = [p.detach().numpy() for p in LessonForecaster("LSTM", input_size=2).parameters()]
-        if all(np.array_equal(a, b) for a, b in zip(params, lesson_init)):
+                              f"with the lesson's weights, got {out[0, 0]:.5g} (lstm_forecaster's feedback says more)")
+        if all(np.array_equal(a, b) for a, b in zip(params, lesson["params"])):
             return                       # the reference's own start: the seed plan saw it clear the bar
         ratio = reference_ratio(ctx.reference, task, init_params=params)
         if not within(ratio, max_ratio):

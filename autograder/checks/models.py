@@ -1,16 +1,14 @@
 """Checks for the forecasters: layer types, shapes, batch invariance, and outputs
-equal to the lesson's model's when that model is given the student's weights.
+equal to the lesson's model's when the student's model is given the lesson's weights.
 
-Loading the student's weights into the lesson's model makes the check fair to
+Loading the lesson's weights into the student's model makes the check fair to
 every correct variant (``h_n[-1]`` instead of ``out[:, -1]``, other attribute
 names) and exact about the rest: a missing ``batch_first=True`` or a read of
 the wrong time step gives different numbers, and the feedback says which.
 
-The lesson's model is built here (``LessonForecaster``), not taken from the
-reference: its inputs are the student's weights, which no answer recorded in
-advance could cover, and the student self-check ships without the reference.
-The full kit and the self-check use this same class, so they agree by
-construction; tests/test_release.py checks that it equals the reference's.
+The lesson's weights, outputs and classic mistakes come from the reference's own
+class (autograder/forecasters.py) through ``oracle.derived``: the full kit runs
+it, the student hand-out replays its recorded numbers and ships no model.
 """
 
 from dataclasses import dataclass
@@ -19,9 +17,9 @@ import numpy as np
 
 from autograder.checks.base import CheckFailed, Subchecks, arg, need_array
 from autograder.checks.registry import item
+from autograder.oracle import derived
 
 RECURRENT = {"lstm_forecaster": ("LSTMForecaster", "LSTM"), "gru_forecaster": ("GRUForecaster", "GRU")}
-RECURRENT_LAYER = dict(RECURRENT.values())
 
 
 @dataclass(frozen=True)
@@ -31,44 +29,21 @@ class ForecasterSettings:
     tolerance: float = 1e-5
 
 
-def reference_outputs(ctx, cls_name, init, params, X):
-    """The lesson's model with the student's parameters; None when shapes differ."""
-    import torch
-
-    from autograder.checks.lesson_model import LessonForecaster
-
-    model = LessonForecaster(RECURRENT_LAYER[cls_name], **init)
-    ref_params = list(model.parameters())
-    if len(ref_params) != len(params) or any(tuple(p.shape) != a.shape for p, a in zip(ref_params, params)):
-        return None, model
-    with torch.no_grad():
-        for p, a in zip(ref_params, params):
-            p.copy_(torch.from_numpy(a.astype(np.float32)))
-    model.eval()
-    with torch.no_grad():
-        return model(torch.from_numpy(X)).numpy(), model
+def lesson_expectation(ctx, cls_name, init, seed, inputs):
+    """The lesson's ``cls_name(**init)`` under ``seed``: its ``params``, its ``outputs`` on each of
+    ``inputs`` and, per input, the outputs of its classic ``mistakes`` (forecasters.expectation)."""
+    return derived(ctx.reference, "autograder.forecasters:expectation", cls_name, init, seed, list(inputs))
 
 
-def diagnose_forecaster(model, X, got, layer_name):
-    """Name the classic mistake whose output matches the student's."""
-    import torch
+def same_shapes(params, expected):
+    """Whether a student's parameters (registration order) can hold the lesson's weights."""
+    return len(params) == len(expected) and all(p.shape == e.shape for p, e in zip(params, expected))
 
-    rnn = getattr(model, layer_name.lower())
-    with torch.no_grad():
-        x = torch.from_numpy(X)
-        variants = {
-            "reads the first time step, out[:, 0]; read the last one, out[:, -1]":
-                model.fc(rnn(x)[0][:, 0, :]),
-            "averages over time steps; read the last one, out[:, -1]":
-                model.fc(rnn(x)[0].mean(dim=1)),
-        }
-        # Without batch_first the layer reads (seq_len, batch, features): dim 0 becomes time.
-        rnn.batch_first = False
-        variants["treats dim 0 as time: create the layer with batch_first=True"] = \
-            model.fc(rnn(x)[0][:, -1, :])
-        rnn.batch_first = True
-    for message, value in variants.items():
-        if value is not None and value.shape == got.shape and np.allclose(value.numpy(), got, atol=1e-5):
+
+def named_mistake(mistakes, got):
+    """The classic mistake whose output, with the lesson's weights, is the student's; None if none is."""
+    for message, value in mistakes.items():
+        if value.shape == got.shape and np.allclose(value, got, atol=1e-5):
             return message
     return None
 
@@ -100,30 +75,33 @@ def layer_mismatch(layers, cls_name, layer, input_size, hidden_size):
 
 
 def check_forecaster(ctx, item_id):
-    import torch
-
-    from autograder.checks.lesson_model import LessonForecaster
-
     cls_name, layer = RECURRENT[item_id]
     tol = float(ctx.settings.tolerance)
     checks = Subchecks()
     rng = ctx.rng("inputs")
     seed = int(rng.integers(0, 10_000))
+    # Every probe's inputs, drawn before any sub-check runs, so they are the same whatever fails first
+    # (the hand-out's recorded expectations are keyed by them): (batch, seq_len, input_size) each.
+    shapes = {"defaults": (5, 7, 1), "other sizes": (4, 9, 3), "one step": (3, 1, 2), "long": (2, 40, 2),
+              "order": (1, 3, 1)}
+    inputs = {name: rng.normal(size=shape).astype(np.float32) for name, shape in shapes.items()}
 
-    def probe(init, batch, seq_len):
-        input_size = init.get("input_size", 1)
-        X = rng.normal(size=(batch, seq_len, input_size)).astype(np.float32)
-        rows = [X[i : i + 1] for i in range(batch)]
+    def probe(init, name):
+        """The student's model built under the seed, then run on a batch and on each of its rows with the
+        lesson's weights loaded: (inputs, the worker's answer, the lesson's expectation)."""
+        X = inputs[name]
+        rows = [X[i : i + 1] for i in range(X.shape[0])]
+        expected = lesson_expectation(ctx, cls_name, init, seed, [X])
         answer = ctx.op("model", cls=cls_name, init=init, seed=seed, inputs=[arg(X, "tensor")] +
-                        [arg(r, "tensor") for r in rows])
-        return X, answer
+                        [arg(r, "tensor") for r in rows], load=[arg(p) for p in expected["params"]])
+        return X, answer, expected
 
     def structure(answer, input_size, hidden_size):
         mismatch = layer_mismatch(answer["layers"], cls_name, layer, input_size, hidden_size)
         if mismatch:
             raise CheckFailed(mismatch)
 
-    def outputs(X, answer, init):
+    def outputs(X, answer, expected, init):
         batch = X.shape[0]
         out = need_array(answer["outputs"][0], "model(x)", kind="tensor", dtype="float32", shape=(batch, 1))
         params = [need_array(p[1], "parameter") for p in answer["params"]]
@@ -132,40 +110,38 @@ def check_forecaster(ctx, item_id):
             if not np.allclose(row, out[i : i + 1], atol=tol, rtol=tol):
                 raise CheckFailed(f"model(x)[{i}] = {out[i, 0]:.5g} but model(x[{i}:{i + 1}]) = {row[0, 0]:.5g}: "
                                   "rows of a batch must not affect each other (batch_first=True?)")
-        expected, model = reference_outputs(ctx, cls_name, init, params, X)
-        if expected is None:
+        if not same_shapes(params, expected["params"]):
             raise CheckFailed(f"the parameters do not match nn.{layer}({init.get('input_size', 1)}, "
                               f"{init.get('hidden_size', 32)}) followed by nn.Linear; create the {layer} first")
-        if not np.allclose(out, expected, atol=tol, rtol=tol):
-            mistake = diagnose_forecaster(model, X, out, layer)
+        lesson = expected["outputs"][0]
+        if not np.allclose(out, lesson, atol=tol, rtol=tol):
+            mistake = named_mistake(expected["mistakes"][0], out)
             if mistake:
                 raise CheckFailed(f"the output {mistake}")
-            raise CheckFailed(f"with the same weights the output should be {expected[0, 0]:.5g} for row 0, "
+            raise CheckFailed(f"with the same weights the output should be {lesson[0, 0]:.5g} for row 0, "
                               f"got {out[0, 0]:.5g}: feed the last time step's hidden state to the Linear layer")
 
     def defaults():
-        X, answer = probe({}, 5, 7)
+        X, answer, expected = probe({}, "defaults")
         structure(answer, 1, 32)
-        outputs(X, answer, {})
+        outputs(X, answer, expected, {})
 
     def other_sizes():
         init = {"input_size": 3, "hidden_size": 5}
-        X, answer = probe(init, 4, 9)
+        X, answer, expected = probe(init, "other sizes")
         structure(answer, 3, 5)
-        outputs(X, answer, init)
+        outputs(X, answer, expected, init)
 
     def one_step_and_long():
         init = {"input_size": 2, "hidden_size": 4}
-        for batch, seq_len in ((3, 1), (2, 40)):
-            X, answer = probe(init, batch, seq_len)
-            outputs(X, answer, init)
+        for name in ("one step", "long"):
+            X, answer, expected = probe(init, name)
+            outputs(X, answer, expected, init)
 
     def initialisation_order():
-        _, answer = probe({}, 1, 3)
-        torch.manual_seed(seed)
-        model = LessonForecaster(layer)
-        for (name, got), expected in zip(answer["params"], model.parameters()):
-            if not np.array_equal(need_array(got, name), expected.detach().numpy()):
+        _, answer, expected = probe({}, "order")
+        for (name, got), lesson in zip(answer["params"], expected["params"]):
+            if not np.array_equal(need_array(got, name), lesson):
                 raise CheckFailed(f"under torch.manual_seed the weights differ from the lesson's; create "
                                   f"the {layer} before the Linear layer and nothing else with random weights")
 

@@ -18,8 +18,9 @@ from itertools import islice
 import numpy as np
 
 from autograder.hidden import pipeline_candidates
+from autograder.oracle import derived
 
-if TYPE_CHECKING:             # torch loads with the worker, not with the rubric (see lesson_model.py)
+if TYPE_CHECKING:             # torch loads with the worker, not with the rubric
     import torch
 
 WINDOW, TRAIN_FRAC = 16, 0.8
@@ -70,20 +71,11 @@ def make_task(reference, series, held_out, model_seed):
 
 
 def reference_ratio(reference, task, init_params=None):
-    """Held-out MSE over naive MSE of the reference pipeline (optionally from given weights)."""
-    import torch
-
-    from autograder.checks.lesson_model import LessonForecaster
-
-    torch.manual_seed(task.model_seed)
-    model = LessonForecaster("LSTM", input_size=task.input_size)     # the lesson's model, weights and all
-    if init_params is not None:
-        with torch.no_grad():
-            for param, value in zip(model.parameters(), init_params):
-                param.copy_(torch.from_numpy(np.asarray(value, dtype=np.float32)))
-    reference.train_model(model, task.X_train, task.y_train, task.X_val, task.y_val, log=None)
-    pred = reference.predict(model, task.X_test)
-    return float(((pred - task.y_test) ** 2).mean()) / task.naive_mse()
+    """Held-out MSE over naive MSE of the reference pipeline (optionally from given weights), computed
+    on the reference's own model (forecasters.held_out_ratio; replayed in the hand-out)."""
+    return derived(reference, "autograder.forecasters:held_out_ratio", task.X_train, task.y_train, task.X_val,
+                   task.y_val, task.X_test, task.y_test, task.model_seed,
+                   None if init_params is None else [np.asarray(p, dtype=np.float32) for p in init_params])
 
 
 def task_for(reference, draws, draw, held_out):

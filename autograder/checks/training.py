@@ -1,7 +1,7 @@
 """Checks for training: the loop, gradient clipping, and beating the naive baseline.
 
-The loop is checked by parity: the worker trains a small probe model (an LSTM
-with dropout, so train and eval mode differ) with the student's
+The loop is checked by parity: the worker trains a small probe model (a tanh
+recurrence with dropout, so train and eval mode differ) with the student's
 ``train_model``; the grader trains the same model from the same weights with
 the reference loop. Equal final parameters and equal logged losses mean the
 same epochs, learning rate, zero_grad, mean loss and eval-mode validation.

@@ -209,7 +209,9 @@ class LessonOps:
         return layers
 
     def op_model(self, req):
-        """Build a student model under a seed; report its layers, parameters and outputs."""
+        """Build a student model under a seed; report its layers and parameters, then its outputs with
+        the weights the grader sent in ``load`` (registration order) when they fit its parameters'
+        shapes, else with its own."""
         import torch
 
         cls = self.student(req["cls"])
@@ -217,12 +219,19 @@ class LessonOps:
         model = self.run(cls, **req.get("init", {}))
         layers = self.layers(model)
         params = [[name, p.detach().clone()] for name, p in self.run(model.named_parameters)]
+        load = [decode(p).array for p in req.get("load", [])]
+        own = [p for _, p in self.run(model.named_parameters)]
+        loaded = bool(load) and len(load) == len(own) and all(tuple(p.shape) == a.shape for p, a in zip(own, load))
+        if loaded:
+            with torch.no_grad():
+                for param, array in zip(own, load):
+                    param.copy_(torch.from_numpy(array.copy()))
         outputs = []
         self.run(model.eval)
         with torch.no_grad():
             for x in decode_input(req.get("inputs", [])):
                 outputs.append(self.run(model, torch.as_tensor(x)))
-        return {"layers": layers, "params": params, "outputs": outputs}
+        return {"layers": layers, "params": params, "outputs": outputs, "loaded": loaded}
 
     def op_train(self, req):
         """Run the student's train_model on a probe model the grader initialised."""

@@ -1,7 +1,7 @@
 """The probe models: small torch models the grader builds and the worker hands to student code.
 
-ProbeNet checks ``train_model`` and ``predict`` (dropout makes train and eval
-mode differ); StubForecaster, with a closed-form rule, checks rolling
+ProbeNet checks ``train_model`` and ``predict`` (a tanh recurrence with dropout,
+so train and eval mode differ); StubForecaster, with a closed-form rule, checks rolling
 forecasts. Both processes build them from this one module, so the weights the
 grader initialises are the weights the worker loads.
 
@@ -18,13 +18,15 @@ def _torch_modules():
     from torch import nn
 
     class ProbeNet(nn.Module):
-        """A small forecaster for checking ``train_model``: dropout makes train and
-        eval mode give different outputs. ``calls`` (a list kept by the caller, not
-        reachable from the model's attributes) receives one record per forward call."""
+        """A small model for checking ``train_model``: a plain tanh recurrence written out step by
+        step (not the lesson's forecaster: the hand-out ships none), dropout, then a linear head.
+        Dropout makes train and eval mode give different outputs. ``calls`` (a list kept by the
+        caller, not reachable from the model's attributes) receives one record per forward call."""
 
         def __init__(self, input_size=1, hidden_size=6, dropout=0.25, calls=None):
             super().__init__()
-            self.lstm = nn.LSTM(input_size=input_size, hidden_size=hidden_size, num_layers=1, batch_first=True)
+            self.read = nn.Linear(input_size, hidden_size)
+            self.carry = nn.Linear(hidden_size, hidden_size, bias=False)
             self.fc = nn.Linear(in_features=hidden_size, out_features=1)
             # Dropout masks come from the model's own counter, not the global generator: a loop that
             # draws random numbers of its own (a DataLoader does, even unshuffled) stays comparable.
@@ -37,8 +39,9 @@ def _torch_modules():
 
         def forward(self, x):
             self._record(x)
-            out, _ = self.lstm(x)                             # (batch, seq_len, hidden)
-            last = out[:, -1, :]                              # (batch, hidden)
+            last = torch.zeros(x.shape[0], self.carry.in_features)          # (batch, hidden)
+            for t in range(x.shape[1]):
+                last = torch.tanh(self.read(x[:, t, :]) + self.carry(last))
             if self.training and self.dropout > 0:
                 masks = torch.Generator().manual_seed(6_4_4_000 + int(self.mask_draws))
                 self.mask_draws += 1
