@@ -41,7 +41,7 @@ class Wrong:
     may_lose: tuple = ()    # items that grade ``function`` but need not notice the mistake
 
     def __post_init__(self):
-        _known(self.name, (*self.loses, *self.may_lose), ITEM_IDS)
+        _known(self.name, (*self.loses, *self.may_lose), ITEM_IDS, "item ids")
 
     def header(self):
         fields = [("function", self.function), ("loses", ", ".join(self.loses))]
@@ -74,7 +74,7 @@ class Answers:
     def __post_init__(self):
         if self.kind not in ANSWER_KINDS:
             raise ValueError(f"{self.name}: answers are {self.kind!r}, not one of {', '.join(ANSWER_KINDS)}")
-        _known(self.name, self.loses, ALLOWED_CLAIMS)
+        _known(self.name, self.loses, ALLOWED_CLAIMS, "answer items")
 
     def header(self):
         return f"# answers: {self.kind}\n# loses: {', '.join(self.loses)}\n# based on: correct/{self.base}\n"
@@ -88,10 +88,11 @@ class Answers:
         return corpus.Case(self.name, [], prefix=self.header(), suffix="\n\n" + self.block)
 
 
-def _known(name, ids, allowed):
+def _known(name, ids, allowed, what):
+    """A misspelt item id would make a case assert nothing about it: refuse it when the case is made."""
     unknown = sorted(set(ids) - set(allowed))
     if unknown:
-        raise ValueError(f"{name}: unknown item ids {unknown}")
+        raise ValueError(f"{name}: {', '.join(unknown)} are not {what} (known: {', '.join(allowed)})")
 
 
 def build(case):
@@ -107,6 +108,7 @@ def write(case, folder):
     return path
 
 
+# One classic mistake each, in the function named (a test checks that every edit lies inside it).
 WRONG = [
     Wrong("w01_windows_off_by_one", "c01_lesson_loops.py", "make_windows",
           loses=("make_windows", "make_windows_multifeature"),
@@ -258,6 +260,7 @@ WRONG = [
                   "            torch.nn.utils.clip_grad_norm_(model.parameters(), 0.1, norm_type=2.0)\n")]),
 ]
 
+# Every kind of answers: consistent, contradicted, blank, mixed (and nb_a01 in answers/, a notebook's).
 ANSWERS = [
     Answers("a01_plain_constants", "c01_lesson_loops.py", "consistent",
             loses=(),
