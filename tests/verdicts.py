@@ -2,8 +2,8 @@
 
 The fast suite (tests/test_corpus_fast.py, in-process) and the slow end-to-end
 tests assert the same things through these functions, so a case means one thing.
-Also the held-out corpus's headers (tests/heldout/wrong/*.py, answers/*), which name the items a
-mistake must cost.
+Also what the held-out programs must score (tests/heldout/cases.py and the answer notebook's
+header), which name the items a mistake must cost.
 """
 
 import re
@@ -21,8 +21,6 @@ CODE_ITEMS = tuple(i for i in ITEM_IDS if i not in ANSWER_ITEMS)
 
 HELDOUT = Path(__file__).resolve().parent / "heldout"
 HELDOUT_CORRECT = sorted((HELDOUT / "correct").glob("*.py")) + sorted((HELDOUT / "correct").glob("*.ipynb"))
-HELDOUT_WRONG = sorted((HELDOUT / "wrong").glob("*.py"))
-HEADER_LINE = re.compile(r"^# (function|loses|may_lose|mistake|based on): (.*)$")
 
 
 def lost_items(result):
@@ -68,38 +66,6 @@ def assert_wrong_case(case, result):
         assert not wrong or wrong not in item.feedback, f"{item.id} names a wrong cause\n{describe(result)}"
 
 
-@dataclass
-class Header:
-    function: str
-    loses: set
-    may_lose: set
-    mistake: str
-    based_on: Path
-
-
-def read_header(path):
-    """The leading comment block of a held-out wrong submission, with its item ids checked."""
-    fields = {}
-    for line in path.read_text().splitlines():
-        match = HEADER_LINE.match(line)
-        if not match:
-            break
-        fields[match.group(1)] = match.group(2).strip()
-    missing = {"function", "loses", "mistake", "based on"} - set(fields)
-    if missing:
-        raise ValueError(f"{path.name}: header lacks {', '.join(sorted(missing))}")
-
-    def items(text):
-        ids = {part.strip() for part in text.split(",") if part.strip()}
-        unknown = ids - set(ITEM_IDS)
-        if unknown:
-            raise ValueError(f"{path.name}: unknown item ids {sorted(unknown)}")
-        return ids
-
-    return Header(fields["function"], items(fields["loses"]), items(fields.get("may_lose", "")),
-                  fields["mistake"], HELDOUT / fields["based on"])
-
-
 def assert_heldout_correct(path, result):
     """Full marks on every item graded (100 when all are) and no grader error: the submission is correct per the spec."""
     assert not result.import_error, result.import_error
@@ -110,25 +76,26 @@ def assert_heldout_correct(path, result):
         f"{'; GRADER ERROR in ' + str(crashed) if crashed else ''}\n{describe(result, set(lost))}")
 
 
-def assert_heldout_wrong(path, result):
-    """Loses its header's ``loses``, maybe its ``may_lose``, nothing else, and no grader error."""
-    header = read_header(path)
+def assert_heldout_wrong(case, result):
+    """Loses the case's ``loses``, maybe its ``may_lose``, nothing else, and no grader error
+    (``case``: a tests/heldout/cases.py ``Wrong``)."""
     assert not result.import_error, result.import_error
     lost = lost_items(result)
     crashed = [item.id for item in result.items if "GRADER ERROR" in item.feedback]
-    wrongly_passed = header.loses - lost
-    wrongly_failed = lost - header.loses - header.may_lose
+    wrongly_passed = set(case.loses) - lost
+    wrongly_failed = lost - set(case.loses) - set(case.may_lose)
     assert not (wrongly_passed or wrongly_failed or crashed), (
-        f"{path.name} ({header.function}: {header.mistake})\n"
+        f"{case.name} ({case.function}: {case.mistake})\n"
         f"wrongly passed (must lose): {sorted(wrongly_passed)}\n"
-        f"wrongly failed (the spec's table says this item does not grade {header.function}): "
+        f"wrongly failed (the spec's table says this item does not grade {case.function}): "
         f"{sorted(wrongly_failed)}\n"
-        f"GRADER ERROR: {crashed}\n{describe(result, lost | header.loses)}")
+        f"GRADER ERROR: {crashed}\n{describe(result, lost | set(case.loses))}")
 
 
-# --- the held-out answers (tests/heldout/answers/) ------------------------------------------------
+# --- the held-out answers (tests/heldout/cases.py's ANSWERS, and the notebooks in tests/heldout/answers/) ---
 
-HELDOUT_ANSWERS = sorted((HELDOUT / "answers").glob("*.py")) + sorted((HELDOUT / "answers").glob("*.ipynb"))
+# Notebooks written by tests/heldout/make_notebooks.py, each with its header atop its answer cell.
+HELDOUT_ANSWER_NOTEBOOKS = sorted((HELDOUT / "answers").glob("*.ipynb"))
 ANSWERS_LINE = re.compile(r"^# (answers|loses|based on): (.*)$")
 ANSWER_KINDS = ("consistent", "contradicted", "blank", "mixed")
 # The spec's allowed values per claim (table "Answers to the exercises' questions"), as the feedback
@@ -145,15 +112,14 @@ MEASURED = re.compile(r"\d\.\d\d")     # a validation MSE, a ratio of two, a pat
 
 @dataclass
 class AnswersHeader:
+    name: str
     kind: str
     loses: set
     based_on: Path
 
 
 def answers_header_lines(path):
-    """Where the header is: a .py file's first lines, a notebook's answer cell's (the one it opens)."""
-    if path.suffix != ".ipynb":
-        return path.read_text().splitlines()
+    """A notebook's header: the lines of the answer cell it opens."""
     import nbformat
 
     cells = [c.source for c in nbformat.read(path, as_version=4).cells if c.source.startswith("# answers: ")]
@@ -163,7 +129,7 @@ def answers_header_lines(path):
 
 
 def read_answers_header(path):
-    """The leading comment block of a held-out answers submission, its item ids checked."""
+    """The leading comment block of a held-out answers notebook's answer cell, its item ids checked."""
     fields = {}
     for line in answers_header_lines(path):
         match = ANSWERS_LINE.match(line)
@@ -178,7 +144,7 @@ def read_answers_header(path):
     loses = {part.strip() for part in fields["loses"].split(",") if part.strip()}
     if loses - set(ALLOWED_CLAIMS):
         raise ValueError(f"{path.name}: loses names {sorted(loses - set(ALLOWED_CLAIMS))}, not answer items")
-    return AnswersHeader(fields["answers"], loses, HELDOUT / fields["based on"])
+    return AnswersHeader(path.stem, fields["answers"], loses, HELDOUT / fields["based on"])
 
 
 def actionable(item_id, feedback):
@@ -188,22 +154,23 @@ def actionable(item_id, feedback):
     return names_choices or len(MEASURED.findall(feedback)) >= 2
 
 
-def assert_heldout_answers(path, result):
+def assert_heldout_answers(header, result):
     """Code items in full (a correct program); answer items lost exactly as the header says, each with
-    actionable feedback; reasoning 0 points and never failed; no grader error."""
-    header = read_answers_header(path)
+    actionable feedback; reasoning 0 points and never failed; no grader error (``header``: a
+    tests/heldout/cases.py ``Answers``, or a notebook's ``AnswersHeader``)."""
+    loses = set(header.loses)
     assert not result.import_error, result.import_error
     lost = lost_items(result)
     crashed = [item.id for item in result.items if "GRADER ERROR" in item.feedback]
     code_lost = lost & set(CODE_ITEMS)
-    wrongly_passed = header.loses - lost
-    wrongly_failed = (lost & set(ALLOWED_CLAIMS)) - header.loses
+    wrongly_passed = loses - lost
+    wrongly_failed = (lost & set(ALLOWED_CLAIMS)) - loses
     assert not (code_lost or wrongly_passed or wrongly_failed or crashed), (
-        f"{path.name} ({header.kind} answers)\ncode items lost (a correct program): {sorted(code_lost)}\n"
+        f"{header.name} ({header.kind} answers)\ncode items lost (a correct program): {sorted(code_lost)}\n"
         f"wrongly passed (must lose): {sorted(wrongly_passed)}\nwrongly failed: {sorted(wrongly_failed)}\n"
-        f"GRADER ERROR: {crashed}\n{describe(result, lost | header.loses)}")
+        f"GRADER ERROR: {crashed}\n{describe(result, lost | loses)}")
     for item in result.items:
-        if item.id in header.loses:
+        if item.id in loses:
             assert actionable(item.id, item.feedback), \
                 f"{item.id}: feedback a student cannot act on\n{describe(result, {item.id})}"
     reasoning = [item for item in result.items if item.id == "reasoning"]
