@@ -20,7 +20,8 @@ import time
 from pathlib import Path
 
 from autograder import sandbox, seedplan
-from autograder.sandbox.protocol import SUBMISSION_FILE, decode
+from autograder.sandbox.codec import decode
+from autograder.sandbox.protocol import SUBMISSION_FILE
 from autograder.reports.results import GradeResult, ItemResult
 from autograder.rubric import load_rubric
 from autograder.checks.base import BudgetSpent, HungBefore  # raised here, caught by the checks that must

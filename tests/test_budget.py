@@ -25,7 +25,7 @@ from hypothesis import strategies as st
 
 import corpus
 from autograder import sandbox
-from autograder.sandbox import lesson_ops, protocol
+from autograder.sandbox import codec, lesson_ops
 from autograder.checks.base import SPECIFIC, CheckFailed, Subchecks, count_text
 from autograder.engine import GradeResult, ItemResult, grade
 from autograder.rubric import ITEM_IDS, Limits, RubricError, load_rubric
@@ -183,7 +183,7 @@ def call(w, fn, request_id, refuse=()):
 
 def test_the_worker_reports_each_student_function_it_enters(student_worker):
     w, messages = student_worker
-    assert protocol.decode(call(w, "prepare_data", 7)["value"]) == 40
+    assert codec.decode(call(w, "prepare_data", 7)["value"]) == 40
     names = [m["progress"] for m in messages]
     assert names == ["prepare_data", "make_windows", "helper", "make_windows", "prepare_data"]
     assert {m["id"] for m in messages} == {7}
@@ -196,7 +196,7 @@ def test_the_worker_refuses_a_known_hang_even_when_another_function_calls_it(stu
     # A submission's `except Exception` cannot swallow the refusal.
     assert call(w, "swallow", 4, refuse=["make_windows"]) == {"ok": False, "known_hang": "make_windows"}
     # Refusals belong to one request: the next one without them runs normally.
-    assert protocol.decode(call(w, "prepare_data", 5)["value"]) == 40
+    assert codec.decode(call(w, "prepare_data", 5)["value"]) == 40
 
 
 def test_tracebacks_show_the_student_frames_not_the_watching_wrappers(student_worker):

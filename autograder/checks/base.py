@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from hypothesis import HealthCheck, Phase, given, settings
 
-from autograder.sandbox.protocol import Array, decode, encode_input
+from autograder.sandbox.codec import Array, decode, encode_input
 
 
 class HungBefore(BaseException):
