@@ -253,7 +253,7 @@ def decode_live(form):
 
 
 def _live_array(form):
-    array = _array_from(form).copy()                  # writable: frombuffer's is not
+    array = _array_from(form)                         # a fresh, writable copy (astype copies)
     kind = form.get("as", form["__array__"])
     if kind == "tensor":
         import torch
