@@ -20,16 +20,29 @@ import time
 from pathlib import Path
 
 from autograder import sandbox, seedplan
-from autograder.sandbox.protocol import SUBMISSION_FILE, decode
+from autograder.sandbox.codec import decode
+from autograder.sandbox.protocol import SUBMISSION_FILE
 from autograder.reports.results import GradeResult, ItemResult
 from autograder.rubric import load_rubric
-from autograder.checks.base import BudgetSpent, HungBefore  # raised here, caught by the checks that must
 from autograder.submission import (CELL_FAILURES, LineMap, Submission, describe_cell_failures, import_verdict,
                                    load_submission, worker_source)
 
 
 class ImportFailed(Exception):
     """The submission could not be imported; every item scores 0."""
+
+
+# How the worker handle (Session) stops an item. Raised by the Session alone and caught by the
+# engine alone, which turns each into the item's result; no check names them (a check that wants a
+# run that may be stopped asks Session.attempt). BaseExceptions, like sandbox.WorkerLost, so
+# neither a sub-check nor Hypothesis (which would shrink) takes one for a failure of its own.
+
+class HungBefore(BaseException):
+    """A request would run a student function that already hung: its item fails at once."""
+
+
+class BudgetSpent(BaseException):
+    """The whole grade's time budget ran out before this item could run."""
 
 
 def total_seconds(rubric):
@@ -163,6 +176,28 @@ class Session:
         if not answer.get("ok") and answer.get("known_hang") in self.hung:
             raise HungBefore(self.hung[answer["known_hang"]])
         return answer
+
+    def attempt(self, run, slow_ok=False):
+        """(run(), None), or (None, why) when this session stopped ``run``: a check's optional
+        measurement, whose loss the check reports in its own words instead of losing the item.
+
+        A student function refused because it hung before is always told as why. With ``slow_ok``
+        so are a worker that died and one that ran out of the item's own time; that timeout is then
+        not counted as a hang (the run was long, not known to loop: refusing the function from now
+        on would cost the later items that call it). The grade's budget running out is never
+        absorbed: the item ends not graded, like any other."""
+        try:
+            return run(), None
+        except HungBefore as hang:
+            return None, str(hang)
+        except sandbox.WorkerLost as lost:
+            if not slow_ok or self.cut_by_budget:
+                raise
+            if not isinstance(lost, sandbox.WorkerTimeout):
+                return None, f"the submission's process died ({lost.reason})"
+            if lost.function:
+                self.hung.pop(lost.function, None)
+            return None, f"the run did not finish within the item's {self.item.seconds:g} s"
 
     def hang_text(self, function):
         return f"{function} did not return within {self.item.seconds:g} s (in item {self.item.id})"

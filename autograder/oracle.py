@@ -34,8 +34,10 @@ import hashlib
 import json
 from pathlib import Path
 
+from autograder.sandbox import codec
+
 ANSWERS_FILE = Path(__file__).with_name("check_answers.json.gz")
-FORMAT = 1
+FORMAT = 2                # 2: the values in codec.py's forms (1 had a codec of its own)
 _PERTURBED_SEEDS = (0x5EED_0ACE, 0x0DD_5EED)      # incoming RNG states that reveal an RNG-dependent answer
 
 
@@ -63,30 +65,21 @@ def load_reference(mode):
     return reference
 
 
-# --- canonical plain-data form --------------------------------------------------------------
+# --- plain-data forms (autograder/sandbox/codec.py, by its exact rule) ----------------------
 
-def _b64(data):
-    return base64.b64encode(data).decode("ascii")
-
-
-def _array_form(array):
-    import numpy as np
-
-    array = np.asarray(array)                   # not ascontiguousarray: it makes a 0-d array 1-d
-    if array.dtype.hasobject:
-        raise OracleError("an array of Python objects cannot be recorded")
-    little = array.astype(array.dtype.newbyteorder("<"), copy=False)
-    return {"dtype": little.dtype.str, "shape": list(array.shape), "b": _b64(little.tobytes())}
+def encode(value, where="value"):
+    """Plain JSON data for ``value``, exact (floats by repr, arrays by bytes); OracleError for
+    what the self-check cannot ship."""
+    try:
+        return codec.encode(value, exact=True, where=where)
+    except codec.CodecError as exc:
+        raise OracleError(f"{exc}: the self-check records answers as data, so build models and "
+                          "other objects with behaviour grader-side") from None
 
 
-def _tensor_form(tensor):
-    import torch
-
-    tensor = tensor.detach().cpu().contiguous()
-    if tensor.dtype == torch.bfloat16:
-        raise OracleError("bfloat16 tensors are not recorded")
-    return dict(_array_form(tensor.numpy()), torch=str(tensor.dtype).replace("torch.", ""),
-                grad=bool(tensor.requires_grad))
+def decode(form):
+    """Inverse of ``encode``: numpy arrays, tensors, numpy scalars, ``codec.RecordedObject``."""
+    return codec.decode_live(form)
 
 
 def _is_module(value):
@@ -98,94 +91,8 @@ def _is_module(value):
 def _module_form(module):
     return {"module": type(module).__name__, "repr": repr(module),
             "training": [m.training for m in module.modules()],
-            "state": [[name, _tensor_form(t)] for name, t in module.state_dict().items()]}
-
-
-def encode(value, where="value"):
-    """Plain JSON data for ``value``, exact (floats by hex, arrays by bytes)."""
-    import numpy as np
-    import torch
-
-    if value is None or isinstance(value, (bool, str)):
-        return value
-    if isinstance(value, int):
-        return {"int": str(value)}
-    if isinstance(value, float):
-        return {"float": value.hex()}
-    if isinstance(value, torch.Tensor):
-        return {"tensor": _tensor_form(value)}
-    if isinstance(value, np.ndarray):
-        return {"ndarray": _array_form(value)}
-    if isinstance(value, np.generic):
-        return {"scalar": _array_form(np.asarray(value))}
-    if isinstance(value, tuple):
-        return {"tuple": [encode(v, where) for v in value]}
-    if isinstance(value, list):
-        return {"list": [encode(v, where) for v in value]}
-    if isinstance(value, dict):
-        return {"dict": [[encode(k, where), encode(v, where)] for k, v in value.items()]}
-    if _is_module(value):
-        raise OracleError(f"{where} is an nn.Module ({type(value).__name__}): build models grader-side, "
-                          "the self-check cannot ship the reference's classes")
-    if callable(value):
-        raise OracleError(f"{where} is a function: it cannot be recorded")
-    if hasattr(value, "__dict__"):              # a plain object (a fitted Standardizer): its data attributes
-        attrs = {k: v for k, v in vars(value).items() if k != "_recorded_type"}
-        return {"object": getattr(value, "_recorded_type", type(value).__name__),
-                "attrs": [[k, encode(v, f"{where}.{k}")] for k, v in sorted(attrs.items())]}
-    raise OracleError(f"{where} of type {type(value).__name__} cannot be recorded")
-
-
-class RecordedObject:
-    """A returned object as recorded: its data attributes, no methods."""
-
-    def __init__(self, type_name, attrs):
-        self.__dict__.update(attrs)
-        self._recorded_type = type_name
-
-    def __repr__(self):
-        return f"<recorded {self._recorded_type}>"
-
-
-def _array_from(form):
-    import numpy as np
-
-    dtype = np.dtype(form["dtype"])
-    raw = base64.b64decode(form["b"])
-    return np.frombuffer(raw, dtype=dtype).reshape(form["shape"]).astype(dtype.newbyteorder("="))
-
-
-def _tensor_from(form):
-    import torch
-
-    tensor = torch.from_numpy(_array_from(form).copy())
-    return tensor.requires_grad_() if form.get("grad") else tensor
-
-
-def decode(form):
-    """Inverse of ``encode``."""
-    if form is None or isinstance(form, (bool, str)):
-        return form
-    if "object" in form:
-        return RecordedObject(form["object"], {k: decode(v) for k, v in form["attrs"]})
-    (tag, body), = form.items()
-    if tag == "int":
-        return int(body)
-    if tag == "float":
-        return float.fromhex(body)
-    if tag == "tensor":
-        return _tensor_from(body)
-    if tag == "ndarray":
-        return _array_from(body)
-    if tag == "scalar":
-        return _array_from(body)[()]
-    if tag == "tuple":
-        return tuple(decode(v) for v in body)
-    if tag == "list":
-        return [decode(v) for v in body]
-    if tag == "dict":
-        return {decode(k): decode(v) for k, v in body}
-    raise OracleError(f"unknown recorded form {tag!r}")
+            "state": [[name, encode(t, f"{type(module).__name__}.{name}")]
+                      for name, t in module.state_dict().items()]}
 
 
 # --- keys ------------------------------------------------------------------------------------
@@ -316,8 +223,8 @@ def _execute(fn, name, args, kwargs, live):
         hyper = {key: encode(v) for key, v in optimizer.param_groups[0].items()
                  if isinstance(v, (int, float)) and not isinstance(v, bool)}      # lr, eps, weight_decay...
         events.append({"step": {_slot_name(slot): {
-            "grads": [None if p.grad is None else _tensor_form(p.grad) for p in m.parameters()],
-            "params": [_tensor_form(p) for p in m.parameters()]} for slot, m in modules}, "hyper": hyper})
+            "grads": [None if p.grad is None else encode(p.grad, "a gradient") for p in m.parameters()],
+            "params": [encode(p, "a parameter") for p in m.parameters()]} for slot, m in modules}, "hyper": hyper})
 
     guard = contextlib.nullcontext() if live else _Suppressed()
     raised = None
@@ -404,7 +311,7 @@ class RecordingOracle:
         key = keys[not independent]
         self.table["calls"][key] = {
             "call": describe_call(name, args, kwargs), "result": real[0], "events": real[1], "modules": real[2],
-            "rng_after": None if untouched else _b64(real[3].numpy().tobytes()),
+            "rng_after": None if untouched else base64.b64encode(real[3].numpy().tobytes()).decode("ascii"),
         }
         return key, real[4]
 
@@ -508,12 +415,12 @@ class ReplayOracle:
         with torch.no_grad():
             for slot, form in entry["modules"].items():
                 module = slots[slot]
-                module.load_state_dict({k: _tensor_from(t) for k, t in form["state"]})
+                module.load_state_dict({k: decode(t) for k, t in form["state"]})
                 for sub, flag in zip(module.modules(), form["training"]):
                     sub.training = flag
         if entry["rng_after"] is not None:
             torch.set_rng_state(torch.frombuffer(bytearray(base64.b64decode(entry["rng_after"])), dtype=torch.uint8))
-        if "raises" in entry["result"]:
+        if isinstance(entry["result"], dict) and "raises" in entry["result"]:
             raise _rebuilt_exception(name, *entry["result"]["raises"])
         return decode(entry["result"])
 
@@ -526,8 +433,8 @@ class ReplayOracle:
             for slot, recorded in event["step"].items():
                 module_params = list(slots[slot].parameters())
                 for p, value, grad in zip(module_params, recorded["params"], recorded["grads"]):
-                    p.copy_(_tensor_from(value))
-                    p.grad = None if grad is None else _tensor_from(grad)
+                    p.copy_(decode(value))
+                    p.grad = None if grad is None else decode(grad)
                 params += module_params
         _ReplayStep.make(params, {k: decode(v) for k, v in event["hyper"].items()}).step()
 

@@ -86,7 +86,7 @@ class FakeContext:
         self.item = SimpleNamespace(id=item_id, seconds=60)
         self.session = SimpleNamespace(shared={"answers": {name: {"defined": True, "value": value}
                                                            for name, value in claims.items()},
-                                               **measurements}, cut_by_budget=False, hung={})
+                                               **measurements})
 
 
 def window(values):

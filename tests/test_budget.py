@@ -25,9 +25,9 @@ from hypothesis import strategies as st
 
 import corpus
 from autograder import sandbox
-from autograder.sandbox import lesson_ops, protocol
+from autograder.sandbox import codec, lesson_ops
 from autograder.checks.base import SPECIFIC, CheckFailed, Subchecks, count_text
-from autograder.engine import GradeResult, ItemResult, grade
+from autograder.engine import BudgetSpent, GradeResult, HungBefore, ItemResult, Session, grade
 from autograder.rubric import ITEM_IDS, Limits, RubricError, load_rubric
 from conftest import ROOT, rubric_with, running_markers
 
@@ -183,7 +183,7 @@ def call(w, fn, request_id, refuse=()):
 
 def test_the_worker_reports_each_student_function_it_enters(student_worker):
     w, messages = student_worker
-    assert protocol.decode(call(w, "prepare_data", 7)["value"]) == 40
+    assert codec.decode(call(w, "prepare_data", 7)["value"]) == 40
     names = [m["progress"] for m in messages]
     assert names == ["prepare_data", "make_windows", "helper", "make_windows", "prepare_data"]
     assert {m["id"] for m in messages} == {7}
@@ -196,7 +196,7 @@ def test_the_worker_refuses_a_known_hang_even_when_another_function_calls_it(stu
     # A submission's `except Exception` cannot swallow the refusal.
     assert call(w, "swallow", 4, refuse=["make_windows"]) == {"ok": False, "known_hang": "make_windows"}
     # Refusals belong to one request: the next one without them runs normally.
-    assert protocol.decode(call(w, "prepare_data", 5)["value"]) == 40
+    assert codec.decode(call(w, "prepare_data", 5)["value"]) == 40
 
 
 def test_tracebacks_show_the_student_frames_not_the_watching_wrappers(student_worker):
@@ -223,6 +223,49 @@ def test_the_reader_keeps_the_latest_progress_and_skips_it_as_an_answer():
     assert timeout.value.function == "make_windows"
     os.close(reader)
     os.close(writer)
+
+
+# --- what a check's optional run learns from the worker handle (fast) -----------------------
+
+def raising(stop):
+    def run():
+        raise stop
+    return run
+
+
+def attempting_session(cut_by_budget=False):
+    """A Session between requests: Session.attempt needs no worker, only the item and the hangs known."""
+    session = Session("submission.py", load_rubric(), worker_factory=lambda *args, **kwargs: None)
+    session.item, session.cut_by_budget = SimpleNamespace(id="answer_gru_vs_lstm", seconds=120), cut_by_budget
+    return session
+
+
+def test_attempt_says_why_the_worker_handle_stopped_a_run_and_forgets_a_slow_one():
+    session = attempting_session()
+    assert session.attempt(lambda: {"final": 0.5}) == ({"final": 0.5}, None)
+    hung = "train_model did not return within 60 s (in item train_loop)"
+    assert session.attempt(raising(HungBefore(hung))) == (None, hung)
+    assert session.attempt(raising(HungBefore(hung)), slow_ok=True) == (None, hung)
+    session.hung = {"train_model": hung, "make_windows": "..."}
+    timed_out = session.attempt(raising(sandbox.WorkerTimeout("timed out", "train_model")), slow_ok=True)
+    assert timed_out == (None, "the run did not finish within the item's 120 s")
+    assert session.hung == {"make_windows": "..."}           # slow, not known to loop: later items may call it
+    died = session.attempt(raising(sandbox.WorkerDied("killed by SIGSEGV")), slow_ok=True)
+    assert died == (None, "the submission's process died (killed by SIGSEGV)")
+
+
+@pytest.mark.parametrize("stop,slow_ok,cut_by_budget", [
+    (sandbox.WorkerTimeout("timed out", "make_windows"), False, False),
+    (sandbox.WorkerDied("killed by SIGKILL"), False, False),
+    (sandbox.WorkerTimeout("timed out", "train_model"), True, True),
+    (BudgetSpent(), True, False),
+], ids=["a timeout", "a death", "the budget's end", "the budget spent on a restart"])
+def test_attempt_lets_the_engine_end_the_item_for_every_other_stop(stop, slow_ok, cut_by_budget):
+    session = attempting_session(cut_by_budget)
+    session.hung = {"train_model": "train_model did not return"}
+    with pytest.raises(type(stop)):
+        session.attempt(raising(stop), slow_ok=slow_ok)
+    assert session.hung == {"train_model": "train_model did not return"}
 
 
 def test_running_markers_sees_only_what_this_test_started():

@@ -1,12 +1,15 @@
-"""The worker's codec: everything a student can return reaches the grader intact.
+"""The kit's one codec (autograder/sandbox/codec.py): everything a student can return reaches the
+grader intact, and every answer the self-check records comes back equal.
 
 A numpy scalar once came back as the string ``np.float64(0.5)`` and failed every
 correct ``Standardizer`` that used ``np.mean``: these properties keep that class
-of bug out, over every dtype and shape the codec claims to carry.
+of bug out, over every dtype and shape the codec claims to carry, under both of
+its rules (the worker's and the recorder's exact one).
 """
 
 import json
 import math
+import re
 
 import numpy as np
 import pytest
@@ -15,7 +18,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from autograder.sandbox.protocol import SAFE_DTYPES, Array, DType, Unencodable, decode, encode
+from autograder.sandbox.codec import (SAFE_DTYPES, Array, CodecError, DType, RecordedObject, Unencodable, decode,
+                                      decode_live, encode, encode_input)
 
 NUMPY_DTYPES = sorted(SAFE_DTYPES)
 TORCH_DTYPES = [torch.float16, torch.float32, torch.float64, torch.int8, torch.int16, torch.int32,
@@ -103,3 +107,107 @@ def test_containers_keep_their_shape_and_unknown_objects_stay_inert():
 def test_malformed_answers_are_refused_not_executed(forged):
     with pytest.raises(ValueError):
         decode(forged)
+
+
+# --- the exact rule and decode_live: what the self-check's recorded answers and the grader's inputs use ---
+
+def live_round_trip(value):
+    """What a replay gets back after the recorder wrote ``value`` to its JSON file."""
+    return decode_live(json.loads(json.dumps(encode(value, exact=True), allow_nan=True)))
+
+
+@settings(max_examples=100, deadline=None)
+@given(hnp.arrays(st.sampled_from(NUMPY_DTYPES), hnp.array_shapes(min_dims=0, max_dims=3, min_side=0, max_side=4)))
+def test_the_exact_rule_gives_back_the_same_numpy_array(array):
+    got = live_round_trip(array)
+    assert isinstance(got, np.ndarray) and same_array(got, array)
+    assert got.flags.writeable                       # a replayed answer is the caller's to change, as a live one
+
+
+@settings(max_examples=100, deadline=None)
+@given(hnp.arrays(st.sampled_from(NUMPY_DTYPES), hnp.array_shapes(min_dims=0, max_dims=0)))
+def test_the_exact_rule_gives_back_a_numpy_scalar_of_the_same_type(zero_d):
+    scalar = zero_d[()]
+    got = live_round_trip(scalar)
+    assert type(got) is type(scalar) and same_array(np.asarray(got), np.asarray(scalar))
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.sampled_from(TORCH_DTYPES), hnp.array_shapes(min_dims=0, max_dims=3, min_side=0, max_side=4), st.data())
+def test_the_exact_rule_gives_back_the_same_tensor(dtype, shape, data):
+    numpy_dtype = torch.empty(0, dtype=dtype).numpy().dtype
+    tensor = torch.from_numpy(data.draw(hnp.arrays(numpy_dtype, shape)))
+    got = live_round_trip(tensor)
+    assert isinstance(got, torch.Tensor) and got.dtype == tensor.dtype and not got.requires_grad
+    assert same_array(got.numpy(), tensor.numpy())
+
+
+def test_the_exact_rule_keeps_requires_grad_containers_and_plain_objects():
+    class Fitted:                                   # a fitted Standardizer: data attributes only
+        def __init__(self):
+            self.mean_, self.std_, self.n = np.float32(2.5), np.array([1.0, 2.0]), 3
+
+    weight = torch.tensor([0.5, -1.0], requires_grad=True)
+    got = live_round_trip({"w": weight, (1, "a"): [1.5, None, True], "fitted": Fitted(), "dtype": torch.float32})
+    assert got["w"].requires_grad and torch.equal(got["w"].detach(), weight.detach())
+    assert got[(1, "a")] == [1.5, None, True] and type(got[(1, "a")][0]) is float
+    assert isinstance(got["fitted"], RecordedObject) and repr(got["fitted"]) == "<recorded Fitted>"
+    assert got["fitted"].mean_ == np.float32(2.5) and type(got["fitted"].mean_) is np.float32
+    assert got["fitted"].std_.tolist() == [1.0, 2.0] and got["fitted"].n == 3
+    assert got["dtype"] is torch.float32 and live_round_trip(np.dtype("int16")) == np.dtype("int16")
+    again = live_round_trip(got["fitted"])          # a recorded object records as the type it stands for
+    assert repr(again) == "<recorded Fitted>" and again.n == 3
+
+
+@pytest.mark.parametrize("value,says", [
+    (np.array([1, "a"], dtype=object), "dtype object"),
+    (np.array([1 + 2j]), "dtype complex128"),
+    (torch.tensor([1.0], dtype=torch.bfloat16), "bfloat16 tensor"),
+    (torch.nn.Linear(1, 1), "nn.Module (Linear)"),
+    (len, "function"),
+    (int, "class"),
+    (np.complex64(1j), "complex64 cannot be carried"),
+    ([[[[[[[[[[[[[[[[[[[[[[0]]]]]]]]]]]]]]]]]]]]]], "too deeply nested"),
+], ids=["object array", "complex array", "bfloat16", "module", "function", "class", "complex scalar", "deep"])
+def test_the_exact_rule_refuses_what_would_not_come_back_equal_and_names_where(value, says):
+    with pytest.raises(CodecError, match=re.escape(says)) as refused:
+        encode({"x": [value]}, exact=True, where="the result of f")
+    assert str(refused.value).startswith("the result of f['x'][0]")
+
+
+def test_the_worker_rule_sends_inert_forms_where_the_exact_rule_refuses():
+    for value in (torch.nn.Linear(1, 1), len, int, np.complex64(1j)):
+        assert isinstance(round_trip(value), Unencodable)
+    assert round_trip(torch.tensor([1.5], dtype=torch.bfloat16)).dtype == "bfloat16"
+
+
+def test_inputs_arrive_as_the_kind_the_grader_asked_for():
+    values = np.arange(6, dtype=np.float32).reshape(2, 3)
+    as_tensor, as_list, as_array = (decode_live(json.loads(json.dumps(encode_input(values, kind))))
+                                    for kind in ("tensor", "list", "ndarray"))
+    assert isinstance(as_tensor, torch.Tensor) and as_tensor.dtype == torch.float32
+    assert torch.equal(as_tensor, torch.from_numpy(values))
+    assert as_list == values.tolist() and isinstance(as_array, np.ndarray) and same_array(as_array, values)
+    got = decode_live({"args": [encode_input(values, "tensor"), 0.8, {"__tuple__": [encode_input(values[0])]}]})
+    assert isinstance(got["args"][0], torch.Tensor) and got["args"][1] == 0.8
+    assert isinstance(got["args"][2], tuple) and same_array(got["args"][2][0], values[0])
+    assert encode_input(np.float64(2.0))["shape"] == []                # a 0-d input stays 0-d
+
+
+@pytest.mark.parametrize("forged", [
+    {"__array__": "tensor", "dtype": "float32", "data_dtype": "object", "shape": [1], "data": ""},
+    {"__array__": "tensor", "dtype": "float32", "data_dtype": "float32", "shape": [3], "data": "AAAA"},
+    {"__array__": "pickle", "dtype": "float32", "data_dtype": "float32", "shape": [0], "data": ""},
+    {"__array__": "ndarray", "dtype": "float32", "data_dtype": "float32", "shape": [-1], "data": "AAAAAA=="},
+], ids=["object dtype", "short data", "unknown kind", "negative shape"])
+def test_decode_live_refuses_a_malformed_array_too(forged):
+    with pytest.raises(ValueError):
+        decode_live(forged)
+    with pytest.raises(ValueError):
+        decode(forged)
+
+
+def test_a_forged_object_from_the_worker_stays_a_plain_dict():
+    """Only the kit's own files carry objects: the grader reading the pipe makes no RecordedObject."""
+    forged = {"__object__": "Standardizer", "attrs": [["mean_", 0.0]]}
+    assert decode(forged) == {"__object__": "Standardizer", "attrs": [["mean_", 0.0]]}

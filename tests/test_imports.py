@@ -1,4 +1,5 @@
-"""No import cycle inside autograder/: each module's imports point one way (fast, reads the code only).
+"""Calls inside autograder/ go one way (fast, reads the code only): no import cycle, and no check
+that handles what the worker handle and the engine decide (see the second half).
 
 A cycle makes a module's meaning depend on which side is imported first, and makes neither
 side readable alone. Every import counts, those inside functions too: a deferred import only
@@ -11,6 +12,7 @@ sibling ``checks.base`` is already inside that package).
 import ast
 from pathlib import Path
 
+import pytest
 from conftest import ROOT
 
 PACKAGE = ROOT / "autograder"
@@ -111,3 +113,62 @@ def test_an_import_reaches_the_packages_above_the_module_it_names(tmp_path):
 
 def test_no_import_cycle_inside_autograder():
     assert cycles(import_graph()) == []
+
+
+# --- one direction of calls: the worker handle stops an item, the engine reports it ------------
+#
+# A hang, the grade's budget and a lost worker are the worker handle's to enforce (engine.Session,
+# sandbox's WorkerProcess) and the engine's to turn into the item's result. A check names none of
+# them: it neither raises nor catches one, nor imports the engine, nor catches everything (a bare
+# except or BaseException would catch them unnamed). A check that wants a run that may be stopped
+# asks ``ctx.session.attempt``, which says why instead.
+
+STOP_SIGNALS = {"HungBefore", "BudgetSpent", "WorkerLost", "WorkerTimeout", "WorkerDied"}
+
+
+def stop_signal_uses(source):
+    """[(line, what)] wherever ``source`` names a stop signal (defines, imports, raises or catches one),
+    imports the engine, or catches everything."""
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        named = (node.id if isinstance(node, ast.Name) else node.attr if isinstance(node, ast.Attribute)
+                 else node.name.rpartition(".")[2] if isinstance(node, (ast.alias, ast.ClassDef)) else None)
+        if named in STOP_SIGNALS:
+            found.append((node.lineno, named))
+        if isinstance(node, ast.Import) and any(a.name == "autograder.engine" for a in node.names) or \
+                isinstance(node, ast.ImportFrom) and ((node.module or "").rpartition(".")[2] == "engine"
+                                                       or any(a.name == "engine" for a in node.names)):
+            found.append((node.lineno, "imports the engine"))
+        if isinstance(node, ast.ExceptHandler):
+            caught = [] if node.type is None else node.type.elts if isinstance(node.type, ast.Tuple) else [node.type]
+            if node.type is None or any(isinstance(c, ast.Name) and c.id == "BaseException" for c in caught):
+                found.append((node.lineno, "catches everything"))
+    return sorted(set(found))
+
+
+@pytest.mark.parametrize("code,what", [
+    ("try:\n    f()\nexcept (ValueError, HungBefore):\n    pass\n", "HungBefore"),
+    ("def f():\n    raise BudgetSpent()\n", "BudgetSpent"),
+    ("from autograder import sandbox\ntry:\n    f()\nexcept sandbox.WorkerLost as lost:\n    pass\n", "WorkerLost"),
+    ("from autograder.checks.base import WorkerTimeout\n", "WorkerTimeout"),
+    ("class HungBefore(BaseException):\n    pass\n", "HungBefore"),
+    ("def f():\n    from autograder.engine import Session\n", "imports the engine"),
+    ("from .. import engine\n", "imports the engine"),
+    ("try:\n    f()\nexcept:\n    pass\n", "catches everything"),
+    ("try:\n    f()\nexcept (KeyError, BaseException):\n    pass\n", "catches everything"),
+])
+def test_the_stop_signal_finder_sees_each_way_a_check_could_handle_one(code, what):
+    assert what in [found for _, found in stop_signal_uses(code)]
+
+
+def test_the_stop_signal_finder_passes_a_check_that_lets_the_handle_decide():
+    code = ("from autograder.checks.base import CheckFailed, StudentRaised\n"
+            "def measure(ctx):\n    try:\n        return ctx.session.attempt(lambda: ctx.call('f'))\n"
+            "    except (CheckFailed, StudentRaised, Exception):\n        return None\n")
+    assert stop_signal_uses(code) == []
+
+
+def test_no_check_raises_or_catches_the_worker_handles_stop_signals():
+    found = {path.name: uses for path in sorted((PACKAGE / "checks").glob("*.py"))
+             if (uses := stop_signal_uses(path.read_text()))}
+    assert found == {}, f"checks handle what the worker handle and the engine decide: {found}"

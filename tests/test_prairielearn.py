@@ -20,7 +20,7 @@ import corpus
 from autograder.platforms import bundle, gradescope, prairielearn
 from autograder.reports.results import GradeResult
 from autograder.rubric import ITEM_IDS, load_rubric
-from conftest import ROOT, grading_tier
+from conftest import ROOT, grading_tier, rubric_with
 
 SEED = 261803398874989484820458683436563811772   # distinctive (its digits cannot turn up by chance), 128 bits
 REFERENCE = ROOT / "solutions" / "sequence_modeling.py"
@@ -126,6 +126,12 @@ def test_info_json_turns_on_external_grading_with_the_bundles_entrypoint():
     assert options["enabled"] is True
     assert options["entrypoint"] == f"/grade/serverFilesCourse/{options['serverFilesCourse'][0]}run_prairielearn"
     assert 30 <= options["timeout"] <= 600
+
+
+def test_info_json_takes_its_timeout_from_the_rubrics_prairielearn_table(tmp_path):
+    path = tmp_path / "rubric.toml"
+    path.write_text(rubric_with("[prairielearn]\ntimeout_seconds = 120\n"))
+    assert prairielearn.info_json(load_rubric(path))["externalGradingOptions"]["timeout"] == 120
 
 
 def test_every_platform_installs_with_the_one_install_script():

@@ -10,7 +10,7 @@ import torch
 import solutions.sequence_modeling as reference
 from autograder.checks.standins import raising_parts, reference_steps
 from autograder.sandbox import standins
-from autograder.sandbox.protocol import decode, encode
+from autograder.sandbox.codec import decode, encode
 
 
 def test_the_stand_ins_give_the_references_answer_on_any_values():

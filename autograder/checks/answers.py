@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from autograder.checks.base import (
-    CheckFailed, HungBefore, NotImplementedYet, Outcome, StudentRaised, arg, finite, need_array, need_number,
+    CheckFailed, NotImplementedYet, Outcome, StudentRaised, arg, finite, need_array, need_number,
     student_error_text,
 )
 from autograder.checks.registry import item
@@ -82,16 +82,22 @@ def reasoning_text(found):
 # --- the shared measurements ----------------------------------------------------------------------
 
 def measured(ctx, key, measure):
-    """(value, None) from ``measure()``, made once per grade, or (None, why it could not be made)."""
+    """(value, None) from ``measure()``, made once per grade, or (None, why it could not be made).
+
+    The worker handle stops the run where the function hung before, the process died or the
+    item's time ran out, and says why (``Session.attempt``): the lesson's full trainings are slow,
+    not known to loop (a loop that never ends hung in train_loop already), so that timeout does
+    not refuse the function to beats_baseline, which calls it later. The grade's budget running
+    out ends the item, like any other."""
     shared = ctx.session.shared
     if key not in shared:
-        shared[key] = _attempt(ctx, measure)
+        made, stopped = ctx.session.attempt(lambda: _attempt(measure), slow_ok=True)
+        shared[key] = (None, stopped) if stopped is not None else made
     return shared[key]
 
 
-def _attempt(ctx, measure):
-    from autograder import sandbox
-
+def _attempt(measure):
+    """(value, None), or (None, what the student's code did that the measurement cannot use)."""
     try:
         return measure(), None
     except NotImplementedYet as missing:
@@ -101,19 +107,6 @@ def _attempt(ctx, measure):
                       else student_error_text(raised))
     except CheckFailed as unusable:
         return None, str(unusable)
-    except HungBefore as hang:
-        return None, str(hang)
-    except sandbox.WorkerLost as lost:
-        if ctx.session.cut_by_budget:
-            raise                         # the grade's time ran out: not graded, like any item
-        if not isinstance(lost, sandbox.WorkerTimeout):
-            return None, f"the submission's process died ({lost.reason})"
-        if lost.function:
-            # The lesson's full trainings ran out of this item's time: slow, not known to hang (a loop
-            # that never ends hung in train_loop already). Refusing the function from now on would
-            # cost beats_baseline, which calls it later.
-            ctx.session.hung.pop(lost.function, None)
-        return None, f"the run did not finish within the item's {ctx.item.seconds:g} s"
 
 
 def series(ctx):

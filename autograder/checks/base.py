@@ -2,7 +2,10 @@
 
 A check gets a ``CheckContext`` and returns an ``Outcome``. It asks the worker
 for the student's results on inputs it chose, computes the reference's results
-here in the grader, and compares them here. An item is made of named
+here in the grader, and compares them here. A hang, the grade's budget or a lost
+worker is not its business: the worker handle (``engine.Session``) stops the item
+and the engine reports it, and a measurement that may be cut short asks
+``ctx.session.attempt`` for why instead. An item is made of named
 sub-checks; its score is the share of them that pass, and its feedback leads
 with the most specific failure (a property's smallest example before a broad
 "equals the reference") and lists every failing sub-check.
@@ -14,18 +17,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from hypothesis import HealthCheck, Phase, given, settings
 
-from autograder.sandbox.protocol import Array, decode, encode_input
-
-
-class HungBefore(BaseException):
-    """A request would run a student function that already hung: its item fails at once.
-
-    A BaseException, like sandbox.WorkerLost, so Hypothesis stops instead of shrinking.
-    """
-
-
-class BudgetSpent(BaseException):
-    """The whole grade's time budget ran out before this item could run."""
+from autograder.sandbox.codec import Array, decode, encode_input
 
 
 class CheckFailed(AssertionError):

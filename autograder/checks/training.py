@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from autograder.checks.base import (
-    CheckFailed, GraderWords, HungBefore, StudentRaised, Subchecks, arg, finite, need_array, need_close, need_number,
+    CheckFailed, GraderWords, StudentRaised, Subchecks, arg, finite, need_array, need_close, need_number,
     within,
 )
 from autograder.checks.pipeline import WINDOW, PlannedSeriesSettings, make_task, planned_draws
@@ -521,21 +521,28 @@ def _own_data_steps(ctx, n=40):
     student's function raises or returns something else."""
     own = {"window": WINDOW}
     index = np.arange(n, dtype=np.float32)
-    try:
+
+    def target_offset():
         X, y = (need_array(v, "make_windows") for v in ctx.call("make_windows", arg(index), WINDOW))
         offsets = y.reshape(len(y), -1)[:, 0] - X[:, -1].reshape(len(X), -1)[:, 0]
         if len(X) == len(y) > 0 and np.all(offsets == offsets[0]):
             own["target_offset"] = int(offsets[0])
-    except (CheckFailed, StudentRaised, HungBefore, TypeError, ValueError, IndexError):
-        pass                      # HungBefore: make_windows hung in its own item, which that costs alone
-    rows = np.arange(n, dtype=np.float32)
-    try:
-        parts = ctx.call("time_split", arg(rows.reshape(n, 1, 1), "tensor"), arg(rows.reshape(n, 1), "tensor"), 0.8)
+
+    def split_in_order():
+        parts = ctx.call("time_split", arg(index.reshape(n, 1, 1), "tensor"), arg(index.reshape(n, 1), "tensor"), 0.8)
         X_train, X_val = need_array(parts[0], "X_train"), need_array(parts[1], "X_val")
         order = np.concatenate([X_train.reshape(-1), X_val.reshape(-1)])
-        if sorted(order.tolist()) == rows.tolist():
+        if sorted(order.tolist()) == index.tolist():
             own["split_in_order"] = bool(np.all(np.diff(order) > 0))
-    except (CheckFailed, StudentRaised, HungBefore, TypeError, ValueError, IndexError, KeyError):
+
+    # A function that hung in its own item is refused here (Session.attempt): that item alone pays for it.
+    try:
+        ctx.session.attempt(target_offset)
+    except (CheckFailed, StudentRaised, TypeError, ValueError, IndexError):
+        pass
+    try:
+        ctx.session.attempt(split_in_order)
+    except (CheckFailed, StudentRaised, TypeError, ValueError, IndexError, KeyError):
         pass
     return own
 

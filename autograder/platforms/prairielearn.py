@@ -44,15 +44,12 @@ RUN_PRAIRIELEARN = runner_script(
 def external_grading_options(rubric):
     """info.json's ``externalGradingOptions`` for a question graded by this bundle; the timeout is
     the rubric's ``[prairielearn] timeout_seconds``."""
-    from autograder.rubric import tomllib
-
-    timeout = tomllib.loads(rubric.text).get("prairielearn", {}).get("timeout_seconds", 600)
     return {
         "enabled": True,
         "image": DEFAULT_IMAGE,
         "entrypoint": ENTRYPOINT,
         "serverFilesCourse": [f"{COURSE_FOLDER}/"],
-        "timeout": int(timeout),
+        "timeout": int(rubric.prairielearn.timeout_seconds),
     }
 
 

@@ -3,7 +3,8 @@
 One concern per module. Worker side (run in the confined worker from a private
 copy, without the kit: the standard library, numpy, torch and each other only):
 
-- ``protocol``: the codec and the messages' shapes, imported by both sides;
+- ``codec``: values as JSON data and back, for both sides (and the self-check's recorded answers);
+- ``protocol``: the messages' shapes and the names both sides share;
 - ``confine``: the jail, limits and seccomp filter applied before student code runs, by tier;
 - ``landlock``: the kernel's unprivileged file-system, TCP and signal limits (ctypes);
 - ``lesson_ops``: the lesson's operations on an imported submission (``LessonOps``);

@@ -161,7 +161,7 @@ def _own_uid(config, keep_fds):
     """Root without namespace powers: the host's file system, seen as a uid of its own through
     Landlock. The rules are built while still root (opening a path needs only search rights then)."""
     workdir = os.getcwd()
-    uid = int(config.get("uid_base", 200000)) + os.getpid()
+    uid = int(config["uid_base"]) + os.getpid()
     _close_other_fds(keep_fds)
     ruleset = landlock_ruleset(config, workdir) if config.get("landlock_abi", 0) >= 1 else None
     os.chown(workdir, uid, uid)
@@ -169,8 +169,8 @@ def _own_uid(config, keep_fds):
     for entry in os.listdir(workdir):           # its copies of the submission (made under any umask)
         os.chown(os.path.join(workdir, entry), uid, uid, follow_symlinks=False)
     _start_uid_guard(uid)
-    _drop_root(_libc(), uid, int(config.get("max_processes", 256)))
-    applied = [f"uid:{config.get('uid_base', 200000)}+pid", "caps-dropped"] + lock_down(jailed=True, ruleset=ruleset)
+    _drop_root(_libc(), uid, int(config["max_processes"]))
+    applied = [f"uid:{config['uid_base']}+pid", "caps-dropped"] + lock_down(jailed=True, ruleset=ruleset)
     return applied + prove_hidden(config)
 
 
@@ -383,7 +383,7 @@ def _jail(config, keep_fds, userns):
     """
     workdir = os.getcwd()
     readonly, hidden, rebind = plan_binds(config)
-    uid = int(config.get("uid_base", 200000)) + os.getpid() if not userns else os.getuid()
+    uid = int(config["uid_base"]) + os.getpid() if not userns else os.getuid()
     _close_other_fds(keep_fds)
     if userns:
         _enter_user_namespace(keep_fds)           # returns in the child only
@@ -409,9 +409,9 @@ def _jail(config, keep_fds, userns):
     os.chmod(workdir, 0o700)
     for entry in os.listdir(workdir):           # its copies of the submission (made under any umask)
         os.chown(os.path.join(workdir, entry), uid, uid, follow_symlinks=False)
-    _drop_root(libc, uid, int(config.get("max_processes", 256)))
+    _drop_root(libc, uid, int(config["max_processes"]))
     # Named by its rule, not its number: the same submission must give the same results.json.
-    return applied + [f"uid:{config.get('uid_base', 200000)}+pid", "caps-dropped"]
+    return applied + [f"uid:{config['uid_base']}+pid", "caps-dropped"]
 
 
 def _set_hostname(libc):
@@ -544,7 +544,7 @@ def _build_root(libc, config, workdir, readonly, hidden, rebind, userns):
                f"size={config['shm_bytes']},mode=1777", what="private /dev/shm")
         _make_path(NEW_ROOT, workdir)
         _mount(libc, "tmpfs", NEW_ROOT + workdir, "tmpfs", MS_NOSUID | MS_NODEV,
-               f"size={config.get('work_bytes', config['file_bytes'])},mode=700", what="the worker's own folder")
+               f"size={config['work_bytes']},mode=700", what="the worker's own folder")
         for name, data in work_files.items():
             with open(os.path.join(NEW_ROOT + workdir, name), "wb") as f:
                 f.write(data)

@@ -18,8 +18,8 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 # The modules a worker or zygote runs: the standard library, numpy and torch, and each other.
-WORKER_MODULES = ("protocol.py", "landlock.py", "confine.py", "probes.py", "runtime.py", "lifecycle.py",
-                  "standins.py", "lesson_ops.py", "zygote.py", "worker.py")
+WORKER_MODULES = ("codec.py", "protocol.py", "landlock.py", "confine.py", "probes.py", "runtime.py",
+                  "lifecycle.py", "standins.py", "lesson_ops.py", "zygote.py", "worker.py")
 SCRIPT_NAME = "_grading_worker.py"       # also how tests recognise a worker's command line
 PACKAGE_NAME = "_grading"                 # the name boot.py loads the copied modules under
 

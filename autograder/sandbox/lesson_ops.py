@@ -17,8 +17,9 @@ import sys
 import traceback
 import types
 
+from .codec import decode, decode_live, encode
 from .probes import load_params, probe_models
-from .protocol import KIT_PACKAGES, SUBMISSION_FILE, decode, decode_input, encode, progress_message
+from .protocol import KIT_PACKAGES, SUBMISSION_FILE, progress_message
 from .standins import Installed
 
 MAX_TRACEBACK_LINES = 12
@@ -192,8 +193,8 @@ class LessonOps:
 
     def op_call(self, req):
         fn = self.student(req["fn"])
-        args = decode_input(req.get("args", []))
-        kwargs = decode_input(req.get("kwargs", {}))
+        args = decode_live(req.get("args", []))
+        kwargs = decode_live(req.get("kwargs", {}))
         self.reseed(req.get("seed", 0))
         return self.run(fn, *args, **kwargs)
 
@@ -221,17 +222,16 @@ class LessonOps:
         params = [[name, p.detach().clone()] for name, p in self.run(model.named_parameters)]
         load = [decode(p).array for p in req.get("load", [])]
         own = [p for _, p in self.run(model.named_parameters)]
-        loaded = bool(load) and len(load) == len(own) and all(tuple(p.shape) == a.shape for p, a in zip(own, load))
-        if loaded:
+        if load and len(load) == len(own) and all(tuple(p.shape) == a.shape for p, a in zip(own, load)):
             with torch.no_grad():
                 for param, array in zip(own, load):
                     param.copy_(torch.from_numpy(array.copy()))
         outputs = []
         self.run(model.eval)
         with torch.no_grad():
-            for x in decode_input(req.get("inputs", [])):
+            for x in decode_live(req.get("inputs", [])):
                 outputs.append(self.run(model, torch.as_tensor(x)))
-        return {"layers": layers, "params": params, "outputs": outputs, "loaded": loaded}
+        return {"layers": layers, "params": params, "outputs": outputs}
 
     def op_train(self, req):
         """Run the student's train_model on a probe model the grader initialised."""
@@ -242,8 +242,8 @@ class LessonOps:
         calls = []
         model = ProbeNet(**req["probe"], calls=calls)
         load_params(model, [decode(p).array for p in req["params"]])
-        data = [torch.as_tensor(decode_input(d)) for d in req["data"]]   # X_train, y_train, X_val, y_val
-        kwargs = decode_input(req.get("kwargs", {}))
+        data = [torch.as_tensor(decode_live(d)) for d in req["data"]]   # X_train, y_train, X_val, y_val
+        kwargs = decode_live(req.get("kwargs", {}))
         logs, norms, steps = [], [], []
         if kwargs.pop("capture_log", False):
             kwargs["log"] = lambda line: logs.append(str(line)[:200])
@@ -278,7 +278,7 @@ class LessonOps:
         model = ProbeNet(**req["probe"], calls=calls)
         load_params(model, [decode(p).array for p in req["params"]])
         model.train()
-        X = torch.as_tensor(decode_input(req["X"]))
+        X = torch.as_tensor(decode_live(req["X"]))
         self.reseed(req.get("seed", 0))
         output = self.run(self.student("predict"), model, X)
         return {"output": output, "calls": calls[:100]}
@@ -289,7 +289,7 @@ class LessonOps:
         those statistics (so a mistake in those functions is not blamed on the scaler)."""
         import numpy as np
 
-        series = decode_input(req["series"])
+        series = decode_live(req["series"])
         self.reseed(req.get("seed", 0))
         result = self.run(self.student("prepare_data"), series, req["window"], req["frac"])
         if not isinstance(result, tuple) or len(result) != 5:
@@ -313,7 +313,7 @@ class LessonOps:
         calls = []
         model = StubForecaster(**req["stub"], calls=calls)
         model.train()
-        window = decode_input(req["window"])
+        window = decode_live(req["window"])
         before = encode(window)                  # a snapshot, to see whether the student changed it
         self.reseed(req.get("seed", 0))
         result = self.run(self.student("rolling_forecast"), model, window, req["steps"])
@@ -329,15 +329,15 @@ class LessonOps:
         scaler_cls = self.student("Standardizer")
         self.reseed(req.get("seed", 0))
         scaler = self.run(scaler_cls)
-        fitted = self.run(scaler.fit, decode_input(req["fit"]))
+        fitted = self.run(scaler.fit, decode_live(req["fit"]))
         out = {"mean": getattr(scaler, "mean_", None), "std": getattr(scaler, "std_", None),
                "transform": [], "inverse": []}
         user = fitted if req.get("chain") else scaler
         if not (callable(getattr(user, "transform", None)) and callable(getattr(user, "inverse_transform", None))):
             return dict(out, transform=None, inverse=None, fit_returned=type(fitted).__name__)
-        for values in decode_input(req.get("transform", [])):
+        for values in decode_live(req.get("transform", [])):
             out["transform"].append(self.run(user.transform, values))
-        for values in decode_input(req.get("inverse", [])):
+        for values in decode_live(req.get("inverse", [])):
             out["inverse"].append(self.run(user.inverse_transform, values))
         return out
 
@@ -349,7 +349,7 @@ class LessonOps:
         """
         import torch
 
-        data = [torch.as_tensor(decode_input(d)) for d in req["data"]]   # X_train, y_train, X_val, y_val
+        data = [torch.as_tensor(decode_live(d)) for d in req["data"]]   # X_train, y_train, X_val, y_val
         self.reseed(req.get("seed", 0))
         torch.manual_seed(req["seed"])
         self.fitted = None
@@ -364,7 +364,7 @@ class LessonOps:
 
         if self.fitted is None:
             raise StudentError(RuntimeError("no trained model: training failed"))
-        X = torch.as_tensor(decode_input(req["X"]))
+        X = torch.as_tensor(decode_live(req["X"]))
         self.reseed(req.get("seed", 0))
         return self.run(self.student("predict"), self.fitted, X)
 
@@ -373,7 +373,7 @@ class LessonOps:
         if self.fitted is None:
             raise StudentError(RuntimeError("no trained model: training failed"))
         self.reseed(req.get("seed", 0))
-        return self.run(self.student("rolling_forecast"), self.fitted, decode_input(req["window"]), req["steps"])
+        return self.run(self.student("rolling_forecast"), self.fitted, decode_live(req["window"]), req["steps"])
 
     def op_compose_windows(self, req):
         """Exercise 1 as the spec composes it, from the student's own parts: for each size,
@@ -381,7 +381,7 @@ class LessonOps:
         train_model(..., log=None), and the last row's val_mse; with each size's model's layers."""
         import torch
 
-        series = decode_input(req["series"])
+        series = decode_live(req["series"])
         self.reseed(req.get("seed", 0))
         out, layers = {}, {}
         for size in req["sizes"]:
@@ -426,7 +426,7 @@ class LessonOps:
         windows. Returns the history, the predictions and the validation targets."""
         import torch
 
-        series = decode_input(req["series"])
+        series = decode_live(req["series"])
         self.reseed(req.get("seed", 0))
         X, y = self.run(self.student("make_windows"), series, req["window"])
         X_train, X_val, y_train, y_val = self.run(self.student("time_split"), X, y, 0.8)
