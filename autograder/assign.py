@@ -23,7 +23,7 @@ from pathlib import Path
 import nbformat
 
 from autograder import rubric
-from autograder.checks import registry
+from autograder.items import registry
 
 ROOT = Path(__file__).resolve().parent.parent
 REFERENCE = ROOT / "solutions" / "sequence_modeling.py"

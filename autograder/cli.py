@@ -9,7 +9,7 @@
     autograder prairielearn OUT          build the PrairieLearn external-grader bundle
     autograder release OUT               the student hand-out (no answer key) and both platform bundles
 
-In the student hand-out (see autograder/release.py) only ``check`` exists.
+In the student hand-out (see autograder/handout/release.py) only ``check`` exists.
 """
 
 import argparse
@@ -37,10 +37,10 @@ def _grade_one(args, mode):
     from autograder.engine import grade
     from autograder.hidden import warn_short_secret
     from autograder.rubric import RubricError, load_rubric
+    from autograder.safe_text import one_line
     from autograder.sandbox import ConfinementFailed
     from autograder.seedplan import SeedError
     from autograder.submission import UngradablePath
-    from autograder.text import one_line
 
     if args.path is None:
         args.path = default_check_path()
@@ -103,7 +103,7 @@ def cmd_assign(args):
 
 
 def cmd_batch(args):
-    from autograder.shard import ShardError, parse_shard
+    from autograder.classroom.shard import ShardError, parse_shard
 
     shard = None
     if args.shard is not None:
@@ -112,13 +112,13 @@ def cmd_batch(args):
         except ShardError as problem:
             print(f"autograder: {problem}", file=sys.stderr)
             return EXIT_UNGRADABLE
-    from autograder.batch import run_batch
+    from autograder.classroom.batch import run_batch
     return run_batch(args.submissions, args.out, jobs=args.jobs, force=args.force, rubric_path=args.rubric,
                      shard=shard, manual=args.manual)
 
 
 def cmd_merge(args):
-    from autograder.merge import MergeRefused, merge_shards
+    from autograder.classroom.merge import MergeRefused, merge_shards
     from autograder.rubric import RubricError, load_rubric
 
     try:
@@ -156,7 +156,7 @@ def cmd_prairielearn(args):
 
 
 def cmd_release(args):
-    from autograder.release import ReleaseError, release
+    from autograder.handout.release import ReleaseError, release
     from autograder.rubric import RubricError
 
     try:
@@ -245,7 +245,7 @@ def _check_parser(sub):
 
 
 def main(argv=None):
-    from autograder.oracle import is_release
+    from autograder.handout.oracle import is_release
 
     argv = sys.argv[1:] if argv is None else list(argv)
     if is_release():

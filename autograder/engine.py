@@ -20,10 +20,10 @@ import time
 from pathlib import Path
 
 from autograder import sandbox, seedplan
-from autograder.sandbox.codec import decode
-from autograder.sandbox.protocol import SUBMISSION_FILE
 from autograder.reports.results import GradeResult, ItemResult
 from autograder.rubric import load_rubric
+from autograder.sandbox.codec import decode
+from autograder.sandbox.protocol import SUBMISSION_FILE
 from autograder.submission import (CELL_FAILURES, LineMap, Submission, describe_cell_failures, import_verdict,
                                    load_submission, worker_source)
 
@@ -79,7 +79,7 @@ class Session:
         self.cut_by_budget = False      # the current item's deadline is the budget's end
         self.lost = None
         self.hung = {}                  # student function -> its first hang's message
-        self.shared = {}                # measurements several items judge (checks/answers.py): made once
+        self.shared = {}                # measurements several items judge (items/answers.py): made once
         self.confinement = []
 
     def remaining(self):
@@ -226,9 +226,9 @@ class Session:
 
 def _reference(mode, oracle=None):
     """What checks consult: ``oracle`` if given, else the live reference module, or in the
-    student hand-out its recorded answers (autograder.oracle)."""
+    student hand-out its recorded answers (autograder.handout.oracle)."""
     sandbox.load_torch()                  # as the worker does; here it overlaps the worker's start
-    from autograder.oracle import load_reference
+    from autograder.handout.oracle import load_reference
 
     return oracle if oracle is not None else load_reference(mode)
 
@@ -241,7 +241,7 @@ def grade(path, mode="grade", rubric=None, only=None, zygote=None, oracle=None, 
     ``zygote`` (a sandbox.Zygote) forks workers with torch already loaded: batches pass one.
     ``oracle`` replaces the reference the checks consult (``autograder release`` records through one).
     ``worker_factory`` replaces the worker process handle: the kit's fast tests pass
-    autograder.sandbox.inprocess.InProcessWorker (unconfined: never for student code).
+    InProcessWorker (tests/inprocess.py) (unconfined: never for student code).
     ``progress(number, total, item_result)`` is called as each item finishes (the CLI
     shows it, so a long grade is never silent); the engine knows nothing of terminals.
     """
@@ -252,7 +252,7 @@ def grade(path, mode="grade", rubric=None, only=None, zygote=None, oracle=None, 
     sandbox.become_subreaper()
     sandbox.close_grader_to_workers()
     if worker_factory is None:
-        from autograder.oracle import is_release
+        from autograder.handout.oracle import is_release
 
         sandbox.confinement_in_force(nothing_to_hide=is_release())    # probed once; refuses where none holds
         sandbox.hide_from_workers([rubric.path, seedplan.cache_dir()])
@@ -317,7 +317,7 @@ def grade(path, mode="grade", rubric=None, only=None, zygote=None, oracle=None, 
 # Once student code holds data a verdict is measured on (an item declared with
 # sees_held_out_data), nothing it makes reaches a report: not its printed output, not its
 # exception text, not its values. Its item's feedback is the grader's words only
-# (checks/base.py: GraderWords, a quiet Subchecks, HELD_OUT_QUIET).
+# (items/base.py: GraderWords, a quiet Subchecks, HELD_OUT_QUIET).
 HELD_OUT_SILENCE = ("[what your code printed after it received held-out data is not shown: "
                     "the grade is measured on that data]")
 
@@ -330,7 +330,7 @@ def _before_held_out(printed):
 
 
 def sees_held_out_data(item):
-    from autograder.checks import REGISTRY
+    from autograder.items import REGISTRY
 
     return bool(getattr(REGISTRY[item.id], "sees_held_out_data", False))
 
@@ -361,7 +361,7 @@ def _grade_item(session, item, rubric, mode, reference, plan):
     other than the check's own verdict is reported in fixed words (HELD_OUT_QUIET)."""
     result, how = _check(session, item, rubric, mode, reference, plan)
     if sees_held_out_data(item) and how not in ("verdict", "not_graded"):
-        from autograder.checks.base import HELD_OUT_QUIET
+        from autograder.items.base import HELD_OUT_QUIET
 
         result.feedback, result.details = QUIET_FEEDBACK[how] + HELD_OUT_QUIET, []
     return result
@@ -379,9 +379,9 @@ QUIET_FEEDBACK = {
 
 def _check(session, item, rubric, mode, reference, plan):
     """(the item's result, how it ended: "verdict" when the check judged, else why it did not)."""
-    from autograder.checks import REGISTRY
-    from autograder.checks.base import CheckContext, NotImplementedYet, StudentRaised, student_error_text
-    from autograder.oracle import OracleMiss
+    from autograder.handout.oracle import OracleMiss
+    from autograder.items import REGISTRY
+    from autograder.items.base import CheckContext, NotImplementedYet, StudentRaised, student_error_text
 
     def zero(feedback, outcome, how=None):
         return _zero(item, feedback, outcome), how or outcome

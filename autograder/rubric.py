@@ -1,7 +1,7 @@
 """Load and validate the rubric: the instructor's overrides of the grader's numbers.
 
 Every number has its default in one place: an item's name, points, visibility,
-check flag and settings in its ``@item`` declaration (autograder/checks/registry.py),
+check flag and settings in its ``@item`` declaration (autograder/items/registry.py),
 the tables' in the dataclasses below. The rubric file holds only what an
 instructor changes (the kit's sets nothing but its hidden seed, and a test keeps
 it so): a value is taken from the file only where the file sets it. It is read
@@ -37,7 +37,7 @@ def __getattr__(name):
     """``ITEM_IDS``: every declared item's id, in order. Computed on first use, since it imports the
     checks (and torch), which most importers of this module never need."""
     if name == "ITEM_IDS":
-        from autograder.checks.registry import item_ids
+        from autograder.items.registry import item_ids
         return item_ids()
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
@@ -211,7 +211,7 @@ def load_rubric(path=None, hidden_seed=None):
     """The rubric at ``path`` (the kit's own by default). The hidden seed is, first found:
     ``hidden_seed`` (a batch passes it in each job, so its servers never hold it in their
     environment), AUTOGRADER_HIDDEN_SEED, the file's [data] hidden_seed."""
-    from autograder.checks.registry import specs
+    from autograder.items.registry import specs
 
     path = Path(path) if path else DEFAULT_RUBRIC
     try:

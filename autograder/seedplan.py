@@ -43,7 +43,7 @@ def planned_items(rubric):
 
 
 def _settings(rubric, item_id, mode):
-    numbers = next(i for i in rubric.items if i.id == item_id).settings    # checks/pipeline.py PlannedSeriesSettings
+    numbers = next(i for i in rubric.items if i.id == item_id).settings    # reference_pipeline.py PlannedSeriesSettings
     count = int(getattr(numbers, "series", 1)) if mode == "grade" else 1   # the self-check: one series
     return {"count": count, "held_out": int(numbers.held_out),
             "accept_ratio": float(numbers.accept_ratio), "max_draws": int(numbers.max_draws)}
@@ -127,7 +127,7 @@ def compute_plan(seed, rubric, mode, reference):
     """Walk each planned item's candidates; keep the first ones the reference clears."""
     import torch
 
-    from autograder.checks.pipeline import reference_ratio, task_for
+    from autograder.reference_pipeline import reference_ratio, task_for
 
     torch.set_num_threads(1)
     plan = {"ratios": {}}

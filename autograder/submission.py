@@ -26,7 +26,7 @@ from pathlib import Path
 
 import nbformat
 
-from autograder.text import printable
+from autograder.safe_text import printable
 from autograder.sandbox.protocol import KIT_PACKAGES, SUBMISSION_FILE
 
 MODULE_FILE = "sequence_modeling"

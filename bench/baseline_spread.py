@@ -20,8 +20,8 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from autograder.checks.pipeline import reference_ratio, task_for  # noqa: E402
 from autograder.hidden import pipeline_candidates  # noqa: E402
+from autograder.reference_pipeline import reference_ratio, task_for  # noqa: E402
 from autograder.rubric import load_rubric  # noqa: E402
 from solutions import sequence_modeling as ref  # noqa: E402
 

@@ -11,7 +11,7 @@ keep full marks.
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from autograder.checks import registry
+from autograder.items import registry
 from autograder.rubric import ITEM_IDS
 
 REFERENCE = Path(__file__).resolve().parent.parent / "solutions" / "sequence_modeling.py"
@@ -405,7 +405,7 @@ def honest_version(case):
     return Case(case.name + "_unpatched", case.edits, case.loses)
 
 
-ALL_ITEMS = set(ITEM_IDS)              # every item declared with @item (autograder/checks/registry.py)
+ALL_ITEMS = set(ITEM_IDS)              # every item declared with @item (autograder/items/registry.py)
 # Items whose checks run the student's make_windows in the worker, directly or through the
 # student's own prepare_data and compare_window_sizes (the pipeline items use the grader's windows).
 USES_MAKE_WINDOWS = {"make_windows", "make_windows_multifeature", "input_validation", "standardizer",

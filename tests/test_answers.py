@@ -16,13 +16,13 @@ from types import SimpleNamespace
 import pytest
 
 import corpus
-from autograder.checks import answers
+from autograder.classroom.manual import ManualScoresError, read_manual_scores
 from autograder.engine import grade
-from autograder.manual import ManualScoresError, read_manual_scores
+from autograder.items import answers
 from autograder.reports.grades import grades_csv
 from autograder.reports.questions import QUESTIONS, write_question_pages
 from autograder.rubric import load_rubric
-from autograder.sandbox.inprocess import InProcessWorker
+from inprocess import InProcessWorker
 from conftest import ROOT
 
 REASONING = ("reasoning",)
@@ -80,7 +80,7 @@ class FakeContext:
     """What the claim checks use of a CheckContext, with the answers and measurements given."""
 
     def __init__(self, item_id, claims, measurements):
-        from autograder.checks.registry import specs
+        from autograder.items.registry import specs
 
         self.settings = specs()[item_id].settings()
         self.item = SimpleNamespace(id=item_id, seconds=60)

@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from autograder import assign
-from autograder.checks import registry
+from autograder.items import registry
 from autograder.rubric import load_rubric
 from autograder.submission import forbidden_imports, notebook_code, without_self_check
 

@@ -25,10 +25,10 @@ from hypothesis import strategies as st
 
 import corpus
 from autograder import sandbox
-from autograder.sandbox import codec, lesson_ops
-from autograder.checks.base import SPECIFIC, CheckFailed, Subchecks, count_text
 from autograder.engine import BudgetSpent, GradeResult, HungBefore, ItemResult, Session, grade
+from autograder.items.base import SPECIFIC, CheckFailed, Subchecks, count_text
 from autograder.rubric import ITEM_IDS, Limits, RubricError, load_rubric
+from autograder.sandbox import codec, lesson_ops
 from conftest import ROOT, rubric_with, running_markers
 
 WINDOWS_START = "    n_windows = n - window_size\n"

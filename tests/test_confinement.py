@@ -307,7 +307,7 @@ def test_3_a_server_started_with_the_seed_still_keeps_it_from_workers(tmp_path):
     path.write_text(reference_with(seed_hunt()))
     job = {"path": str(path), "out_dir": str(tmp_path / "out"), "rubric": None}
     env = dict(os.environ, **{HIDDEN_SEED_VARIABLE: str(SEED)})
-    done = subprocess.run([sys.executable, "-m", "autograder.server"], input=json.dumps(job) + "\n", cwd=ROOT,
+    done = subprocess.run([sys.executable, "-m", "autograder.classroom.stdio_grader"], input=json.dumps(job) + "\n", cwd=ROOT,
                           env=env, capture_output=True, text=True, timeout=600)
     answer = json.loads(done.stdout.strip().splitlines()[-1])
     assert answer["status"] == "graded", done.stderr[-3000:]

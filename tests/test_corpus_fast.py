@@ -2,7 +2,7 @@
 
 The same engine, checks and rubric as a real grade (the kit's real Hypothesis
 budgets too); only the lesson's operations run on an imported module in this
-process (autograder/sandbox/inprocess.py) instead of a confined worker. That is safe
+process (tests/inprocess.py) instead of a confined worker. That is safe
 only because every submission here is the kit's own code: hostile ones, hangs
 and crashes stay end to end (tests/test_grader.py, tests/test_attacks_heldout.py),
 as do notebooks. tests/test_grader.py::test_in_process_and_end_to_end_grade_alike
@@ -23,7 +23,7 @@ import pytest
 import corpus
 import verdicts
 from autograder.engine import grade
-from autograder.sandbox.inprocess import InProcessWorker
+from inprocess import InProcessWorker
 from autograder.rubric import ITEM_IDS, load_rubric
 
 

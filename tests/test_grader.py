@@ -22,7 +22,7 @@ import corpus
 from verdicts import assert_full_marks, assert_reference_grade, assert_wrong_case, describe, lost_items
 from autograder import assign
 from autograder.engine import grade
-from autograder.sandbox.inprocess import InProcessWorker
+from inprocess import InProcessWorker
 from autograder.rubric import ITEM_IDS, load_rubric
 from conftest import ROOT, running_markers
 

@@ -23,7 +23,7 @@ import nbformat
 import pytest
 
 from autograder.engine import grade
-from autograder.sandbox.inprocess import InProcessWorker
+from inprocess import InProcessWorker
 from autograder.rubric import load_rubric
 from heldout import cases
 from heldout.cases import ANSWERS, WRONG
@@ -143,7 +143,7 @@ def test_the_notebooks_are_what_make_notebooks_writes():
 
 
 # --- the grader against it ----------------------------------------------------------
-# The .py files are the kit's own code, so they are graded in-process (autograder/sandbox/inprocess.py);
+# The .py files are the kit's own code, so they are graded in-process (tests/inprocess.py);
 # notebooks go end to end, through the notebook loader and a confined worker. They were written before
 # the exercises' questions, so they hold no answers: they are graded on the code's items (the answer
 # items are proven by the corpus's claims cases, tests/corpus.py, and by the held-out answers below).
@@ -165,7 +165,7 @@ def test_a_wrong_submission_loses_points_exactly_where_the_spec_says(case, rubri
 
 
 # The answers: each program is a correct one, so every code item keeps full marks and the answer items
-# lost are exactly the header's (its claims were picked far from the margins in autograder/checks/answers.py
+# lost are exactly the header's (its claims were picked far from the margins in autograder/items/answers.py
 # against the program's own numbers: 32 lowest and 16 8% above it, LSTM and GRU within 1%, the unclipped
 # run identical to the clipped one, no pattern in the plot).
 @pytest.mark.slow

@@ -3,8 +3,8 @@ that handles what the worker handle and the engine decide (see the second half).
 
 A cycle makes a module's meaning depend on which side is imported first, and makes neither
 side readable alone. Every import counts, those inside functions too: a deferred import only
-hides a cycle until the day it runs. Importing ``autograder.checks.pipeline`` runs
-``autograder/checks/__init__.py`` first, so an import also reaches the packages above the
+hides a cycle until the day it runs. Importing ``autograder.items.windows`` runs
+``autograder/items/__init__.py`` first, so an import also reaches the packages above the
 module it names, except the importer's own packages (a module of ``checks`` that imports its
 sibling ``checks.base`` is already inside that package).
 """
@@ -35,7 +35,7 @@ def ancestors(name):
 
 def imported(name, path, known):
     """The autograder modules ``name`` (at ``path``) imports, anywhere in its code, with the packages
-    above them that importing them runs. ``import autograder.checks`` names that package itself, even
+    above them that importing them runs. ``import autograder.items`` names that package itself, even
     from inside it; ``from . import base`` names the sibling module."""
     here = name if path.name == "__init__.py" else name.rpartition(".")[0]
     own = ancestors(name) | {name}
@@ -101,14 +101,14 @@ def test_the_cycle_finder_finds_a_cycle_and_only_a_cycle():
 
 
 def test_an_import_reaches_the_packages_above_the_module_it_names(tmp_path):
-    known = {"autograder", "autograder.checks", "autograder.checks.base", "autograder.checks.pipeline",
+    known = {"autograder", "autograder.items", "autograder.items.base", "autograder.items.windows",
              "autograder.seedplan"}
     code = tmp_path / "seedplan.py"
-    code.write_text("def f():\n    from autograder.checks.pipeline import make_task\n")
-    assert imported("autograder.seedplan", code, known) == {"autograder.checks", "autograder.checks.pipeline"}
+    code.write_text("def f():\n    from autograder.items.windows import make_task\n")
+    assert imported("autograder.seedplan", code, known) == {"autograder.items", "autograder.items.windows"}
     sibling = tmp_path / "windows.py"
-    sibling.write_text("from .base import Subchecks\nfrom autograder.checks import base\n")
-    assert imported("autograder.checks.windows", sibling, known) == {"autograder.checks.base"}
+    sibling.write_text("from .base import Subchecks\nfrom autograder.items import base\n")
+    assert imported("autograder.items.windows", sibling, known) == {"autograder.items.base"}
 
 
 def test_no_import_cycle_inside_autograder():
@@ -150,7 +150,7 @@ def stop_signal_uses(source):
     ("try:\n    f()\nexcept (ValueError, HungBefore):\n    pass\n", "HungBefore"),
     ("def f():\n    raise BudgetSpent()\n", "BudgetSpent"),
     ("from autograder import sandbox\ntry:\n    f()\nexcept sandbox.WorkerLost as lost:\n    pass\n", "WorkerLost"),
-    ("from autograder.checks.base import WorkerTimeout\n", "WorkerTimeout"),
+    ("from autograder.items.base import WorkerTimeout\n", "WorkerTimeout"),
     ("class HungBefore(BaseException):\n    pass\n", "HungBefore"),
     ("def f():\n    from autograder.engine import Session\n", "imports the engine"),
     ("from .. import engine\n", "imports the engine"),
@@ -162,7 +162,7 @@ def test_the_stop_signal_finder_sees_each_way_a_check_could_handle_one(code, wha
 
 
 def test_the_stop_signal_finder_passes_a_check_that_lets_the_handle_decide():
-    code = ("from autograder.checks.base import CheckFailed, StudentRaised\n"
+    code = ("from autograder.items.base import CheckFailed, StudentRaised\n"
             "def measure(ctx):\n    try:\n        return ctx.session.attempt(lambda: ctx.call('f'))\n"
             "    except (CheckFailed, StudentRaised, Exception):\n        return None\n")
     assert stop_signal_uses(code) == []

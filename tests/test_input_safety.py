@@ -22,10 +22,10 @@ import nbformat
 import pytest
 
 from autograder import assign
-from autograder.batch import student_id
+from autograder.classroom.batch import student_id
 from autograder.rubric import ITEM_IDS
+from autograder.safe_text import one_line, printable, spreadsheet_cell
 from autograder.submission import LineMap, notebook_source
-from autograder.text import one_line, printable, spreadsheet_cell
 from conftest import ROOT
 
 REFERENCE = ROOT / "solutions" / "sequence_modeling.py"
@@ -523,7 +523,7 @@ def test_an_import_grading_does_not_provide_gets_one_verdict_from_check_and_grad
 
 
 def test_the_import_verdict_reads_the_source_the_rubric_and_every_notebook_cell(tmp_path):
-    from autograder.notebook import kernel_notebook
+    from autograder.handout.notebook import kernel_notebook
     from autograder.rubric import load_rubric
     from autograder.submission import import_verdict, load_submission
 
@@ -558,11 +558,11 @@ def test_check_without_a_path_finds_the_lesson_file_from_anywhere_in_the_hand_ou
 
     hand_out = tmp_path / "student"
     (hand_out / "lessons").mkdir(parents=True)
-    (hand_out / "autograder" / "checks").mkdir(parents=True)
+    (hand_out / "autograder" / "items").mkdir(parents=True)
     (hand_out / "lessons" / "sequence_modeling.py").write_text(assign.STUB_FILE.read_text())
     assert str(default_check_path(hand_out)) == "lessons/sequence_modeling.py"
     assert str(default_check_path(hand_out / "lessons")) == "sequence_modeling.py"
-    assert str(default_check_path(hand_out / "autograder" / "checks")) == "../../lessons/sequence_modeling.py"
+    assert str(default_check_path(hand_out / "autograder" / "items")) == "../../lessons/sequence_modeling.py"
     assert default_check_path(tmp_path) is None
     inside = autograder("check", "--only", "time_split", cwd=hand_out / "lessons")
     assert inside.returncode == 0, inside.stderr

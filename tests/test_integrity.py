@@ -20,11 +20,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from autograder import seedplan
-from autograder.checks.base import finite, near, within
-from autograder.checks.pipeline import make_task, planned_draws
 from autograder.engine import grade
+from autograder.items.base import finite, near, within
+from autograder.reference_pipeline import make_task, planned_draws
 from autograder.rubric import load_rubric
-from autograder.sandbox.inprocess import InProcessWorker
+from inprocess import InProcessWorker
 from conftest import ROOT
 
 REFERENCE = (ROOT / "solutions" / "sequence_modeling.py").read_text()
@@ -201,8 +201,8 @@ def predict(model, X):
 def toy_held_out_item():
     """Any item declared ``sees_held_out_data`` gets the same silence, not only beats_baseline: a toy one whose
     check lets a student error out to the engine, forgotten again afterwards."""
-    from autograder.checks.base import arg
-    from autograder.checks.registry import item, unregister
+    from autograder.items.base import arg
+    from autograder.items.registry import item, unregister
 
     @item("toy_held_out", points=5, sees_held_out_data=True)
     def check_toy(ctx):
@@ -351,7 +351,7 @@ def test_no_poisoned_number_earns_a_point(tmp_path_factory, rubric, site):
 def test_two_feature_refuses_a_non_finite_or_huge_ratio(tmp_path, rubric, monkeypatch):
     """two_feature's ratio comes from the grader's own training on the student's initial weights: weights that
     blow it up make it NaN. Fed each poison where that ratio is read, the item loses its point."""
-    from autograder.checks import pipeline
+    from autograder import reference_pipeline as pipeline
 
     import solutions.sequence_modeling as reference
 

@@ -6,7 +6,7 @@ one wrong function (only its items fail), the untouched stubs (every item "not
 implemented"). Then, without the reference: the kernel runs with the hand-out's
 self-check package first on its path and ``solutions`` made unimportable in it
 and every process it starts, and the check still gives full points through the
-recorded answers (autograder.oracle's ReplayOracle).
+recorded answers (autograder.handout.oracle's ReplayOracle).
 """
 
 import json
@@ -19,10 +19,11 @@ import nbformat
 import pytest
 
 import corpus
-from autograder import assign, release
-from autograder.checks import registry
+from autograder import assign
 from autograder.engine import grade
-from autograder.oracle import RecordingOracle
+from autograder.handout import release
+from autograder.handout.oracle import RecordingOracle
+from autograder.items import registry
 from autograder.rubric import load_rubric
 from conftest import ROOT
 
@@ -204,12 +205,12 @@ def hand_out(tmp_path_factory):
 
     folder = tmp_path_factory.mktemp("hand-out")
     package = folder / "autograder"
-    (package / "checks").mkdir(parents=True)
+    (package / "items").mkdir(parents=True)
     for name in release.SELF_CHECK_MODULES:
         (package / name).parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(ROOT / "autograder" / name, package / name)
-    for path in (ROOT / "autograder" / "checks").glob("*.py"):
-        shutil.copyfile(path, package / "checks" / path.name)
+    for path in (ROOT / "autograder" / "items").glob("*.py"):
+        shutil.copyfile(path, package / "items" / path.name)
     rubric = load_rubric()
     (package / "rubric.toml").write_text(release.strip_hidden_seed(rubric.text))
     shutil.copyfile(ROOT / "autograder" / "seed_plans.json", package / "seed_plans.json")
@@ -232,8 +233,8 @@ def test_the_check_cell_needs_no_reference(tmp_path, kernel_path, monkeypatch, h
     cells.append(nbformat.v4.new_code_cell(
         "import subprocess, sys\n"
         "print(subprocess.run([sys.executable, '-c', 'import solutions'], capture_output=True).returncode)\n"
-        "import autograder, autograder.oracle\n"
-        "print(autograder.__file__, autograder.oracle.is_release())"))
+        "import autograder, autograder.handout.oracle\n"
+        "print(autograder.__file__, autograder.handout.oracle.is_release())"))
     notebook = execute(nbformat.v4.new_notebook(cells=cells), tmp_path, kernel_path, monkeypatch,
                        env={"PYTHONPATH": f"{hand_out / 'blocker'}:{hand_out}"})
     printed = "".join(o.get("text", "") for o in notebook.cells[-1].outputs if o.output_type == "stream")
@@ -247,8 +248,8 @@ def test_the_check_cell_needs_no_reference(tmp_path, kernel_path, monkeypatch, h
 
 
 def kernel_submission(folder, cells):
-    """The kernel's cells as check() writes them (autograder.notebook.kernel_notebook), loaded as graded."""
-    from autograder.notebook import CHECK_FILE, kernel_notebook
+    """The kernel's cells as check() writes them (autograder.handout.notebook.kernel_notebook), loaded as graded."""
+    from autograder.handout.notebook import CHECK_FILE, kernel_notebook
     from autograder.submission import load_submission
 
     folder.mkdir(parents=True, exist_ok=True)
@@ -272,7 +273,7 @@ def imported(folder, submission):
 def test_the_kernel_code_keeps_a_failing_cell_from_stopping_the_rest(tmp_path):
     """Unit-level: the notebook the check grades runs every cell, as the kernel did, and names a failing
     one by its In [N]; its imports get the verdict a handed-in notebook gets."""
-    from autograder.notebook import in_kernel_terms
+    from autograder.handout.notebook import in_kernel_terms
     from autograder.rubric import load_rubric
     from autograder.submission import CELL_FAILURES, describe_cell_failures, import_verdict
 
@@ -294,7 +295,7 @@ def test_the_kernel_code_keeps_a_failing_cell_from_stopping_the_rest(tmp_path):
 
 
 def test_the_table_escapes_everything_the_submission_could_put_in_it():
-    from autograder.notebook import html_table
+    from autograder.handout.notebook import html_table
 
     results = {"output": "", "tests": [{"tags": ["make_windows<i>"], "score": 0, "max_score": 10,
                                         "output": "make_windows(<script>alert(1)</script>) & more"}]}
@@ -321,7 +322,7 @@ def test_kernel_history_is_checked_as_grading_would_see_the_notebook(tmp_path):
     """Magics become pass, the check cell's statements go, any other import of autograder stays."""
     from types import SimpleNamespace
 
-    from autograder.notebook import kernel_cells
+    from autograder.handout.notebook import kernel_cells
 
     history = ["", "%matplotlib inline\nimport numpy as np", 'from autograder.notebook import check\ncheck("time_split")',
                "def f():\n    return np.arange(3)", "", "import autograder.notebook as nb\nnb.check()"]

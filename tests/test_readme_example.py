@@ -54,8 +54,8 @@ def add_after_naive_mse(reference, function):
 def add_check_module(checks, name, source):
     (checks / f"{name}.py").write_text(source)
     init = (checks / "__init__.py").read_text()
-    line = re.search(r"^from autograder\.checks import (windows[^#\n]*?)(\s+# noqa.*)?$", init, re.M)
-    assert line, "checks/__init__.py should import the check modules on one line"
+    line = re.search(r"^from autograder\.items import (windows[^#\n]*?)(\s+# noqa.*)?$", init, re.M)
+    assert line, "items/__init__.py should import the check modules on one line"
     (checks / "__init__.py").write_text(init[:line.end(1)] + f", {name}" + init[line.end(1):])
 
 
@@ -73,7 +73,7 @@ def test_the_readme_example_adds_an_item_the_kit_grades(tmp_path):
 
     reference = kit / "solutions" / "sequence_modeling.py"
     reference.write_text(add_after_naive_mse(reference.read_text(), function))
-    add_check_module(kit / "autograder" / "checks", "seasonal", check)
+    add_check_module(kit / "autograder" / "items", "seasonal", check)
     corpus = kit / "tests" / "corpus.py"
     corpus.write_text(add_wrong_case(corpus.read_text(), case))
 

@@ -27,11 +27,12 @@ import torch
 
 import corpus
 from answer_shapes import find_answer_shapes
-from autograder import assign, forecasters, oracle
-from autograder.checks import registry
-from autograder.rubric import with_hidden_seed
-from autograder.release import strip_hidden_seed
+from autograder import assign, forecasters
+from autograder.handout import oracle
+from autograder.handout.release import strip_hidden_seed
+from autograder.items import registry
 from autograder.reports.results import top_level_visibility
+from autograder.rubric import with_hidden_seed
 from autograder.rubric import ITEM_IDS, load_rubric, tomllib
 from conftest import ROOT, rubric_with
 
@@ -344,7 +345,7 @@ def test_the_hand_out_holds_no_answer_key_and_no_hidden_seed(release, tmp_path):
     assert not any(n.startswith(("solutions", "tests")) or "__pycache__" in n or n.endswith(".pyc") for n in names)
     assert {"lessons/sequence_modeling.py", "lessons/sequence_modeling.ipynb", "lessons/README.md",
             "pyproject.toml", "constraints.txt", "autograder/cli.py", "autograder/check_answers.json.gz"} <= names
-    assert not {"autograder/assign.py", "autograder/platforms/gradescope.py", "autograder/batch.py"} & names
+    assert not {"autograder/assign.py", "autograder/platforms/gradescope.py", "autograder/classroom/batch.py"} & names
     assert (student / "lessons" / "sequence_modeling.py").read_text() == assign.STUB_FILE.read_text()
     rubric = tomllib.loads((student / "autograder" / "rubric.toml").read_text())
     assert "hidden_seed" not in rubric.get("data", {})
@@ -374,7 +375,7 @@ def test_the_hand_out_holds_no_answer_shapes(release):
 
 def test_the_files_the_hand_out_copies_hold_no_answer_shapes(tmp_path):
     """The same, fast: the kit's files that `autograder release` copies, without building a release."""
-    from autograder import release as release_module
+    from autograder.handout import release as release_module
 
     package = ROOT / "autograder"
     files = [package / name for name in release_module.SELF_CHECK_MODULES]
@@ -588,7 +589,7 @@ def test_the_hand_outs_notebook_runs_whole_in_its_own_install(release, installed
 def test_the_hand_out_installs_every_package_its_notebook_and_stubs_import():
     """What the notebook's cells and the stub file import is the standard library, the self-check,
     or a dependency the hand-out's pyproject.toml declares (matplotlib: the lab cell plots)."""
-    from autograder.release import _dependencies
+    from autograder.handout.release import _dependencies
     from autograder.submission import imported_packages
 
     declared = {re.match(r"[A-Za-z0-9_.-]+", d).group(0).lower() for d in _dependencies()}

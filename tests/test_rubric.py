@@ -14,7 +14,7 @@ import sys
 import pytest
 
 import corpus
-from autograder.checks import REGISTRY, registry
+from autograder.items import REGISTRY, registry
 from autograder.rubric import ITEM_IDS, TABLES, RubricError, describe, load_rubric, tomllib
 from conftest import ROOT, rubric_with
 
@@ -123,12 +123,12 @@ def test_every_declared_item_grades_some_function_of_the_spec_table():
 
 
 def test_an_item_declared_twice_by_two_functions_is_refused():
-    with pytest.raises(ValueError, match="item 'make_windows' is declared twice: by autograder.checks.windows"):
+    with pytest.raises(ValueError, match="item 'make_windows' is declared twice: by autograder.items.windows"):
         @registry.item("make_windows")
         def another_check(ctx):
             return None
 
-    assert registry.specs()["make_windows"].function.__module__ == "autograder.checks.windows"
+    assert registry.specs()["make_windows"].function.__module__ == "autograder.items.windows"
     with pytest.raises(TypeError, match="frozen dataclass"):
         registry.item("toy", settings=dict)
 

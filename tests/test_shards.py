@@ -16,7 +16,7 @@ import pytest
 
 import corpus
 from autograder import assign
-from autograder import shard as shards
+from autograder.classroom import shard as shards
 from conftest import ROOT, rubric_with
 
 REFERENCE = ROOT / "solutions" / "sequence_modeling.py"
@@ -61,7 +61,7 @@ def test_the_shards_of_1_to_n_partition_any_class_exactly(n):
 
 def test_a_student_lands_in_the_same_shard_under_any_hash_seed():
     ids = many_ids()[::37]
-    code = ("import json, sys; from autograder.shard import shard_of; "
+    code = ("import json, sys; from autograder.classroom.shard import shard_of; "
             "print(json.dumps([shard_of(s, 5) for s in json.loads(sys.stdin.read())]))")
     answers = []
     for hash_seed in ("1", "2"):
@@ -110,7 +110,7 @@ def test_the_kit_version_changes_with_a_source_and_not_with_a_cache(tmp_path, mo
     (tmp_path / "autograder" / "__pycache__").mkdir()
     (tmp_path / "autograder" / "__pycache__" / "engine.cpython-311.pyc").write_bytes(b"compiled")
     assert shards.kit_version() == before
-    check = tmp_path / "autograder" / "checks" / "windows.py"
+    check = tmp_path / "autograder" / "items" / "windows.py"
     check.write_text(check.read_text() + "\n# an edited check grades differently\n")
     assert shards.kit_version() != before
 

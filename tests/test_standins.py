@@ -1,4 +1,4 @@
-"""The reference's step standing in for a student part that raised (autograder/checks/standins.py,
+"""The reference's step standing in for a student part that raised (autograder/items/standins.py,
 autograder/sandbox/standins.py): exact, recorded as data, and gone after the request."""
 
 import types
@@ -8,7 +8,7 @@ import pytest
 import torch
 
 import solutions.sequence_modeling as reference
-from autograder.checks.standins import raising_parts, reference_steps
+from autograder.items.standins import raising_parts, reference_steps
 from autograder.sandbox import standins
 from autograder.sandbox.codec import decode, encode
 

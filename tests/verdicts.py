@@ -11,12 +11,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import corpus
-from autograder.checks.registry import specs
+from autograder.items.registry import specs
 from autograder.rubric import ITEM_IDS
 
-# The items judged on the answers to the exercises' questions (autograder/checks/answers.py): six
+# The items judged on the answers to the exercises' questions (autograder/items/answers.py): six
 # trainings per grade, so the fast tier grades them only for the cases about them (Case.claims).
-ANSWER_ITEMS = frozenset(i for i, spec in specs().items() if spec.function.__module__ == "autograder.checks.answers")
+ANSWER_ITEMS = frozenset(i for i, spec in specs().items() if spec.function.__module__ == "autograder.items.answers")
 CODE_ITEMS = tuple(i for i in ITEM_IDS if i not in ANSWER_ITEMS)
 
 HELDOUT = Path(__file__).resolve().parent / "heldout"

@@ -9,7 +9,7 @@ rows without regrading. Text cells go through ``spreadsheet_cell``: an id like
 import csv
 import io
 
-from autograder.text import spreadsheet_cell
+from autograder.safe_text import spreadsheet_cell
 
 
 def grades_header(rubric, manual=None):
@@ -20,7 +20,7 @@ def grades_header(rubric, manual=None):
 
 def grades_row(student, row, rubric, manual=None):
     """One student's cells; ``row`` is a batch row ({"status", "score", "items": {id: score}}). With
-    ``manual`` ({student: {item: score}}, autograder/manual.py) the hand-given scores fill their items'
+    ``manual`` ({student: {item: score}}, autograder/classroom/manual.py) the hand-given scores fill their items'
     cells ("" until given), ``total`` adds them, and ``automatic`` and ``manual`` say which part is whose."""
     items = row.get("items", {})
     automatic = row.get("score", 0.0)
@@ -28,7 +28,7 @@ def grades_row(student, row, rubric, manual=None):
     extra, total = [], automatic
     if manual is not None:
         given = manual.get(student, {})
-        from autograder.manual import MANUAL_ITEMS
+        from autograder.classroom.manual import MANUAL_ITEMS
 
         for item_id in MANUAL_ITEMS:
             if item_id in cells:

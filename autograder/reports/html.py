@@ -13,8 +13,8 @@ import io
 import numpy as np
 
 from autograder.reports.diagnosis import BROKEN_PART, diagnose, pipeline_findings
-from autograder.reports.text import cell_errors_heading, reasoning_lines
-from autograder.text import printable
+from autograder.reports.terminal import cell_errors_heading, reasoning_lines
+from autograder.safe_text import printable
 
 STYLE = """
 body { font-family: system-ui, sans-serif; max-width: 1000px; margin: 2em auto; padding: 0 1em; color: #222; }

@@ -5,14 +5,14 @@ Gradescope's question-by-question view or nbgrader's formgrader do). Each page l
 student's claim, the verdict and the numbers the student's own code measured, and the
 student's reasoning for that question, from the rows the batch keeps (meta.json ``answers``,
 built by ``GradeResult.answers``). Every piece of student text is escaped; the texts were
-already cut to a bounded length when graded (checks/answers.py).
+already cut to a bounded length when graded (items/answers.py).
 """
 
 import html
 from pathlib import Path
 
 from autograder.files import atomic_write_text
-from autograder.text import printable
+from autograder.safe_text import printable
 
 # (file stem, title, claim item, reasoning name)
 QUESTIONS = (

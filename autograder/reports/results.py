@@ -10,15 +10,15 @@ PrairieLearn and the batch write it with the same code as any other.
 
 The formats hold no timings but ``execution_time``, so grading the same
 submission twice gives the same outputs. Text that came from the submission
-passes through ``autograder.text`` on its way out: no escape sequence or
+passes through ``autograder.safe_text`` on its way out: no escape sequence or
 carriage return reaches a terminal, and an item's feedback stays on its line.
 """
 
 import json
 from dataclasses import dataclass, field
 
-from autograder.reports.text import cell_errors_heading, reasoning_lines
-from autograder.text import one_line, printable
+from autograder.reports.terminal import cell_errors_heading, reasoning_lines
+from autograder.safe_text import one_line, printable
 
 STATUS = {True: "passed", False: "failed"}
 # Gradescope's test visibilities, from least to most restricted.
@@ -48,7 +48,7 @@ class ItemResult:
 
     def progress_line(self, number, total):
         """This item finished, for a terminal: ``[3/14] time_split ok 6/6``."""
-        from autograder.reports.text import progress_line
+        from autograder.reports.terminal import progress_line
 
         return progress_line(number, total, self)
 
@@ -186,7 +186,7 @@ class GradeResult:
 
     def text(self, title=None):
         """The report a student reads in a terminal."""
-        from autograder.reports.text import text_report
+        from autograder.reports.terminal import text_report
 
         return text_report(self, title)
 

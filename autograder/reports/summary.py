@@ -5,7 +5,7 @@ from pathlib import Path
 import numpy as np
 
 from autograder.files import atomic_write_text
-from autograder.text import one_line, printable
+from autograder.safe_text import one_line, printable
 
 BINS = list(range(0, 101, 10))
 

@@ -2,7 +2,7 @@
 
 Two places carry values as JSON. The worker's answers cross a pipe to the grader
 (protocol.py), and the self-check's recorded answers of the reference ship in a
-file (autograder/oracle.py). Both use these forms:
+file (autograder/handout/oracle.py). Both use these forms:
 
     None, bool, int, str        themselves (a subclass travels as its base type)
     float                       {"__float__": repr}, exact, nan and inf too

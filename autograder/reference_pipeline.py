@@ -17,8 +17,8 @@ from itertools import islice
 
 import numpy as np
 
+from autograder.handout.oracle import derived
 from autograder.hidden import pipeline_candidates
-from autograder.oracle import derived
 
 if TYPE_CHECKING:             # torch loads with the worker, not with the rubric
     import torch

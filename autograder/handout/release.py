@@ -3,7 +3,7 @@
 ``OUT/student/`` is the hand-out: the stubs and notebook (made by
 autograder.assign), the lesson guide, and a self-check package that installs
 with one ``pip install`` and provides ``autograder check [PATH]``. It holds no
-reference: checks consult a ``ReplayOracle`` (autograder.oracle) whose
+reference: checks consult a ``ReplayOracle`` (autograder.handout.oracle) whose
 answers are recorded here, now, by grading the reference in check mode on the
 public seed through a ``RecordingOracle``. It holds no hidden seed either (the
 shipped rubric has none) and only the grader modules the check imports.
@@ -24,11 +24,12 @@ from autograder.rubric import load_rubric, with_hidden_seed
 KIT_ROOT = project.KIT_ROOT
 # The grader modules ``autograder check`` imports, and nothing else (no assign, batch, gradescope...).
 SELF_CHECK_MODULES = ("__init__.py", "__main__.py", "cli.py", "engine.py", "submission.py", "rubric.py",
-                      "files.py", "hidden.py", "oracle.py", "seedplan.py", "text.py", "notebook.py",
-                      "reports/__init__.py", "reports/results.py", "reports/text.py",
+                      "files.py", "hidden.py", "handout/__init__.py", "handout/oracle.py", "seedplan.py",
+                      "reference_pipeline.py", "safe_text.py", "notebook.py", "handout/notebook.py",
+                      "reports/__init__.py", "reports/results.py", "reports/terminal.py",
                       "reports/diagnosis.py")      # the plot's answer is judged on the diagnosis's patterns
 # Its subpackages, every module of each.
-SELF_CHECK_PACKAGES = ("checks", "sandbox")
+SELF_CHECK_PACKAGES = ("items", "sandbox")
 # The hand-out's dependencies, as the kit's pyproject.toml declares their ranges: what the self-check
 # imports, and what the notebook's lab cell and the guide use (matplotlib draws the lab's plot).
 SELF_CHECK_DEPENDENCIES = ("torch", "numpy", "matplotlib", "nbformat", "hypothesis", "tomli")
@@ -55,7 +56,7 @@ dependencies = [
 autograder = "autograder.cli:run"
 
 [tool.setuptools]
-packages = ["autograder", "autograder.checks", "autograder.reports", "autograder.sandbox"]
+packages = ["autograder", "autograder.handout", "autograder.items", "autograder.reports", "autograder.sandbox"]
 
 [tool.setuptools.package-data]
 autograder = ["rubric.toml", "check_answers.json.gz", "seed_plans.json"]
@@ -131,7 +132,7 @@ def _fresh_folder(folder):
 def record_answers(rubric, answers_path):
     """Grade the reference in check mode through a RecordingOracle; save what it answered."""
     from autograder.engine import grade
-    from autograder.oracle import RecordingOracle
+    from autograder.handout.oracle import RecordingOracle
 
     import solutions.sequence_modeling as reference
 

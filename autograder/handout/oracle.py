@@ -36,7 +36,7 @@ from pathlib import Path
 
 from autograder.sandbox import codec
 
-ANSWERS_FILE = Path(__file__).with_name("check_answers.json.gz")
+ANSWERS_FILE = Path(__file__).parents[1] / "check_answers.json.gz"
 FORMAT = 2                # 2: the values in codec.py's forms (1 had a codec of its own)
 _PERTURBED_SEEDS = (0x5EED_0ACE, 0x0DD_5EED)      # incoming RNG states that reveal an RNG-dependent answer
 

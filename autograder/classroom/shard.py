@@ -12,7 +12,7 @@ Each shard's output folder holds ``shard.json``: K, N, the kit version, a
 hash of the rubric text, a slow hash of the hidden seed (so a merge can tell
 shards graded under different seeds apart, and nobody can read the seed back
 from it), whether the run finished, and the student ids the folder owns.
-``autograder merge`` (autograder/merge.py) refuses shards whose manifests
+``autograder merge`` (autograder/classroom/merge.py) refuses shards whose manifests
 disagree.
 """
 
@@ -24,7 +24,7 @@ from pathlib import Path
 
 from autograder import project
 from autograder.files import atomic_write_text
-from autograder.text import printable
+from autograder.safe_text import printable
 
 MANIFEST = "shard.json"
 MANIFEST_FORMAT = 1

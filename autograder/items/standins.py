@@ -15,7 +15,7 @@ import re
 
 import numpy as np
 
-from autograder.checks.base import StudentRaised
+from autograder.items.base import StudentRaised
 
 # The parts that can stand in, in the order a composition calls them.
 DATA_STEPS = ("make_windows", "time_split")

@@ -7,11 +7,11 @@ so an off-by-one or a transposed axis shows up as a wrong, recognisable value.
 import numpy as np
 from hypothesis import strategies as st
 
-from autograder.checks.base import (
+from autograder.items.base import (
     CheckFailed, StudentRaised, Subchecks, arg, near, need_array, need_close, need_float,
 )
-from autograder.checks.registry import item
 from autograder.hidden import index_series, random_series
+from autograder.items.registry import item
 
 KINDS = st.sampled_from(["ndarray", "tensor", "list"])
 
@@ -185,7 +185,7 @@ def _good_inputs(ctx):
 @item("input_validation", name="Bad input raises ValueError", points=7,
       functions=("check_series", "check_window_size", "check_target_col", "check_windows"))
 def check_input_validation(ctx):
-    from autograder.checks.base import NotImplementedYet, Outcome
+    from autograder.items.base import NotImplementedYet, Outcome
 
     good, stubs = {}, []
     for fn, payload in _good_inputs(ctx).items():

@@ -36,9 +36,9 @@ import tempfile
 import warnings
 from pathlib import Path
 
-from .lesson_ops import ImportBlocker, LessonOps, describe_exception
-from .process import WorkerDied
-from .protocol import MAX_RESPONSE_BYTES, SUBMISSION_FILE, import_request, parse_answer
+from autograder.sandbox.lesson_ops import ImportBlocker, LessonOps, describe_exception
+from autograder.sandbox.process import WorkerDied
+from autograder.sandbox.protocol import MAX_RESPONSE_BYTES, SUBMISSION_FILE, import_request, parse_answer
 
 # A fresh interpreter's warning filters (python -I -S, no -W): what the worker's student code runs under.
 _DEFAULT_WARNING_FILTERS = [("default", None, DeprecationWarning, "__main__", 0),

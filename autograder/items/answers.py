@@ -21,12 +21,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from autograder.checks.base import (
+from autograder.items.base import (
     CheckFailed, NotImplementedYet, Outcome, StudentRaised, arg, finite, need_array, need_number,
     student_error_text,
 )
-from autograder.checks.registry import item
-from autograder.text import printable
+from autograder.items.registry import item
+from autograder.safe_text import printable
 
 WINDOW_SIZES = (8, 16, 32)
 MODELS = ("LSTM", "GRU")

@@ -68,11 +68,11 @@ class CheckContext:
     def __init__(self, session, item, rubric, mode, reference, plan=None):
         self.session, self.item, self.rubric, self.mode, self.reference = session, item, rubric, mode, reference
         self.plan = plan                      # seedplan: which drawn series this seed grades on
-        self.settings = item.settings         # the item's numbers: a frozen dataclass (checks/registry.py)
+        self.settings = item.settings         # the item's numbers: a frozen dataclass (items/registry.py)
         self.seed = rubric.hidden_seed if mode == "grade" else rubric.public_seed
         self.data = "unseen" if mode == "grade" else "public"      # how feedback names generated data
         self.examples = rubric.hypothesis["grade_examples" if mode == "grade" else "check_examples"]
-        self.stand_ins = None                 # the reference's steps in place of student parts (checks/standins.py)
+        self.stand_ins = None                 # the reference's steps in place of student parts (items/standins.py)
 
     def rng(self, stream=""):
         from autograder.hidden import item_rng

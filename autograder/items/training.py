@@ -14,13 +14,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from autograder.checks.base import (
+from autograder.items.base import (
     CheckFailed, GraderWords, StudentRaised, Subchecks, arg, finite, need_array, need_close, need_number,
     within,
 )
-from autograder.checks.pipeline import WINDOW, PlannedSeriesSettings, make_task, planned_draws
-from autograder.checks.registry import item
 from autograder.hidden import item_rng, random_series
+from autograder.items.registry import item
+from autograder.reference_pipeline import WINDOW, PlannedSeriesSettings, make_task, planned_draws
 from autograder.sandbox.probes import load_params, probe_models
 
 LOG_LINE = re.compile(r"^epoch=(\d{3,}) train_mse=(-?\d+\.\d{4}) val_mse=(-?\d+\.\d{4})$")
@@ -560,7 +560,7 @@ class BaselineSettings(PlannedSeriesSettings):
       functions=("LSTMForecaster", "train_model", "predict"), after="Step 5", planned="series")
 def check_beats_baseline(ctx):
     """The student's model against the naive baseline on held-out steps (see run_student_model)."""
-    from autograder.checks.base import Outcome
+    from autograder.items.base import Outcome
 
     grading = ctx.mode == "grade"
     max_ratio = float(ctx.settings.max_ratio if grading else ctx.settings.check_max_ratio)

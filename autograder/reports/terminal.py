@@ -2,11 +2,11 @@
 
 Built from the result alone (``GradeResult.text()`` calls it), so grading the
 same submission twice prints the same report. Text that came from the
-submission passes through ``autograder.text`` first: no escape sequence or
+submission passes through ``autograder.safe_text`` first: no escape sequence or
 carriage return reaches a terminal, and an item's feedback stays on its line.
 """
 
-from autograder.text import one_line, printable
+from autograder.safe_text import one_line, printable
 
 
 def cell_errors_heading():

@@ -31,15 +31,16 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from autograder import sandbox, seedplan, shard as shards
+from autograder import sandbox, seedplan
+from autograder.classroom import shard as shards
+from autograder.classroom.manual import ManualScoresError, keep, kept_scores, read_manual_scores
 from autograder.files import atomic_write_text
-from autograder.manual import ManualScoresError, keep, kept_scores, read_manual_scores
 from autograder.reports.grades import grades_csv
 from autograder.reports.questions import write_question_pages
 from autograder.reports.results import GradeResult
 from autograder.rubric import HIDDEN_SEED_VARIABLE, load_rubric
+from autograder.safe_text import printable
 from autograder.submission import SUFFIXES, UngradablePath, find_submission_file, read_submission_file
-from autograder.text import printable
 
 STATUSES = ("graded", "import_failed", "timed_out", "ungradable", "grader_failed")
 
@@ -141,7 +142,7 @@ def content_hash(student, rubric_text, seed_fingerprint=""):
 
 
 class GradingServer:
-    """One ``autograder.server`` process, replaced whenever it dies or overruns."""
+    """One ``autograder.classroom.stdio_grader`` process, replaced whenever it dies or overruns."""
 
     def __init__(self):
         self.proc = None
@@ -151,7 +152,7 @@ class GradingServer:
         # zygote (and so every worker) from its own memory, which holds its initial environment.
         env = {name: value for name, value in os.environ.items() if name != HIDDEN_SEED_VARIABLE}
         env["OMP_NUM_THREADS"] = "1"
-        self.proc = subprocess.Popen([sys.executable, "-m", "autograder.server"], stdin=subprocess.PIPE,
+        self.proc = subprocess.Popen([sys.executable, "-m", "autograder.classroom.stdio_grader"], stdin=subprocess.PIPE,
                                      stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env, text=True)
 
     def grade(self, job, timeout):
@@ -228,7 +229,7 @@ def load_all_meta(out):
 
 def run_batch(submissions, out, jobs=None, force=False, rubric_path=None, progress=True, shard=None, manual=None):
     """Grade the class in ``submissions`` into ``out``; with ``shard`` (a shard.Shard), only its students;
-    with ``manual`` (a TA's CSV, autograder/manual.py), merge its scores into grades.csv."""
+    with ``manual`` (a TA's CSV, autograder/classroom/manual.py), merge its scores into grades.csv."""
     from tqdm import tqdm
 
     from autograder.hidden import warn_short_secret

@@ -10,21 +10,21 @@ from dataclasses import dataclass
 import numpy as np
 from hypothesis import strategies as st
 
-from autograder.checks.base import (
+from autograder.items.base import (
     CheckFailed, StudentRaised, Subchecks, arg, finite, need_array, need_close, need_number, within,
 )
-from autograder.checks.models import ForecasterSettings, check_forecaster
-from autograder.checks.pipeline import PlannedSeriesSettings
-from autograder.checks.registry import item
-from autograder.checks.standins import reference_steps, standing_in
-from autograder.checks.training import trains_a_probe
 from autograder.hidden import random_series
+from autograder.items.models import ForecasterSettings, check_forecaster
+from autograder.items.registry import item
+from autograder.items.standins import reference_steps, standing_in
+from autograder.items.training import trains_a_probe
+from autograder.reference_pipeline import PlannedSeriesSettings
 
 
 @item("gru_forecaster", settings=ForecasterSettings, name="GRUForecaster (exercise 2)", points=5,
       functions=("GRUForecaster",), after="Step 4")
 def check_gru_forecaster(ctx):
-    """Exercise 2 is graded like LSTMForecaster (checks/models.py), with a GRU."""
+    """Exercise 2 is graded like LSTMForecaster (items/models.py), with a GRU."""
     return check_forecaster(ctx, "gru_forecaster")
 
 
@@ -53,7 +53,7 @@ def check_window_comparison(ctx):
     series = random_series(rng, 90)
     seed = int(rng.integers(0, 10_000))
 
-    # The reference's windows and split for every size, in case the student's raise (checks/standins.py).
+    # The reference's windows and split for every size, in case the student's raise (items/standins.py).
     sizes = SIZES + DEFAULT_SIZES
     steps = reference_steps(ctx.reference, windows=[(len(series), s) for s in sizes],
                             splits=[(len(series) - s, 0.8) for s in sizes])
@@ -155,9 +155,9 @@ def check_two_feature(ctx):
     weights, trained here by the reference loop on windows the grader made, must beat the
     baseline on the held-out stretch. A wrong train_model or make_windows costs nothing here.
     """
-    from autograder.checks.models import lesson_expectation, layer_mismatch, named_mistake, same_shapes
-    from autograder.checks.pipeline import reference_ratio
-    from autograder.checks.pipeline import planned_draws, task_for
+    from autograder.items.models import lesson_expectation, layer_mismatch, named_mistake, same_shapes
+    from autograder.reference_pipeline import reference_ratio
+    from autograder.reference_pipeline import planned_draws, task_for
 
     max_ratio = float(ctx.settings.max_ratio)
     held_out = int(ctx.settings.held_out)

@@ -7,10 +7,10 @@ scaler's statistics must not move.
 
 import numpy as np
 
-from autograder.checks.base import CheckFailed, Subchecks, arg, need_array, need_close
-from autograder.checks.registry import item
-from autograder.checks.standins import reference_steps, standing_in
 from autograder.hidden import random_series
+from autograder.items.base import CheckFailed, Subchecks, arg, need_array, need_close
+from autograder.items.registry import item
+from autograder.items.standins import reference_steps, standing_in
 
 
 def _stat(value, what, n_columns):
@@ -69,7 +69,7 @@ def check_standardizer(ctx):
     split = int((len(series) - window) * frac)
     seen = split + window                       # the values training windows and targets see
 
-    # The reference's windows and split, in case the student's raise inside prepare_data (checks/standins.py).
+    # The reference's windows and split, in case the student's raise inside prepare_data (items/standins.py).
     steps = reference_steps(ctx.reference, windows=[(len(series), window)], splits=[(len(series) - window, frac)])
 
     def prepare(values):

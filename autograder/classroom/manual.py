@@ -21,9 +21,9 @@ import math
 from pathlib import Path
 
 from autograder.files import atomic_write_text
-from autograder.text import printable
+from autograder.safe_text import printable
 
-MANUAL_ITEMS = ("reasoning",)     # the items people score (autograder/checks/answers.py: 0 automatically)
+MANUAL_ITEMS = ("reasoning",)     # the items people score (autograder/items/answers.py: 0 automatically)
 KEPT = "manual_scores.csv"        # the batch's copy of the checked scores, in its --out folder
 
 

@@ -20,13 +20,13 @@ import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from autograder import shard as shards
-from autograder.batch import load_all_meta
+from autograder.classroom import shard as shards
+from autograder.classroom.batch import load_all_meta
 from autograder.files import atomic_write_text
 from autograder.reports.grades import grades_csv
 from autograder.reports.questions import write_question_pages
 from autograder.reports.summary import write_class_summary
-from autograder.text import printable
+from autograder.safe_text import printable
 
 MERGE_MANIFEST = "merge.json"
 STUDENT_FILES = ("meta.json", "results.json", "report.txt", "report.html")   # what the batch writes per student

@@ -15,9 +15,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from autograder.checks.base import CheckFailed, Subchecks, arg, need_array
-from autograder.checks.registry import item
-from autograder.oracle import derived
+from autograder.handout.oracle import derived
+from autograder.items.base import CheckFailed, Subchecks, arg, need_array
+from autograder.items.registry import item
 
 RECURRENT = {"lstm_forecaster": ("LSTMForecaster", "LSTM"), "gru_forecaster": ("GRUForecaster", "GRU")}
 

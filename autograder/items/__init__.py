@@ -1,4 +1,4 @@
-"""One module per grading concern. Each check declares its item with ``@item`` (checks/registry.py),
+"""One module per grading concern. Each check declares its item with ``@item`` (items/registry.py),
 the only description of that item; ``REGISTRY`` maps every item id to its check, derived from those
 declarations, as is every other list of items (the rubric's, the notebook's, the seed plan's).
 
@@ -7,8 +7,8 @@ The modules are imported in the spec's order of items: the registry keeps declar
 
 from collections.abc import Mapping
 
-from autograder.checks import registry
-from autograder.checks import windows, models, training, exercises, scaling, answers  # noqa: F401,I001  (spec order)
+from autograder.items import registry
+from autograder.items import windows, models, training, exercises, scaling, answers  # noqa: F401,I001  (spec order)
 
 
 class _Checks(Mapping):

@@ -10,7 +10,7 @@ rubric file only overrides the rubric's defaults; every list of items elsewhere
 names a notebook's check() collects) derives from the declarations, so adding an
 item never means editing a list somewhere else.
 
-Items are ordered as they are declared: ``autograder/checks/__init__.py``
+Items are ordered as they are declared: ``autograder/items/__init__.py``
 imports the check modules in the spec's order and each module declares its
 items in that order.
 """
@@ -76,7 +76,7 @@ def unregister(item_id):
 
 def specs():
     """id -> ItemSpec for every declared item, in order. Importing this module runs
-    ``autograder/checks/__init__.py`` first, which imports every check module: all are declared."""
+    ``autograder/items/__init__.py`` first, which imports every check module: all are declared."""
     return dict(_SPECS)
 
 
