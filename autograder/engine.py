@@ -248,7 +248,8 @@ def grade(path, mode="grade", rubric=None, only=None, zygote=None, oracle=None, 
     started = time.monotonic()
     rubric = rubric if rubric is not None else load_rubric()
     submission = path if isinstance(path, Submission) else load_submission(path)
-    items = [item for item in rubric.items if (mode == "grade" or item.check) and (only is None or item.id in only)]
+    items = [item for item in rubric.items
+             if (mode == "grade" or item.self_check) and (only is None or item.id in only)]
     sandbox.become_subreaper()
     sandbox.close_grader_to_workers()
     if worker_factory is None:

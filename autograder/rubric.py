@@ -1,7 +1,7 @@
 """Load and validate the rubric: the instructor's overrides of the grader's numbers.
 
 Every number has its default in one place: an item's name, points, visibility,
-check flag and settings in its ``@item`` declaration (autograder/items/registry.py),
+self_check flag and settings in its ``@item`` declaration (autograder/items/registry.py),
 the tables' in the dataclasses below. The rubric file holds only what an
 instructor changes (the kit's sets nothing but its hidden seed, and a test keeps
 it so): a value is taken from the file only where the file sets it. It is read
@@ -104,7 +104,7 @@ class Item:
     name: str
     points: float
     visibility: str
-    check: bool
+    self_check: bool            # whether `autograder check` (the student's self-check) runs it
     seconds: float
     settings: object = None     # the item's numbers: an instance of the settings dataclass its check declares
     planned: str = ""           # what it draws from the seed plan (@item(planned=...)), or ""
@@ -204,7 +204,7 @@ def _fill(cls, table, where):
 
 # --- loading ------------------------------------------------------------------------------
 
-ENTRY_KEYS = {"id": str, "name": str, "points": float, "visibility": str, "check": bool, "seconds": float}
+ENTRY_KEYS = {"id": str, "name": str, "points": float, "visibility": str, "self_check": bool, "seconds": float}
 
 
 def load_rubric(path=None, hidden_seed=None):
@@ -297,7 +297,7 @@ def _item(spec, entry, limits):
         raise RubricError(f"rubric {where}: seconds must be a positive number of seconds, got {seconds!r}")
     settings = _fill(spec.settings, {k: v for k, v in entry.items() if k in own}, where)
     return Item(id=spec.id, name=overrides.get("name", spec.name), points=points, visibility=visibility,
-                check=overrides.get("check", spec.check), seconds=float(seconds), settings=settings,
+                self_check=overrides.get("self_check", spec.self_check), seconds=float(seconds), settings=settings,
                 planned=spec.planned)
 
 
@@ -344,7 +344,8 @@ def describe(rubric):
         lines += [f"[{table}]"] + [f"{key} = {toml(value)}" for key, value in values.items()] + [""]
     for item in rubric.items:
         lines += ["[[items]]", f"id = {toml(item.id)}", f"name = {toml(item.name)}", f"points = {toml(item.points)}",
-                  f"visibility = {toml(item.visibility)}", f"check = {toml(item.check)}", f"seconds = {item.seconds:g}"]
+                  f"visibility = {toml(item.visibility)}", f"self_check = {toml(item.self_check)}",
+                  f"seconds = {item.seconds:g}"]
         lines += [f"{key} = {toml(value)}" for key, value in dataclasses.asdict(item.settings).items()] + [""]
     return "\n".join(lines)
 

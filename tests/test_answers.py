@@ -100,7 +100,7 @@ def window(values):
     (32, (1.00, 1.06, 1.30), 0.0, "your compare_window_sizes(make_series()) measured 8: 1, 16: 1.06, 32: 1.3"),
 ])
 def test_a_window_claim_is_contradicted_only_beyond_its_margin(claim, values, score, says):
-    outcome = answers.check_answer_window_size(FakeContext("answer_window_size", {"BEST_WINDOW_SIZE": claim},
+    outcome = answers.grade_answer_window_size(FakeContext("answer_window_size", {"BEST_WINDOW_SIZE": claim},
                                                            window(values)))
     assert outcome.score == score and says in outcome.feedback
 
@@ -108,7 +108,7 @@ def test_a_window_claim_is_contradicted_only_beyond_its_margin(claim, values, sc
 def test_a_claim_whose_function_could_not_run_is_accepted_and_says_why():
     ctx = FakeContext("answer_window_size", {"BEST_WINDOW_SIZE": 16},
                       {"window_sizes": (None, "compare_window_sizes is not implemented yet")})
-    outcome = answers.check_answer_window_size(ctx)
+    outcome = answers.grade_answer_window_size(ctx)
     assert outcome.score == 1.0 and outcome.feedback.startswith("accepted without judging: ")
     assert "compare_window_sizes is not implemented yet" in outcome.feedback
 
@@ -131,7 +131,7 @@ def runs(lstm, gru=None, free=None, truth=None, pred=None):
     ("GRU", 1.0, 0.97, 1.0), ("LSTM", 1.0, 0.97, 1.0), ("LSTM", 1.0, 0.90, 0.0), ("GRU", 0.90, 1.0, 0.0),
 ])
 def test_lstm_or_gru_is_judged_with_a_five_percent_margin(claim, lstm, gru, score):
-    outcome = answers.check_answer_gru_vs_lstm(FakeContext("answer_gru_vs_lstm", {"LOWER_VAL_MSE": claim},
+    outcome = answers.grade_answer_gru_vs_lstm(FakeContext("answer_gru_vs_lstm", {"LOWER_VAL_MSE": claim},
                                                            runs(lstm, gru)))
     assert outcome.score == score, outcome.feedback
     assert f"LSTM {lstm:.5g}, GRU {gru:.5g}" in outcome.feedback
@@ -146,7 +146,7 @@ def test_lstm_or_gru_is_judged_with_a_five_percent_margin(claim, lstm, gru, scor
     (True, (0.5, 3.0), 0.0),                       # 3x: unstable, decisively
 ])
 def test_stability_without_clipping_is_judged_on_the_spec_rule_with_a_margin(claim, free, score):
-    outcome = answers.check_answer_clipping(FakeContext("answer_clipping", {"STABLE_WITHOUT_CLIPPING": claim},
+    outcome = answers.grade_answer_clipping(FakeContext("answer_clipping", {"STABLE_WITHOUT_CLIPPING": claim},
                                                         runs(1.0, free=free)))
     assert outcome.score == score, outcome.feedback
 
@@ -160,7 +160,7 @@ def test_the_plot_claim_is_judged_on_the_diagnosis_patterns():
 
     def judged(claim, pred):
         ctx = FakeContext("answer_plot", {"PLOT_SHOWS": claim}, runs(1.0, truth=truth, pred=pred))
-        return answers.check_answer_plot(ctx).score
+        return answers.grade_answer_plot(ctx).score
 
     assert judged("none", truth) == 1.0 and judged("lag", truth) == 0.0
     assert judged("lag", lagging) == 1.0 and judged("none", lagging) == 0.0
@@ -175,9 +175,9 @@ def test_the_plot_claim_is_judged_on_the_diagnosis_patterns():
 def test_an_invalid_claim_costs_its_item_and_names_the_allowed_values(name, value, says):
     item_id = {"BEST_WINDOW_SIZE": "answer_window_size", "LOWER_VAL_MSE": "answer_gru_vs_lstm",
                "STABLE_WITHOUT_CLIPPING": "answer_clipping", "PLOT_SHOWS": "answer_plot"}[name]
-    check = {"answer_window_size": answers.check_answer_window_size,
-             "answer_gru_vs_lstm": answers.check_answer_gru_vs_lstm,
-             "answer_clipping": answers.check_answer_clipping, "answer_plot": answers.check_answer_plot}[item_id]
+    check = {"answer_window_size": answers.grade_answer_window_size,
+             "answer_gru_vs_lstm": answers.grade_answer_gru_vs_lstm,
+             "answer_clipping": answers.grade_answer_clipping, "answer_plot": answers.grade_answer_plot}[item_id]
     outcome = check(FakeContext(item_id, {name: value}, {}))      # no measurement is asked for
     assert outcome.score == 0.0 and outcome.feedback.startswith(f"{name} should be one of ") and says in outcome.feedback
 

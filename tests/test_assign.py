@@ -118,7 +118,7 @@ def test_the_notebook_has_a_check_cell_after_each_step_that_grading_skips():
     check_cells = [c.source for c in notebook.cells if "autograder.notebook" in c.source]
     assert len(check_cells) == len(registry.checks_after()) + 1 and check_cells[-1].endswith("check()")
     checked = {item for items in registry.checks_after().values() for item in items}
-    self_check_items = {item.id for item in load_rubric().items if item.check}
+    self_check_items = {item.id for item in load_rubric().items if item.self_check}
     assert checked <= self_check_items and self_check_items - checked == {"input_validation"}   # in the last check()
     code = notebook_code(assign.NOTEBOOK_FILE.read_text())
     assert "autograder.notebook" not in code and code.count("pass  # self-check removed for grading") == 2 * len(check_cells)

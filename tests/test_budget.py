@@ -294,7 +294,7 @@ def short_rubric(item_seconds, total_seconds=300):
 
 
 # The items the self-check runs (mode="check"): all but those graded by people (reasoning).
-CHECKED_IDS = [item.id for item in load_rubric().items if item.check]
+CHECKED_IDS = [item.id for item in load_rubric().items if item.self_check]
 
 
 def grade_case(tmp_path, case, rubric, mode="check", **kwargs):
@@ -355,7 +355,7 @@ def test_check_shows_one_progress_line_per_item_on_stderr():
     from autograder.engine import execution_order
 
     assert lines == [f"[{n}/{total}] {item.id} FAIL 0/{item.points:g}"
-                     for n, item in enumerate(execution_order([i for i in load_rubric().items if i.check]), 1)]
+                     for n, item in enumerate(execution_order([i for i in load_rubric().items if i.self_check]), 1)]
     assert "[1/" not in out.stdout
 
 

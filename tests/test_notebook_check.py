@@ -132,7 +132,7 @@ def test_the_reference_filled_in_gets_full_points_in_every_check_cell(tmp_path, 
                        monkeypatch)
     outputs = check_outputs(notebook)
     assert len(outputs) == len(registry.checks_after()) + 1
-    every_item = {item.id for item in load_rubric().items if item.check}
+    every_item = {item.id for item in load_rubric().items if item.self_check}
     for asked, rows, shown in outputs:
         assert set(rows) == (set(asked) or every_item), (asked, list(rows))
         assert all(score == most > 0 for score, most, _ in rows.values()), rows
@@ -156,7 +156,7 @@ def test_untouched_stubs_read_not_implemented(tmp_path, kernel_path, monkeypatch
     outputs = check_outputs(execute(student_notebook(checks_after=[]), tmp_path, kernel_path, monkeypatch))
     assert len(outputs) == 1
     last = outputs[-1][1]
-    assert len(last) == len(load_rubric().items) - sum(not i.check for i in load_rubric().items)
+    assert len(last) == len(load_rubric().items) - sum(not i.self_check for i in load_rubric().items)
     from verdicts import ANSWER_ITEMS
 
     code = {item: row for item, row in last.items() if item not in ANSWER_ITEMS}

@@ -1,6 +1,6 @@
 """The README's worked example "adding an item", followed literally in a copy of the kit.
 
-The README promises that a new item takes three edits (the reference, one check
+The README promises that a new item takes three edits (the reference, one item
 module, one corpus case) and `autograder assign`, and that nothing else needs to
 change. This test makes exactly those edits, from the README's own code blocks,
 in a copy of the repository, then runs the copy's own tests of everything an
@@ -36,7 +36,7 @@ SKIPPED_IN_COPY = ("cli or said_on_stderr or import_torch or exactly_the_numbers
 
 
 def readme_blocks():
-    """The worked example's code blocks in order: the reference function, the check module, the corpus case."""
+    """The worked example's code blocks in order: the reference function, the item module, the corpus case."""
     text = (ROOT / "README.md").read_text()
     section = text[text.index(SECTION):]
     section = section[:section.index("\n## ")] if "\n## " in section else section
@@ -51,12 +51,12 @@ def add_after_naive_mse(reference, function):
     return reference[:banner] + function.rstrip("\n") + "\n\n\n" + reference[banner:]
 
 
-def add_check_module(checks, name, source):
-    (checks / f"{name}.py").write_text(source)
-    init = (checks / "__init__.py").read_text()
+def add_item_module(items, name, source):
+    (items / f"{name}.py").write_text(source)
+    init = (items / "__init__.py").read_text()
     line = re.search(r"^from autograder\.items import (windows[^#\n]*?)(\s+# noqa.*)?$", init, re.M)
-    assert line, "items/__init__.py should import the check modules on one line"
-    (checks / "__init__.py").write_text(init[:line.end(1)] + f", {name}" + init[line.end(1):])
+    assert line, "items/__init__.py should import the item modules on one line"
+    (items / "__init__.py").write_text(init[:line.end(1)] + f", {name}" + init[line.end(1):])
 
 
 def add_wrong_case(corpus, case):
@@ -67,13 +67,13 @@ def add_wrong_case(corpus, case):
 
 
 def test_the_readme_example_adds_an_item_the_kit_grades(tmp_path):
-    function, check, case = readme_blocks()
+    function, item_module, case = readme_blocks()
     kit = tmp_path / "kit"
     shutil.copytree(ROOT, kit, ignore=COPIED_OUT)
 
     reference = kit / "solutions" / "sequence_modeling.py"
     reference.write_text(add_after_naive_mse(reference.read_text(), function))
-    add_check_module(kit / "autograder" / "items", "seasonal", check)
+    add_item_module(kit / "autograder" / "items", "seasonal", item_module)
     corpus = kit / "tests" / "corpus.py"
     corpus.write_text(add_wrong_case(corpus.read_text(), case))
 

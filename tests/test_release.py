@@ -477,7 +477,8 @@ def test_the_self_check_agrees_with_the_full_kit_on_the_whole_corpus(release, tm
         zygote.close()
     assert checked.mismatches == [] and checked.calls > 100
     # The corpus really exercises the self-check: every check item fails somewhere, passes somewhere.
-    assert {i for v in verdicts.values() for i, ok in v.items() if not ok} == {i.id for i in rubric.items if i.check}
+    assert {i for v in verdicts.values() for i, ok in v.items() if not ok} == \
+        {i.id for i in rubric.items if i.self_check}
     assert all(all(v.values()) for name, v in verdicts.items() if name in {c.name for c in corpus.CORRECT_VARIANTS})
 
 
@@ -528,7 +529,7 @@ def test_the_hand_out_installs_in_a_fresh_venv_and_checks_like_the_kit(release, 
         assert done.returncode == 0, done.stderr
         assert f"(self-check on public data): {name}" in done.stdout and "GRADER ERROR" not in done.stdout
         kit = grade(work / name, mode="check")
-        checked = [item.id for item in load_rubric().items if item.check]       # reasoning is for people
+        checked = [item.id for item in load_rubric().items if item.self_check]       # reasoning is for people
         assert report_verdicts(done.stdout) == pass_fail(kit) and list(pass_fail(kit)) == checked, name
     refused = subprocess.run([str(venv / "bin" / "autograder"), "grade", "stub.py"], cwd=work, env=env,
                              capture_output=True, text=True, timeout=120)

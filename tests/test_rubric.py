@@ -138,7 +138,7 @@ def test_an_item_declared_twice_by_two_functions_is_refused():
 def test_the_kit_rubric_grades_with_exactly_the_numbers_it_had(monkeypatch):
     monkeypatch.delenv("AUTOGRADER_HIDDEN_SEED", raising=False)
     rubric = load_rubric()
-    got = {item.id: (item.name, item.points, item.visibility, item.check, item.seconds,
+    got = {item.id: (item.name, item.points, item.visibility, item.self_check, item.seconds,
                      dataclasses.asdict(item.settings)) for item in rubric.items}
     assert list(got) == list(BEFORE) == list(ITEM_IDS)
     for item_id, before in BEFORE.items():
@@ -167,7 +167,8 @@ def restated_defaults(text):
         found += restated(f"[{table}]", raw.get(table, {}), {f.name: f.default for f in dataclasses.fields(cls)})
     for entry in raw.get("items", []):
         spec = registry.specs()[entry["id"]]
-        defaults = {"name": spec.name, "points": spec.points, "visibility": spec.visibility, "check": spec.check}
+        defaults = {"name": spec.name, "points": spec.points, "visibility": spec.visibility,
+                    "self_check": spec.self_check}
         found += restated(spec.id, entry, defaults | {f.name: f.default for f in dataclasses.fields(spec.settings)})
     return found
 
@@ -221,9 +222,9 @@ def test_the_lists_of_items_derive_from_the_declarations(reference):
 
 @pytest.mark.parametrize("edit,named", [
     (lambda t: in_item(t, "grad_clipping", "clip_fraction = 0.25", "clip_fraction = 0.25\ntolerence = 1e-4"),
-     "rubric item 'grad_clipping': unknown key 'tolerence' (known: name, points, visibility, check, seconds, "
+     "rubric item 'grad_clipping': unknown key 'tolerence' (known: name, points, visibility, self_check, seconds, "
      "clip_fraction, tolerance)"),
-    (lambda t: in_item(t, "make_windows", "check = true", "check = true\ntolerance = 1e-4"),
+    (lambda t: in_item(t, "make_windows", "self_check = true", "self_check = true\ntolerance = 1e-4"),
      "rubric item 'make_windows': unknown key 'tolerance'"),
     (lambda t: t.replace("item_seconds = 60", "item_second = 60"), "rubric [limits]: unknown key 'item_second'"),
     (lambda t: t.replace("grade_examples = 40", "grade_example = 40"),
@@ -248,8 +249,8 @@ def test_an_unknown_key_or_table_is_refused_by_name(tmp_path, edit, named):
     ("train_loop", "epochs_range = [11, 24]", "epochs_range = [11, 24.5]", "epochs_range must be a list of 2 integers"),
     ("train_loop", "epochs_range = [11, 24]", "epochs_range = 11", "epochs_range must be a list of 2 integers"),
     ("make_windows", "points = 10", 'points = "10"', "points must be a number, got '10'"),
-    ("make_windows", "check = true", 'check = "yes"', "check must be true or false, got 'yes'"),
-    ("make_windows", "check = true", "check = 1", "check must be true or false, got 1"),
+    ("make_windows", "self_check = true", 'self_check = "yes"', "self_check must be true or false, got 'yes'"),
+    ("make_windows", "self_check = true", "self_check = 1", "self_check must be true or false, got 1"),
 ])
 def test_a_wrong_type_is_refused_naming_the_key_and_the_type(tmp_path, item_id, old, new, named):
     with pytest.raises(RubricError) as refused:
@@ -285,7 +286,7 @@ def test_an_item_the_rubric_omits_gets_its_declarations_defaults(tmp_path):
     rubric = load_rubric(write(tmp_path, without_item(FULL_RUBRIC, "two_feature")))
     assert tuple(item.id for item in rubric.items) == ITEM_IDS           # declaration order, listed or not
     omitted = rubric.items[ITEM_IDS.index("two_feature")]
-    assert (omitted.name, omitted.points, omitted.visibility, omitted.check, omitted.seconds) == \
+    assert (omitted.name, omitted.points, omitted.visibility, omitted.self_check, omitted.seconds) == \
         BEFORE["two_feature"][:5]
     assert dataclasses.asdict(omitted.settings) == BEFORE["two_feature"][5] and rubric.max_score == 100
 
@@ -362,19 +363,19 @@ def readme_example():
     section = text[text.index("### Development: adding an item"):]
     python = re.findall(r"```python\n(.*?)```", section, re.S)
     toml = re.findall(r"```toml\n(.*?)```", section, re.S)
-    check = next(block for block in python if "@item(" in block)
-    return re.sub(r"^   ", "", check, flags=re.M), re.sub(r"^   ", "", toml[0], flags=re.M)
+    module = next(block for block in python if "@item(" in block)
+    return re.sub(r"^   ", "", module, flags=re.M), re.sub(r"^   ", "", toml[0], flags=re.M)
 
 
 @pytest.fixture
 def seasonal_item(tmp_path):
-    """The README's check module, imported from a temporary file; forgotten again afterwards. (In a copy
+    """The README's item module, imported from a temporary file; forgotten again afterwards. (In a copy
     of the kit that followed the README, tests/test_readme_example.py's, the item is the kit's own.)"""
     if "seasonal_naive" in registry.specs():
         pytest.skip("the kit already declares the README's item")
-    check, entry = readme_example()
-    module_path = write(tmp_path, check, "readme_seasonal_check.py")
-    spec = importlib.util.spec_from_file_location("readme_seasonal_check", module_path)
+    source, entry = readme_example()
+    module_path = write(tmp_path, source, "readme_seasonal_item.py")
+    spec = importlib.util.spec_from_file_location("readme_seasonal_item", module_path)
     module = importlib.util.module_from_spec(spec)
     try:
         spec.loader.exec_module(module)
@@ -388,7 +389,7 @@ def test_the_readme_example_declares_an_item_the_rubric_sees(tmp_path, seasonal_
     module, entry = seasonal_item
     ids = registry.item_ids()
     assert ids[-1] == "seasonal_naive" and ids[:-1] == ITEM_IDS
-    assert REGISTRY["seasonal_naive"] is module.check_seasonal_naive
+    assert REGISTRY["seasonal_naive"] is module.grade_seasonal_naive
 
     rubric = load_rubric()                                   # no edit: its 5 default points make 105
     added = rubric.items[-1]

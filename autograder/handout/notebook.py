@@ -139,7 +139,7 @@ def collect_code():
 def _time_limit(rubric, items):
     """The grader's own limits for these items (a restart after each lost item), plus a margin."""
     limits = rubric.limits
-    chosen = [item for item in rubric.items if item.check and (not items or item.id in items)]
+    chosen = [item for item in rubric.items if item.self_check and (not items or item.id in items)]
     per_item = sum(item.seconds + limits.import_seconds for item in chosen)
     return limits.import_seconds + per_item + limits.notebook_margin_seconds
 
@@ -148,7 +148,7 @@ def run_check(code, items=(), source="the cells this kernel ran", file_name=CHEC
     """Run ``autograder check`` on ``code`` (the text of ``file_name``) in a separate process;
     (results.json dict, text report), notebook cells named as the kernel numbers them."""
     rubric = load_rubric()
-    known = [item.id for item in rubric.items if item.check]
+    known = [item.id for item in rubric.items if item.self_check]
     unknown = [item for item in items if item not in known]
     if unknown:
         raise CheckError(f"no self-check item named {unknown[0]!r}; the items are {', '.join(known)}")

@@ -170,7 +170,7 @@ class WindowAnswerSettings:
 # Three of the lesson's full trainings: about 6 s on an idle core, 50 s under load.
 @item("answer_window_size", settings=WindowAnswerSettings, points=3, functions=("BEST_WINDOW_SIZE",),
       after="Exercises", seconds=120, name="Exercise 1's answer: the best window size (BEST_WINDOW_SIZE)")
-def check_answer_window_size(ctx):
+def grade_answer_window_size(ctx):
     try:
         answer = claim(ctx, "BEST_WINDOW_SIZE", WINDOW_SIZES, int)
     except InvalidClaim as problem:
@@ -200,7 +200,7 @@ class ModelAnswerSettings:
 # Two full trainings, the GRU's the slower.
 @item("answer_gru_vs_lstm", settings=ModelAnswerSettings, points=2, functions=("LOWER_VAL_MSE",),
       after="Step 5", seconds=120, name="Exercise 2's answer: LSTM or GRU (LOWER_VAL_MSE)")
-def check_answer_gru_vs_lstm(ctx):
+def grade_answer_gru_vs_lstm(ctx):
     try:
         answer = claim(ctx, "LOWER_VAL_MSE", MODELS, str)
     except InvalidClaim as problem:
@@ -238,7 +238,7 @@ class ClippingAnswerSettings:
 
 @item("answer_clipping", settings=ClippingAnswerSettings, points=2, functions=("STABLE_WITHOUT_CLIPPING",),
       after="Step 5", name="Exercise 3's answer: stable without clipping? (STABLE_WITHOUT_CLIPPING)")
-def check_answer_clipping(ctx):
+def grade_answer_clipping(ctx):
     try:
         answer = claim(ctx, "STABLE_WITHOUT_CLIPPING", (True, False), bool)
     except InvalidClaim as problem:
@@ -279,7 +279,7 @@ class PlotAnswerSettings:
 
 @item("answer_plot", settings=PlotAnswerSettings, points=3, functions=("PLOT_SHOWS",),
       after="The lesson's lab", name="The plot's answer: what the predictions show (PLOT_SHOWS)")
-def check_answer_plot(ctx):
+def grade_answer_plot(ctx):
     from autograder.reports.diagnosis import pattern_strengths
 
     try:
@@ -311,9 +311,9 @@ def check_answer_plot(ctx):
                    answer, numbers)
 
 
-@item("reasoning", points=0, check=False,
+@item("reasoning", points=0, self_check=False,
       functions=("WHY_WINDOW_SIZE", "WHY_GRU_VS_LSTM", "WHY_CLIPPING", "WHY_PLOT"), name="Your reasoning (WHY_*): graded by your instructor")
-def check_reasoning(ctx):
+def grade_reasoning(ctx):
     """Nothing to judge here: the texts are kept, cut and made printable, for people to grade."""
     answers = read_answers(ctx, REASONS)
     texts = {name: reasoning_text(answers[name]) for name in REASONS}

@@ -14,7 +14,7 @@ from autograder.items.base import (
     CheckFailed, StudentRaised, Subchecks, arg, finite, need_array, need_close, need_number, within,
 )
 from autograder.hidden import random_series
-from autograder.items.models import ForecasterSettings, check_forecaster
+from autograder.items.models import ForecasterSettings, grade_forecaster
 from autograder.items.registry import item
 from autograder.items.standins import reference_steps, standing_in
 from autograder.items.training import trains_a_probe
@@ -23,9 +23,9 @@ from autograder.reference_pipeline import PlannedSeriesSettings
 
 @item("gru_forecaster", settings=ForecasterSettings, name="GRUForecaster (exercise 2)", points=5,
       functions=("GRUForecaster",), after="Step 4")
-def check_gru_forecaster(ctx):
+def grade_gru_forecaster(ctx):
     """Exercise 2 is graded like LSTMForecaster (items/models.py), with a GRU."""
-    return check_forecaster(ctx, "gru_forecaster")
+    return grade_forecaster(ctx, "gru_forecaster")
 
 
 @dataclass(frozen=True)
@@ -36,7 +36,7 @@ class WindowComparisonSettings:
 
 @item("window_comparison", settings=WindowComparisonSettings, name="compare_window_sizes (exercise 1)", points=5,
       functions=("compare_window_sizes",), after="Exercises")
-def check_window_comparison(ctx):
+def grade_window_comparison(ctx):
     """Exercise 1 grades how compare_window_sizes composes the student's own parts.
 
     Its numbers must equal the reference's, or, where the student's make_windows,
@@ -147,7 +147,7 @@ class TwoFeatureSettings(PlannedSeriesSettings):
 
 @item("two_feature", settings=TwoFeatureSettings, name="Two-feature series (exercise 4)", points=5,
       functions=("two_feature_series", "LSTMForecaster"), after="Exercises", planned="two_feature_series")
-def check_two_feature(ctx):
+def grade_two_feature(ctx):
     """Exercise 4 grades two_feature_series and LSTMForecaster(input_size=2), nothing else.
 
     The model part is judged in the grader: the student's LSTMForecaster(input_size=2)
@@ -221,7 +221,7 @@ def _expected_rolling(window, steps, rule, step):
 
 @item("rolling_forecast", name="Rolling forecast (exercise 5)", points=5, functions=("rolling_forecast",),
       after="Exercises")
-def check_rolling_forecast(ctx):
+def grade_rolling_forecast(ctx):
     checks = Subchecks()
 
     @st.composite

@@ -74,7 +74,7 @@ def layer_mismatch(layers, cls_name, layer, input_size, hidden_size):
     return None
 
 
-def check_forecaster(ctx, item_id):
+def grade_forecaster(ctx, item_id):
     cls_name, layer = RECURRENT[item_id]
     tol = float(ctx.settings.tolerance)
     checks = Subchecks()
@@ -154,5 +154,5 @@ def check_forecaster(ctx, item_id):
 
 @item("lstm_forecaster", settings=ForecasterSettings, name="LSTMForecaster", points=9,
       functions=("LSTMForecaster",), after="Step 4")
-def check_lstm_forecaster(ctx):
-    return check_forecaster(ctx, "lstm_forecaster")
+def grade_lstm_forecaster(ctx):
+    return grade_forecaster(ctx, "lstm_forecaster")

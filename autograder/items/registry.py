@@ -1,4 +1,4 @@
-"""Every grading item, declared once by ``@item`` on the check that grades it.
+"""Every grading item, declared once by ``@item`` on the function that grades it.
 
 The declaration is the only description of an item: its id, its defaults for the
 rubric (name, points, visibility, whether the self-check runs it), the frozen
@@ -11,7 +11,7 @@ names a notebook's check() collects) derives from the declarations, so adding an
 item never means editing a list somewhere else.
 
 Items are ordered as they are declared: ``autograder/items/__init__.py``
-imports the check modules in the spec's order and each module declares its
+imports the item modules in the spec's order and each module declares its
 items in that order.
 """
 
@@ -24,18 +24,18 @@ PLANNED_DRAWS = ("series", "two_feature_series")
 
 @dataclass(frozen=True)
 class NoSettings:
-    """The settings of an item whose check has no numbers to tune."""
+    """The settings of an item whose grading has no numbers to tune."""
 
 
 @dataclass(frozen=True)
 class ItemSpec:
     id: str
-    function: object              # the check: CheckContext -> Outcome
+    function: object              # grades the item: CheckContext -> Outcome
     settings: type                # a frozen dataclass: the item's numbers and their defaults
     name: str                     # defaults for the rubric entry, which may override each one
     points: float
     visibility: str
-    check: bool                   # whether `autograder check` (the student's self-check) runs it
+    self_check: bool              # whether `autograder check` (the student's self-check) runs it
     sees_held_out_data: bool      # graded after every other item (see engine.execution_order)
     functions: tuple = ()         # the student functions it grades (the spec's "which code each item grades")
     after: str = ""               # the lesson section after which the notebook checks it ("" for none)
@@ -46,9 +46,9 @@ class ItemSpec:
 _SPECS = {}                       # id -> ItemSpec, in declaration order
 
 
-def item(item_id, *, settings=NoSettings, name=None, points=0, visibility="visible", check=True,
+def item(item_id, *, settings=NoSettings, name=None, points=0, visibility="visible", self_check=True,
          sees_held_out_data=False, functions=(), after="", planned="", seconds=0):
-    """Declare the decorated function as the check of ``item_id``."""
+    """Declare the decorated function as the one that grades ``item_id``."""
     if not (is_dataclass(settings) and settings.__dataclass_params__.frozen):
         raise TypeError(f"@item({item_id!r}): settings must be a frozen dataclass, not {settings!r}")
     if planned and planned not in PLANNED_DRAWS:
@@ -61,7 +61,7 @@ def item(item_id, *, settings=NoSettings, name=None, points=0, visibility="visib
         if known is not None and known.function.__qualname__ != function.__qualname__:
             raise ValueError(f"item {item_id!r} is declared twice: by {known.function.__module__}."
                              f"{known.function.__qualname__} and {function.__module__}.{function.__qualname__}")
-        _SPECS[item_id] = ItemSpec(item_id, function, settings, name or item_id, points, visibility, check,
+        _SPECS[item_id] = ItemSpec(item_id, function, settings, name or item_id, points, visibility, self_check,
                                    sees_held_out_data, tuple(functions), after, planned, seconds)
         function.item_id = item_id
         function.sees_held_out_data = sees_held_out_data
@@ -76,7 +76,7 @@ def unregister(item_id):
 
 def specs():
     """id -> ItemSpec for every declared item, in order. Importing this module runs
-    ``autograder/items/__init__.py`` first, which imports every check module: all are declared."""
+    ``autograder/items/__init__.py`` first, which imports every item module: all are declared."""
     return dict(_SPECS)
 
 

@@ -23,7 +23,7 @@ def _stat(value, what, n_columns):
 
 @item("standardizer", name="Standardizer and leak-free prepare_data", points=5,
       functions=("Standardizer", "prepare_data"), after="The real-project path")
-def check_standardizer(ctx):
+def grade_standardizer(ctx):
     checks = Subchecks()
     rng = ctx.rng("scaler")
     fit_values = np.stack([random_series(rng, 60) * 3 + 2, np.full(60, 4.0, np.float32),

@@ -247,7 +247,7 @@ class TrainLoopSettings:
 
 @item("train_loop", settings=TrainLoopSettings, name="Training loop and predict", points=9,
       functions=("train_model", "predict"), after="Step 5")
-def check_train_loop(ctx):
+def grade_train_loop(ctx):
     """Parity with the reference loop on a probe, for two runs with drawn settings.
 
     The epoch counts are drawn from the seed (a fixed 7 let a loop that caps epochs
@@ -393,7 +393,7 @@ class ClipSettings:
 
 @item("grad_clipping", settings=ClipSettings, name="Gradient clipping by total norm", points=6,
       functions=("train_model",), after="Step 5")
-def check_grad_clipping(ctx):
+def grade_grad_clipping(ctx):
     """Clipping seen from outside the loop: a global optimizer step hook records the
     parameters and gradients right before every step.
 
@@ -558,7 +558,7 @@ class BaselineSettings(PlannedSeriesSettings):
 @item("beats_baseline", settings=BaselineSettings, name="Your pipeline beats the naive baseline on unseen series",
       points=8, visibility="after_due_date", sees_held_out_data=True,
       functions=("LSTMForecaster", "train_model", "predict"), after="Step 5", planned="series")
-def check_beats_baseline(ctx):
+def grade_beats_baseline(ctx):
     """The student's model against the naive baseline on held-out steps (see run_student_model)."""
     from autograder.items.base import Outcome
 

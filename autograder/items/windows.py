@@ -62,7 +62,7 @@ def _expect_windows(series, w, target_col, X, y):
 
 
 @item("make_windows", name="Sliding windows (1 feature)", points=10, functions=("make_windows",), after="Step 1")
-def check_make_windows(ctx):
+def grade_make_windows(ctx):
     checks = Subchecks()
 
     def lesson_example():
@@ -96,7 +96,7 @@ def check_make_windows(ctx):
 
 @item("make_windows_multifeature", name="Sliding windows (several features, any target column)", points=5,
       functions=("make_windows",), after="Step 1")
-def check_make_windows_multifeature(ctx):
+def grade_make_windows_multifeature(ctx):
     checks = Subchecks()
 
     @st.composite
@@ -184,7 +184,7 @@ def _good_inputs(ctx):
 # Every function's ValueErrors: the input checks are the functions it grades alone.
 @item("input_validation", name="Bad input raises ValueError", points=7,
       functions=("check_series", "check_window_size", "check_target_col", "check_windows"))
-def check_input_validation(ctx):
+def grade_input_validation(ctx):
     from autograder.items.base import NotImplementedYet, Outcome
 
     good, stubs = {}, []
@@ -232,7 +232,7 @@ def check_input_validation(ctx):
 # --- time split -----------------------------------------------------------------
 
 @item("time_split", name="Time-ordered split", points=6, functions=("time_split",), after="Step 2")
-def check_time_split(ctx):
+def grade_time_split(ctx):
     checks = Subchecks()
 
     @st.composite
@@ -294,7 +294,7 @@ def check_time_split(ctx):
 
 @item("naive_baseline", name="Naive last-value baseline", points=5, functions=("naive_forecast", "naive_mse"),
       after="Step 3")
-def check_naive_baseline(ctx):
+def grade_naive_baseline(ctx):
     checks = Subchecks()
 
     @st.composite
