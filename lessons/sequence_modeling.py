@@ -41,7 +41,7 @@ def make_series(n=220, seed=42):
 # Input checks: each raises ValueError with a message naming the problem
 # ---------------------------------------------------------------------------
 
-def check_series(series):
+def validate_series(series):
     """Return ``series`` as a float32 array of shape (n,) or (n, features)."""
     raise NotImplementedError(
         'Turn whatever array-like arrives into a float32 numpy array. Anything that is '
@@ -50,7 +50,7 @@ def check_series(series):
     )
 
 
-def check_window_size(window_size, n):
+def validate_window_size(window_size, n):
     """A window must be a positive int shorter than the series (bools are not ints)."""
     raise NotImplementedError(
         'A window size must be a whole number of steps: an int, but not True or False '
@@ -60,7 +60,7 @@ def check_window_size(window_size, n):
     )
 
 
-def check_target_col(target_col, n_features):
+def validate_target_col(target_col, n_features):
     """The target column must index one of the ``n_features`` columns."""
     raise NotImplementedError(
         'The target column must be an int (again, not a bool) that names one of the '
@@ -115,7 +115,7 @@ def time_split(X, y, train_frac=0.8):
 # Step 3: the naive baseline every model must beat
 # ---------------------------------------------------------------------------
 
-def check_windows(X):
+def validate_windows(X):
     """Return ``X`` as a float32 tensor of shape (batch, seq_len, features)."""
     raise NotImplementedError(
         'Accept any array-like and return a float32 tensor; it must be 3-D, (batch, '
@@ -313,11 +313,11 @@ class Standardizer:
     def fit(self, values):
         """Store the per-column mean and standard deviation of ``values``."""
         raise NotImplementedError(
-            'Validate with check_series, then store the mean and the standard deviation '
-            'of each column (one value per feature) as mean_ and std_. A constant '
-            'column has a standard deviation of 0: store 1 for it instead, so that '
-            'transform never divides by zero. Return the scaler itself, so that calls '
-            'can be chained.'
+            'Validate with validate_series, then store the mean and the standard '
+            'deviation of each column (one value per feature) as mean_ and std_. A '
+            'constant column has a standard deviation of 0: store 1 for it instead, so '
+            'that transform never divides by zero. Return the scaler itself, so that '
+            'calls can be chained.'
         )
 
     def transform(self, values):

@@ -43,7 +43,7 @@ def make_series(n=220, seed=42):
 # Input checks: each raises ValueError with a message naming the problem
 # ---------------------------------------------------------------------------
 
-def check_series(series):
+def validate_series(series):
     """Return ``series`` as a float32 array of shape (n,) or (n, features)."""
     # BEGIN SOLUTION
     # HINT: Turn whatever array-like arrives into a float32 numpy array. Anything that is not 1-D
@@ -58,7 +58,7 @@ def check_series(series):
     # END SOLUTION
 
 
-def check_window_size(window_size, n):
+def validate_window_size(window_size, n):
     """A window must be a positive int shorter than the series (bools are not ints)."""
     # BEGIN SOLUTION
     # HINT: A window size must be a whole number of steps: an int, but not True or False (bool is a
@@ -74,7 +74,7 @@ def check_window_size(window_size, n):
     # END SOLUTION
 
 
-def check_target_col(target_col, n_features):
+def validate_target_col(target_col, n_features):
     """The target column must index one of the ``n_features`` columns."""
     # BEGIN SOLUTION
     # HINT: The target column must be an int (again, not a bool) that names one of the n_features
@@ -106,12 +106,12 @@ def make_windows(series, window_size, target_col=0):
     # HINT: the window ends. That gives n - w windows, not n - w + 1: the last possible window has
     # HINT: nothing after it. Return float32 tensors, X (n - w, w, features) and y (n - w, 1).
     # HINT: Classic mistake: taking the window's own last value as its target.
-    values = check_series(series)
+    values = validate_series(series)
     if values.ndim == 1:
         values = values[:, None]                            # (n, 1)
     n, n_features = values.shape
-    check_window_size(window_size, n)
-    check_target_col(target_col, n_features)
+    validate_window_size(window_size, n)
+    validate_target_col(target_col, n_features)
 
     n_windows = n - window_size
     X = np.stack([values[i : i + window_size] for i in range(n_windows)])  # (n - w, w, features)
@@ -156,7 +156,7 @@ def time_split(X, y, train_frac=0.8):
 # Step 3: the naive baseline every model must beat
 # ---------------------------------------------------------------------------
 
-def check_windows(X):
+def validate_windows(X):
     """Return ``X`` as a float32 tensor of shape (batch, seq_len, features)."""
     # BEGIN SOLUTION
     # HINT: Accept any array-like and return a float32 tensor; it must be 3-D, (batch, seq_len,
@@ -177,8 +177,8 @@ def naive_forecast(X, target_col=0):
     # HINT: Validate X and target_col with the checks above. The naive guess for each row is the
     # HINT: most recent value of the target feature that the window holds, that is its final time
     # HINT: step. Keep a column axis, so the result is (batch, 1) and lines up with y.
-    X = check_windows(X)
-    check_target_col(target_col, X.shape[2])
+    X = validate_windows(X)
+    validate_target_col(target_col, X.shape[2])
     return X[:, -1, target_col : target_col + 1]            # (batch, 1)
     # END SOLUTION
 
@@ -437,11 +437,11 @@ class Standardizer:
     def fit(self, values):
         """Store the per-column mean and standard deviation of ``values``."""
         # BEGIN SOLUTION
-        # HINT: Validate with check_series, then store the mean and the standard deviation of each
+        # HINT: Validate with validate_series, then store the mean and the standard deviation of each
         # HINT: column (one value per feature) as mean_ and std_. A constant column has a standard
         # HINT: deviation of 0: store 1 for it instead, so that transform never divides by zero.
         # HINT: Return the scaler itself, so that calls can be chained.
-        values = check_series(values)
+        values = validate_series(values)
         self.mean_ = values.mean(axis=0)
         std = values.std(axis=0)
         self.std_ = np.where(std > 0, std, 1.0).astype(np.float32)
@@ -454,7 +454,7 @@ class Standardizer:
         # HINT: Validate the values, then centre and scale them with the statistics fit stored.
         # HINT: Never recompute them from the values given here: validation data must be scaled
         # HINT: with the training statistics.
-        return (check_series(values) - self.mean_) / self.std_
+        return (validate_series(values) - self.mean_) / self.std_
         # END SOLUTION
 
     def inverse_transform(self, values):
@@ -462,7 +462,7 @@ class Standardizer:
         # BEGIN SOLUTION
         # HINT: Validate the values and undo transform with the same stored statistics: scale back
         # HINT: up, then shift back.
-        return check_series(values) * self.std_ + self.mean_
+        return validate_series(values) * self.std_ + self.mean_
         # END SOLUTION
 
 
@@ -480,8 +480,8 @@ def prepare_data(series, window_size, train_frac=0.8):
     # HINT: the whole series with it, then window and split the scaled series with your own
     # HINT: functions. Fitting on the whole series would leak the validation period's mean and
     # HINT: spread into training.
-    values = check_series(series)
-    check_window_size(window_size, len(values))
+    values = validate_series(series)
+    validate_window_size(window_size, len(values))
     split = int((len(values) - window_size) * train_frac)
     scaler = Standardizer().fit(values[: split + window_size])
     X, y = make_windows(scaler.transform(values), window_size)

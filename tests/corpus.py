@@ -332,15 +332,15 @@ WRONG = [
          {"standardizer"}, function="prepare_data",
          why="the lesson's scaling pitfall: statistics from the validation period"),
     Case("scaler_refits_in_transform",
-         [("        return (check_series(values) - self.mean_) / self.std_",
-           "        values = check_series(values)\n        return (values - values.mean(axis=0)) / self.std_")],
+         [("        return (validate_series(values) - self.mean_) / self.std_",
+           "        values = validate_series(values)\n        return (values - values.mean(axis=0)) / self.std_")],
          {"standardizer"}, function="Standardizer", why="transform ignores the fitted mean"),
     Case("accepts_bool_window",
          [("    if isinstance(window_size, bool) or not isinstance(window_size, numbers.Integral):",
            "    if not isinstance(window_size, numbers.Integral):")],
-         {"input_validation"}, function="check_window_size", why="True is an int in Python, but not a window size"),
+         {"input_validation"}, function="validate_window_size", why="True is an int in Python, but not a window size"),
     Case("no_nan_check", [('    if not np.isfinite(values).all():\n        raise ValueError("series contains NaN or inf values")\n', "")],
-         {"input_validation"}, function="check_series", why="NaN flows silently into training"),
+         {"input_validation"}, function="validate_series", why="NaN flows silently into training"),
     # The answers: the reference's code, so its own numbers are the reference's (window 32 lowest,
     # 16 8.2% above it; the run without clipping identical to the clipped one; no pattern in the plot).
     Case("claims_window_16", [("BEST_WINDOW_SIZE = 32", "BEST_WINDOW_SIZE = 16")], {"answer_window_size"},
@@ -424,9 +424,9 @@ HOSTILE = [
                  edits=[("    results = {}\n    for size in sizes:",
                          "    while True:\n        pass\n    results = {}\n    for size in sizes:")]),
     hostile_case("memory_hog", {"naive_baseline", "input_validation"},
-                 edits=[("    X = check_windows(X)\n    check_target_col(target_col, X.shape[2])",
-                         "    hog = [bytearray(2**28) for _ in range(64)]  # 16 GiB\n    X = check_windows(X)\n"
-                         "    check_target_col(target_col, X.shape[2])")],
+                 edits=[("    X = validate_windows(X)\n    validate_target_col(target_col, X.shape[2])",
+                         "    hog = [bytearray(2**28) for _ in range(64)]  # 16 GiB\n    X = validate_windows(X)\n"
+                         "    validate_target_col(target_col, X.shape[2])")],
                  why="naive_forecast eats memory: a MemoryError or a killed worker, as the cap meets it first; "
                      "input_validation keeps the marks of the other functions' bad inputs either way",
                  partial={"input_validation"}),

@@ -35,10 +35,10 @@ def stubs():
 
 
 STUB_CALLS = {
-    "check_series": lambda m: m.check_series([1.0]),
-    "check_window_size": lambda m: m.check_window_size(2, 5),
-    "check_target_col": lambda m: m.check_target_col(0, 1),
-    "check_windows": lambda m: m.check_windows(torch.zeros(1, 2, 1)),
+    "validate_series": lambda m: m.validate_series([1.0]),
+    "validate_window_size": lambda m: m.validate_window_size(2, 5),
+    "validate_target_col": lambda m: m.validate_target_col(0, 1),
+    "validate_windows": lambda m: m.validate_windows(torch.zeros(1, 2, 1)),
     "make_windows": lambda m: m.make_windows(np.arange(5.0), 2),
     "time_split": lambda m: m.time_split(torch.zeros(5, 2, 1), torch.zeros(5, 1)),
     "naive_forecast": lambda m: m.naive_forecast(torch.zeros(3, 2, 1)),

@@ -266,16 +266,16 @@ def test_a_part_that_raises_inside_a_composition_is_replaced_and_the_feedback_sa
 
 
 def test_input_validation_names_the_stub_that_raised_and_says_its_cases_count_as_missed(tmp_path, rubric):
-    """check_series left as the stub: make_windows raises NotImplementedError from inside it. The feedback
-    names check_series (not make_windows) and says make_windows' bad inputs count as missed, as they do."""
+    """validate_series left as the stub: make_windows raises NotImplementedError from inside it. The feedback
+    names validate_series (not make_windows) and says make_windows' bad inputs count as missed, as they do."""
     source = corpus.REFERENCE.read_text().replace(
         '    """Return ``series`` as a float32 array of shape (n,) or (n, features)."""\n',
         '    """Return ``series`` as a float32 array of shape (n,) or (n, features)."""\n'
-        '    raise NotImplementedError("check_series: turn the series into a float32 array")\n', 1)
+        '    raise NotImplementedError("validate_series: turn the series into a float32 array")\n', 1)
     path = tmp_path / "stub_check_series.py"
     path.write_text(source)
     result = grade_in_process(path, rubric, mode="check")
     item = next(item for item in result.items if item.id == "input_validation")
     assert 0 < item.score < item.max_score, verdicts.describe(result)
-    assert "make_windows is not implemented yet (check_series raises NotImplementedError)" in item.feedback
+    assert "make_windows is not implemented yet (validate_series raises NotImplementedError)" in item.feedback
     assert "counted as missed" in item.feedback and "not counted" not in item.feedback

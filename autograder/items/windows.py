@@ -183,7 +183,7 @@ def _good_inputs(ctx):
 
 # Every function's ValueErrors: the input checks are the functions it grades alone.
 @item("input_validation", name="Bad input raises ValueError", points=7,
-      functions=("check_series", "check_window_size", "check_target_col", "check_windows"))
+      functions=("validate_series", "validate_window_size", "validate_target_col", "validate_windows"))
 def grade_input_validation(ctx):
     from autograder.items.base import NotImplementedYet, Outcome
 
@@ -194,7 +194,7 @@ def grade_input_validation(ctx):
             ctx.op(payload.pop("op"), seed=1, **payload)
             good[fn] = None
         except StudentRaised as exc:
-            if exc.not_implemented:          # exc.call names the stub that raised: check_series, say
+            if exc.not_implemented:          # exc.call names the stub that raised: validate_series, say
                 stubs.append(exc.call)
                 good[fn] = f"is not implemented yet ({exc.call} raises NotImplementedError)"
             else:
