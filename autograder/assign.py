@@ -218,7 +218,7 @@ ANSWER_TEXT = ("### Your answer\n\nWrite what **your own** code measured: the gr
                "The `WHY_` text is read by your instructor.")
 
 # The self-check cells (autograder.notebook) follow the sections their items' @item(after=...) names
-# (checks.registry.checks_after). The grader skips these cells (submission.without_self_check), so they
+# (checks.registry.checks_after). The grader skips these cells (notebook_reader.without_self_check), so they
 # never run nested.
 CHECK_TEXT = "Check your work so far: this runs the self-check on the functions as the notebook holds them now."
 

@@ -40,7 +40,7 @@ def _grade_one(args, mode):
     from autograder.safe_text import one_line
     from autograder.sandbox import ConfinementFailed
     from autograder.seedplan import SeedError
-    from autograder.submission import UngradablePath
+    from autograder.submitted_file import UngradablePath
 
     if args.path is None:
         args.path = default_check_path()

@@ -20,12 +20,12 @@ import time
 from pathlib import Path
 
 from autograder import sandbox, seedplan
+from autograder.notebook_reader import CELL_FAILURES, LineMap, describe_cell_failures, worker_source
 from autograder.reports.results import GradeResult, ItemResult
 from autograder.rubric import load_rubric
 from autograder.sandbox.codec import decode
 from autograder.sandbox.protocol import SUBMISSION_FILE
-from autograder.submission import (CELL_FAILURES, LineMap, Submission, describe_cell_failures, import_verdict,
-                                   load_submission, worker_source)
+from autograder.submission import Submission, import_verdict, load_submission
 
 
 class ImportFailed(Exception):
@@ -135,7 +135,7 @@ class Session:
         self.imported = True
 
     def cell_failures(self):
-        """A notebook's cells that raised when it was imported, as report lines (see submission.CELL_RUNNER)."""
+        """A notebook's cells that raised when it was imported, as report lines (see notebook_reader.CELL_RUNNER)."""
         seconds = min(float(self.rubric.limits.import_seconds), self.remaining())
         try:
             answer = self.worker.request({"op": "call", "fn": CELL_FAILURES, "args": [], "kwargs": {}},

@@ -11,8 +11,9 @@ import torch
 
 from autograder import assign
 from autograder.items import registry
+from autograder.notebook_reader import notebook_code, without_self_check
 from autograder.rubric import load_rubric
-from autograder.submission import forbidden_imports, notebook_code, without_self_check
+from autograder.submission import forbidden_imports
 
 
 def load_module(path, name):

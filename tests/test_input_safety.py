@@ -25,7 +25,7 @@ from autograder import assign
 from autograder.classroom.batch import student_id
 from autograder.rubric import ITEM_IDS
 from autograder.safe_text import one_line, printable, spreadsheet_cell
-from autograder.submission import LineMap, notebook_source
+from autograder.notebook_reader import LineMap, notebook_source
 from conftest import ROOT
 
 REFERENCE = ROOT / "solutions" / "sequence_modeling.py"
@@ -470,7 +470,8 @@ def test_notebook_cells_run_one_by_one_and_the_failing_ones_are_named(tmp_path):
     import importlib.util
     import traceback
 
-    from autograder.submission import CELL_FAILURES, describe_cell_failures, load_submission, worker_source
+    from autograder.notebook_reader import CELL_FAILURES, describe_cell_failures, worker_source
+    from autograder.submission import load_submission
 
     notebook = nbformat.v4.new_notebook(cells=[
         nbformat.v4.new_markdown_cell("# title"),

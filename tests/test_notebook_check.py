@@ -261,7 +261,7 @@ def imported(folder, submission):
     """The module the worker would import for ``submission``, imported here as the worker imports it."""
     import importlib.util
 
-    from autograder.submission import worker_source
+    from autograder.notebook_reader import worker_source
 
     (folder / "submission.py").write_text(worker_source(submission))
     spec = importlib.util.spec_from_file_location("submission", folder / "submission.py")
@@ -274,8 +274,9 @@ def test_the_kernel_code_keeps_a_failing_cell_from_stopping_the_rest(tmp_path):
     """Unit-level: the notebook the check grades runs every cell, as the kernel did, and names a failing
     one by its In [N]; its imports get the verdict a handed-in notebook gets."""
     from autograder.handout.notebook import in_kernel_terms
+    from autograder.notebook_reader import CELL_FAILURES, describe_cell_failures
     from autograder.rubric import load_rubric
-    from autograder.submission import CELL_FAILURES, describe_cell_failures, import_verdict
+    from autograder.submission import import_verdict
 
     cells = [(1, "import numpy as np"), (2, "raise RuntimeError('a student experiment')"),
              (3, "def f():\n    return np.arange(3)"), (4, "def g(:"), (6, "raise SystemExit(1)")]

@@ -12,7 +12,7 @@ meta.json already in DIR is loaded first, so a row keeps its previous values
 until its student is graded again: an interrupted run, forced or not, never
 leaves grades.csv shorter than it was.
 
-Which file of a student's folder is graded is ``submission.find_submission_file``'s
+Which file of a student's folder is graded is ``submitted_file.find_submission_file``'s
 rule, the same as for ``grade`` and Gradescope. A file name that is not UTF-8
 (or holds control characters) is graded under an escaped id (``caf%E9``) with
 a warning; two entries with one id (``alice.py`` and ``alice.ipynb``) are an
@@ -40,7 +40,7 @@ from autograder.reports.questions import write_question_pages
 from autograder.reports.results import GradeResult
 from autograder.rubric import HIDDEN_SEED_VARIABLE, load_rubric
 from autograder.safe_text import printable
-from autograder.submission import SUFFIXES, UngradablePath, find_submission_file, read_submission_file
+from autograder.submitted_file import SUFFIXES, UngradablePath, find_submission_file, read_submission_file
 
 STATUSES = ("graded", "import_failed", "timed_out", "ungradable", "grader_failed")
 

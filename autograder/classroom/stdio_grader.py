@@ -20,7 +20,7 @@ def grade_job(job, zygote=None):
     from autograder.engine import grade
     from autograder.files import atomic_write_text
     from autograder.rubric import load_rubric
-    from autograder.submission import UngradablePath
+    from autograder.submitted_file import UngradablePath
 
     out = Path(job["out_dir"])
     out.mkdir(parents=True, exist_ok=True)

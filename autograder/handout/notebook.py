@@ -34,8 +34,8 @@ from pathlib import Path
 import nbformat
 
 from autograder.items import registry
+from autograder.notebook_reader import grading_source, without_self_check
 from autograder.rubric import load_rubric
-from autograder.submission import grading_source, without_self_check
 
 # The names a check collects from code typed where no file or history holds it: the given series, the
 # functions the items grade (their @item declarations) and the lab.

@@ -23,9 +23,10 @@ from autograder.rubric import load_rubric, with_hidden_seed
 
 KIT_ROOT = project.KIT_ROOT
 # The grader modules ``autograder check`` imports, and nothing else (no assign, batch, gradescope...).
-SELF_CHECK_MODULES = ("__init__.py", "__main__.py", "cli.py", "engine.py", "submission.py", "rubric.py",
-                      "files.py", "hidden.py", "handout/__init__.py", "handout/oracle.py", "seedplan.py",
-                      "reference_pipeline.py", "safe_text.py", "notebook.py", "handout/notebook.py",
+SELF_CHECK_MODULES = ("__init__.py", "__main__.py", "cli.py", "engine.py", "submission.py",
+                      "submitted_file.py", "notebook_reader.py", "rubric.py", "files.py", "hidden.py",
+                      "handout/__init__.py", "handout/oracle.py", "seedplan.py", "reference_pipeline.py",
+                      "safe_text.py", "notebook.py", "handout/notebook.py",
                       "reports/__init__.py", "reports/results.py", "reports/terminal.py",
                       "reports/diagnosis.py")      # the plot's answer is judged on the diagnosis's patterns
 # Its subpackages, every module of each.

@@ -74,7 +74,7 @@ def build_zip(path, rubric_path=None, seed=None, checked=False):
 def run(root):
     """Grade ``root/submission`` and write ``root/results/results.json``; returns the exit status.
 
-    The file graded is ``submission.find_submission_file``'s choice (the rule ``grade``
+    The file graded is ``submitted_file.find_submission_file``'s choice (the rule ``grade``
     and ``batch`` use). Every failure ends in a valid results.json: an ungradable
     submission with its reason, a grader crash with zeros and "not your fault".
     """
@@ -88,7 +88,7 @@ def run(root):
     try:
         from autograder.engine import grade
         from autograder.rubric import load_rubric
-        from autograder.submission import UngradablePath
+        from autograder.submitted_file import UngradablePath
 
         if os.geteuid() == 0:
             os.chmod(root / "source", 0o700)      # run_autograder did this already; a direct call does it too

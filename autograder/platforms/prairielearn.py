@@ -115,7 +115,7 @@ def build_bundle(out, rubric_path=None, seed=None, checked=False):
 def run(root):
     """Grade ``root/student`` into ``root/results/results.json``; returns the exit status (0).
 
-    The file graded is ``submission.find_submission_file``'s choice (the rule of
+    The file graded is ``submitted_file.find_submission_file``'s choice (the rule of
     ``grade``, ``batch`` and Gradescope). Every failure ends in a valid results.json.
     """
     import traceback
@@ -130,7 +130,7 @@ def run(root):
         from autograder.engine import grade
         from autograder.rubric import load_rubric
         from autograder.safe_text import one_line
-        from autograder.submission import UngradablePath
+        from autograder.submitted_file import UngradablePath
 
         kit = Path(__file__).resolve().parent.parent
         if os.geteuid() == 0 and root.resolve() in kit.parents:
