@@ -22,10 +22,10 @@ import nbformat
 import pytest
 
 from autograder import assign
-from autograder.classroom.batch import student_id
+from autograder.classroom.roster import student_id
+from autograder.notebook_reader import LineMap, notebook_source
 from autograder.rubric import ITEM_IDS
 from autograder.safe_text import one_line, printable, spreadsheet_cell
-from autograder.notebook_reader import LineMap, notebook_source
 from conftest import ROOT
 
 REFERENCE = ROOT / "solutions" / "sequence_modeling.py"

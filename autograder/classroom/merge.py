@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from autograder.classroom import shard as shards
-from autograder.classroom.batch import load_all_meta
+from autograder.classroom.store import load_all_meta
 from autograder.files import atomic_write_text
 from autograder.reports.grades import grades_csv
 from autograder.reports.questions import write_question_pages
