@@ -172,3 +172,43 @@ def test_no_check_raises_or_catches_the_worker_handles_stop_signals():
     found = {path.name: uses for path in sorted((PACKAGE / "checks").glob("*.py"))
              if (uses := stop_signal_uses(path.read_text()))}
     assert found == {}, f"checks handle what the worker handle and the engine decide: {found}"
+# --- the hand-out: the modules `autograder check` can import are the ones it ships --------------
+
+# Imported only by the kit's other commands (which the hand-out refuses) and by the reports that only
+# `grade` writes (grades.csv, the HTML page): the hand-out may leave these out.
+KIT_ONLY = ("autograder.assign", "autograder.classroom", "autograder.handout.release", "autograder.platforms",
+            "autograder.reports.grades", "autograder.reports.html")
+
+
+def shipped_modules(modules_listed, packages):
+    """The dotted names of what ``autograder release`` copies: SELF_CHECK_MODULES and every module of
+    SELF_CHECK_PACKAGES."""
+    shipped = {module_name(PACKAGE / name) for name in modules_listed}
+    return shipped | {name for name in modules() for sub in packages
+                      if name == f"autograder.{sub}" or name.startswith(f"autograder.{sub}.")}
+
+
+def unshipped_imports(shipped, graph):
+    """The modules that shipped code, followed from the hand-out's entry points, imports but the hand-out
+    lacks (kit-only modules aside)."""
+    seen, todo, missing = set(), ["autograder.cli", "autograder.notebook"], set()
+    while todo:
+        name = todo.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        if name not in shipped:
+            missing.add(name)
+            continue
+        todo += sorted(graph.get(name, ()))
+    return {name for name in missing if not name.startswith(KIT_ONLY)}
+
+
+def test_the_hand_out_ships_every_module_the_self_check_imports():
+    from autograder.handout import release
+
+    shipped = shipped_modules(release.SELF_CHECK_MODULES, release.SELF_CHECK_PACKAGES)
+    graph = import_graph()
+    assert unshipped_imports(shipped, graph) == set()
+    # And the rule can fail: leave one shipped module out and it is named.
+    assert unshipped_imports(shipped - {"autograder.safe_text"}, graph) == {"autograder.safe_text"}
