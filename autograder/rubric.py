@@ -209,7 +209,7 @@ ENTRY_KEYS = {"id": str, "name": str, "points": float, "visibility": str, "self_
 
 def load_rubric(path=None, hidden_seed=None):
     """The rubric at ``path`` (the kit's own by default). The hidden seed is, first found:
-    ``hidden_seed`` (a batch passes it in each job, so its servers never hold it in their
+    ``hidden_seed`` (a batch passes it in each job, so its grading processes never hold it in their
     environment), AUTOGRADER_HIDDEN_SEED, the file's [data] hidden_seed."""
     from autograder.items.registry import specs
 

@@ -22,7 +22,7 @@ class GraderProcess:
         self.proc = None
 
     def start(self):
-        # The hidden seed travels in each job, never in the environment: the server forks its
+        # The hidden seed travels in each job, never in the environment: the process forks its
         # zygote (and so every worker) from its own memory, which holds its initial environment.
         env = {name: value for name, value in os.environ.items() if name != HIDDEN_SEED_VARIABLE}
         env["OMP_NUM_THREADS"] = "1"
@@ -53,7 +53,7 @@ class GraderProcess:
             self.proc = None
 
     def close(self, wait=True):
-        """End of input: the server exits. With wait=False, only say so (close several at once)."""
+        """End of input: the process exits. With wait=False, only say so (close several at once)."""
         if self.proc is None:
             return
         if not self.proc.stdin.closed:

@@ -1,12 +1,12 @@
 """A long-lived grading process for batch runs: one job per line on stdin, one answer per line on stdout.
 
-Why a server and not ``autograder grade`` per student: torch and the
-reference load once per server instead of once per submission. Why not grade
-in the batch process itself: a grader that dies (it should not, but a batch
-of hundreds must not bet on it) takes only its current student with it; the
-batch starts a new server and moves on.
+Why one process for many students and not ``autograder grade`` per student: torch and the
+reference load once per process instead of once per submission. Why not grade in the batch
+process itself: a grader that dies (it should not, but a batch of hundreds must not bet on it)
+takes only its current student with it; the batch starts a new one and moves on
+(classroom/pool.py).
 
-A job is {"path", "out_dir", "rubric", "hidden_seed"}; the server writes results.json,
+A job is {"path", "out_dir", "rubric", "hidden_seed"}; the process writes results.json,
 report.txt and report.html into out_dir and answers with a short summary.
 """
 

@@ -15,7 +15,7 @@ PR_SET_PDEATHSIG, PR_SET_DUMPABLE, PR_SET_CHILD_SUBREAPER = 1, 4, 36
 
 
 def die_with_parent():
-    """If the grader dies (a killed batch server), take this process down too."""
+    """If the grader dies (a killed batch grading process), take this process down too."""
     import signal
 
     try:
