@@ -58,7 +58,7 @@ def expectation(reference, cls_name, init, seed, inputs):
 
 
 def held_out_ratio(reference, X_train, y_train, X_val, y_val, X_test, y_test, model_seed, init_params=None):
-    """The reference pipeline's held-out MSE over the naive forecast's (checks/pipeline.Task's fields).
+    """The reference pipeline's held-out MSE over the naive forecast's (reference_pipeline.Task's fields).
 
     The lesson's model is created under ``model_seed`` (or given ``init_params``, in
     registration order), trained by the reference loop, and asked for ``X_test``.
