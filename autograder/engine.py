@@ -309,8 +309,9 @@ def grade(path, mode="grade", rubric=None, only=None, zygote=None, oracle=None, 
                         item.feedback += f" ({MISSING_AFTER_CELL_ERROR})"
         finally:
             session.close()                       # the worker's output is complete only once it has ended
-            result.printed = session.worker.printed() if printed_before_held_out is None else \
+            printed = session.worker.printed() if printed_before_held_out is None else \
                 _before_held_out(printed_before_held_out)
+            result.printed = session.line_map.translate(printed)      # no temporary folder in the report
             result.execution_time = time.monotonic() - started
     return result
 

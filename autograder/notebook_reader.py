@@ -30,6 +30,7 @@ class LineMap:
 
     _TRACEBACK = re.compile(r'File "(?:[^"\n]*/)?submission\.py", line (\d+)')
     _MESSAGE = re.compile(r"(?<![\w.])(?:/[^\s(),'\"]*/)?submission\.py, line (\d+)")
+    _WARNING = re.compile(r"(?<![\w.])(?:/[^\s:'\"]*/)?submission\.py:(\d+):")    # what warnings print
 
     def __init__(self, origins=None, filename=SUBMISSION_FILE):
         self.origins = origins            # None for a .py file; else [(cell, line) or None] per code line
@@ -46,7 +47,9 @@ class LineMap:
         return f"notebook cell {origin[0]}, line {origin[1]}"
 
     def translate(self, text):
-        """Rewrite the worker's 'File ".../submission.py", line N' and '(.../submission.py, line N)'."""
+        """Rewrite the worker's 'File ".../submission.py", line N', '(.../submission.py, line N)' and, as
+        warnings print it, '.../submission.py:N:'. The worker's folder is new on every run, so a report
+        that kept it would differ each time the same submission is graded."""
         if not text:
             return text
 
@@ -58,7 +61,12 @@ class LineMap:
             line = int(match.group(1))
             return self.where(line) or f"{self.filename}, line {line}"
 
-        return self._MESSAGE.sub(in_message, self._TRACEBACK.sub(in_traceback, text))
+        def in_warning(match):
+            line = int(match.group(1))
+            return f"{self.where(line) or f'{self.filename}:{line}'}:"
+
+        text = self._TRACEBACK.sub(in_traceback, text)
+        return self._WARNING.sub(in_warning, self._MESSAGE.sub(in_message, text))
 
 
 # --- notebooks ------------------------------------------------------------------------------------

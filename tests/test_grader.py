@@ -245,11 +245,17 @@ def without_timing(result):
     return data
 
 
-def test_grading_twice_gives_identical_json(tmp_path, rubric):
+def test_grading_twice_gives_identical_json_and_report(tmp_path, rubric):
+    """Also what the code printed: a warning names the file it came from, which in the worker is a
+    temporary folder new on every run; the report names the student's file instead."""
     case = corpus.WRONG[0]
     path = tmp_path / "twice.py"
-    path.write_text(corpus.build(case))
-    assert without_timing(grade(path, rubric=rubric)) == without_timing(grade(path, rubric=rubric))
+    path.write_text("import warnings\nwarnings.warn('read me')\n" + corpus.build(case))
+    first, second = grade(path, rubric=rubric), grade(path, rubric=rubric)
+    assert without_timing(first) == without_timing(second)
+    assert "twice.py:2: UserWarning: read me" in first.printed and "/tmp" not in first.printed
+    timing = re.compile(r"\d+\.\d+ ?s\b")
+    assert timing.sub("", first.text()) == timing.sub("", second.text())
 
 
 def test_thread_count_does_not_change_the_grade(tmp_path):

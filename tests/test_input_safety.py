@@ -120,6 +120,9 @@ def test_line_map_names_notebook_cells_counted_from_the_top_markdown_included():
     assert line_map.translate(f'File "/tmp/w/submission.py", line {number}, in f') == "notebook cell 4, line 2, in f"
     assert line_map.translate(f"invalid syntax (submission.py, line {number})") == "invalid syntax (notebook cell 4, line 2)"
     assert LineMap(filename="ada.py").translate('File "/tmp/w1/submission.py", line 3') == 'File "ada.py", line 3'
+    warning = f"/tmp/autograder-worker-x1/submission.py:{number}: UserWarning: careful"
+    assert line_map.translate(warning) == "notebook cell 4, line 2: UserWarning: careful"
+    assert LineMap(filename="ada.py").translate("/tmp/w9/submission.py:3: UserWarning") == "ada.py:3: UserWarning"
 
 
 # --- symbolic links ---------------------------------------------------------------------------------
