@@ -35,7 +35,7 @@ class ImportFailed(Exception):
 # How the worker handle (Session) stops an item. Raised by the Session alone and caught by the
 # engine alone, which turns each into the item's result; no check names them (a check that wants a
 # run that may be stopped asks Session.attempt). BaseExceptions, like sandbox.WorkerLost, so
-# neither a sub-check nor Hypothesis (which would shrink) takes one for a failure of its own.
+# neither a criterion nor Hypothesis (which would shrink) takes one for a failure of its own.
 
 class HungBefore(BaseException):
     """A request would run a student function that already hung: its item fails at once."""
@@ -319,7 +319,7 @@ def grade(path, mode="grade", rubric=None, only=None, zygote=None, oracle=None, 
 # Once student code holds data a verdict is measured on (an item declared with
 # sees_held_out_data), nothing it makes reaches a report: not its printed output, not its
 # exception text, not its values. Its item's feedback is the grader's words only
-# (items/base.py: GraderWords, a quiet Subchecks, HELD_OUT_QUIET).
+# (items/base.py: GraderWords, a quiet Criteria, HELD_OUT_QUIET).
 HELD_OUT_SILENCE = ("[what your code printed after it received held-out data is not shown: "
                     "the grade is measured on that data]")
 
@@ -383,7 +383,7 @@ def _check(session, item, rubric, mode, reference, plan):
     """(the item's result, how it ended: "verdict" when the check judged, else why it did not)."""
     from autograder.handout.oracle import OracleMiss
     from autograder.items import REGISTRY
-    from autograder.items.base import CheckContext, NotImplementedYet, StudentRaised, student_error_text
+    from autograder.items.base import ItemContext, NotImplementedYet, StudentRaised, student_error_text
 
     def zero(feedback, outcome, how=None):
         return _zero(item, feedback, outcome), how or outcome
@@ -391,7 +391,7 @@ def _check(session, item, rubric, mode, reference, plan):
     if session.remaining() <= 0:
         return zero(budget_feedback(rubric), "not_graded")
     session.start_item(item)
-    ctx = CheckContext(session, item, rubric, mode, reference, plan)
+    ctx = ItemContext(session, item, rubric, mode, reference, plan)
     try:
         outcome = REGISTRY[item.id](ctx)
     except NotImplementedYet as missing:

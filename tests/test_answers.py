@@ -77,7 +77,7 @@ def test_unwritten_reasoning_is_counted_and_marked_not_written(tmp_path):
 # --- the claims' rules, on numbers either side of a margin ----------------------------------------
 
 class FakeContext:
-    """What the claim checks use of a CheckContext, with the answers and measurements given."""
+    """What the claim checks use of a ItemContext, with the answers and measurements given."""
 
     def __init__(self, item_id, claims, measurements):
         from autograder.items.registry import specs

@@ -3,7 +3,7 @@
 A hang costs one item's wait: the worker names the student function it is in,
 and a function that hung is refused at once for every later item (even when
 another student function calls it). The whole grade has a total budget and
-always ends with every item present. Feedback lists every failing sub-check,
+always ends with every item present. Feedback lists every failing criterion,
 the most specific first, with counts in plain English, and the HTML report
 never shows a green box beside a failing pipeline.
 
@@ -26,7 +26,7 @@ from hypothesis import strategies as st
 import corpus
 from autograder import sandbox
 from autograder.engine import BudgetSpent, GradeResult, HungBefore, ItemResult, Session, grade
-from autograder.items.base import SPECIFIC, CheckFailed, Subchecks, count_text
+from autograder.items.base import SPECIFIC, Unmet, Criteria, count_text
 from autograder.rubric import ITEM_IDS, Limits, RubricError, load_rubric
 from autograder.sandbox import codec, lesson_ops
 from conftest import ROOT, rubric_with, running_markers
@@ -50,16 +50,16 @@ def test_counts_read_as_english(passed, total, text):
 
 def fail(message):
     def body(*_):
-        raise CheckFailed(message)
+        raise Unmet(message)
     return body
 
 
 def test_the_most_specific_failure_leads_and_every_failure_is_kept():
-    checks = Subchecks()
-    checks.run("equals the reference", fail("X[3] should be 4.0, got 5.0"))
-    checks.run("passes", lambda: None)
-    checks.run("the smallest example", fail("on n=2, w=1: y[0] should be 1.0"), priority=SPECIFIC)
-    outcome = checks.outcome()
+    criteria = Criteria()
+    criteria.run("equals the reference", fail("X[3] should be 4.0, got 5.0"))
+    criteria.run("passes", lambda: None)
+    criteria.run("the smallest example", fail("on n=2, w=1: y[0] should be 1.0"), priority=SPECIFIC)
+    outcome = criteria.outcome()
     assert outcome.feedback == "1 of 3 checks passed. the smallest example: on n=2, w=1: y[0] should be 1.0"
     assert outcome.details == ["the smallest example: on n=2, w=1: y[0] should be 1.0",
                                "equals the reference: X[3] should be 4.0, got 5.0"]
@@ -69,21 +69,21 @@ def test_the_most_specific_failure_leads_and_every_failure_is_kept():
 def test_a_property_outranks_a_broad_comparison_by_default():
     ctx = SimpleNamespace(hypothesis=lambda examples=None: settings(max_examples=5, database=None,
                                                                      derandomize=True, deadline=None))
-    checks = Subchecks()
-    checks.run("equals the reference", fail("broad"))
+    criteria = Criteria()
+    criteria.run("equals the reference", fail("broad"))
 
     def body(n):
-        raise CheckFailed(f"fails on n={n}")
+        raise Unmet(f"fails on n={n}")
 
-    checks.prop(ctx, "property", st.integers(0, 3), body)
-    outcome = checks.outcome()
+    criteria.prop(ctx, "property", st.integers(0, 3), body)
+    outcome = criteria.outcome()
     assert outcome.details[0].startswith("property: fails on n=") and outcome.details[1] == "equals the reference: broad"
 
 
 def test_a_single_passing_check_says_so():
-    checks = Subchecks()
-    checks.run("only", lambda: None)
-    assert checks.outcome().feedback == "the check passed"
+    criteria = Criteria()
+    criteria.run("only", lambda: None)
+    assert criteria.outcome().feedback == "the check passed"
 
 
 # --- reports (fast) ---------------------------------------------------------------------

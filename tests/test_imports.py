@@ -107,7 +107,7 @@ def test_an_import_reaches_the_packages_above_the_module_it_names(tmp_path):
     code.write_text("def f():\n    from autograder.items.windows import make_task\n")
     assert imported("autograder.seedplan", code, known) == {"autograder.items", "autograder.items.windows"}
     sibling = tmp_path / "windows.py"
-    sibling.write_text("from .base import Subchecks\nfrom autograder.items import base\n")
+    sibling.write_text("from .base import Criteria\nfrom autograder.items import base\n")
     assert imported("autograder.items.windows", sibling, known) == {"autograder.items.base"}
 
 
@@ -162,9 +162,9 @@ def test_the_stop_signal_finder_sees_each_way_a_check_could_handle_one(code, wha
 
 
 def test_the_stop_signal_finder_passes_a_check_that_lets_the_handle_decide():
-    code = ("from autograder.items.base import CheckFailed, StudentRaised\n"
+    code = ("from autograder.items.base import Unmet, StudentRaised\n"
             "def measure(ctx):\n    try:\n        return ctx.session.attempt(lambda: ctx.call('f'))\n"
-            "    except (CheckFailed, StudentRaised, Exception):\n        return None\n")
+            "    except (Unmet, StudentRaised, Exception):\n        return None\n")
     assert stop_signal_uses(code) == []
 
 

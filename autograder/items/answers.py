@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from autograder.items.base import (
-    CheckFailed, NotImplementedYet, Outcome, StudentRaised, arg, finite, need_array, need_number,
+    Unmet, NotImplementedYet, Outcome, StudentRaised, arg, finite, need_array, need_number,
     student_error_text,
 )
 from autograder.items.registry import item
@@ -105,7 +105,7 @@ def _attempt(measure):
     except StudentRaised as raised:
         return None, (f"{raised.call} is not implemented yet" if raised.not_implemented
                       else student_error_text(raised))
-    except CheckFailed as unusable:
+    except Unmet as unusable:
         return None, str(unusable)
 
 
@@ -118,10 +118,10 @@ def window_results(ctx):
     def measure():
         got = ctx.call("compare_window_sizes", arg(series(ctx)))
         if not isinstance(got, dict) or sorted(k for k in got if isinstance(k, int)) != list(WINDOW_SIZES):
-            raise CheckFailed("compare_window_sizes(make_series()) should return {8: ..., 16: ..., 32: ...}")
+            raise Unmet("compare_window_sizes(make_series()) should return {8: ..., 16: ..., 32: ...}")
         values = {size: need_number(got[size], f"its value for {size}") for size in WINDOW_SIZES}
         if not all(finite(v) and v > 0 for v in values.values()):
-            raise CheckFailed("compare_window_sizes(make_series()) gave a validation MSE that is not a positive number")
+            raise Unmet("compare_window_sizes(make_series()) gave a validation MSE that is not a positive number")
         return values
     return measured(ctx, "window_sizes", measure)
 
@@ -133,7 +133,7 @@ def run(ctx, cls, clip=True):
         got = ctx.op("answer_run", series=arg(series(ctx)), cls=cls, clip=clip, seed=ctx.worker_seed, **LAB)
         history = got.get("history") if isinstance(got, dict) else None
         if not isinstance(history, list) or not history or not all(isinstance(r, dict) for r in history):
-            raise CheckFailed("train_model should return its logged rows, a list of dicts")
+            raise Unmet("train_model should return its logged rows, a list of dicts")
         losses = [need_number(r.get(k), f"the logged {k}") for r in history for k in ("train_mse", "val_mse")]
         truth = need_array(got["y_val"], "the validation targets").reshape(-1)
         pred = need_array(got["val_pred"], "predict(model, X_val)").reshape(-1)

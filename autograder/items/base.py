@@ -1,14 +1,14 @@
-"""What every check uses: calling the worker, Hypothesis settings, sub-check scoring.
+"""What every check uses: calling the worker, Hypothesis settings, criterion scoring.
 
-A check gets a ``CheckContext`` and returns an ``Outcome``. It asks the worker
+A check gets an ``ItemContext`` and returns an ``Outcome``. It asks the worker
 for the student's results on inputs it chose, computes the reference's results
 here in the grader, and compares them here. A hang, the grade's budget or a lost
 worker is not its business: the worker handle (``engine.Session``) stops the item
 and the engine reports it, and a measurement that may be cut short asks
 ``ctx.session.attempt`` for why instead. An item is made of named
-sub-checks; its score is the share of them that pass, and its feedback leads
+criteria; its score is the share of them that pass, and its feedback leads
 with the most specific failure (a property's smallest example before a broad
-"equals the reference") and lists every failing sub-check.
+"equals the reference") and lists every failing criterion.
 """
 
 import re
@@ -20,13 +20,13 @@ from hypothesis import HealthCheck, Phase, given, settings
 from autograder.sandbox.codec import Array, decode, encode_input
 
 
-class CheckFailed(AssertionError):
-    """A sub-check failed; the message is feedback a student can act on."""
+class Unmet(AssertionError):
+    """A criterion failed; the message is feedback a student can act on."""
 
 
-class GraderWords(CheckFailed):
+class GraderWords(Unmet):
     """A failure told in the grader's words alone: its text holds nothing the student's code made
-    (no value, type name or message of its own). The only failure a quiet Subchecks shows."""
+    (no value, type name or message of its own). The only failure a quiet Criteria shows."""
 
 
 # What a quiet item (one that hands student code held-out data) says in place of anything its code made.
@@ -62,7 +62,7 @@ def arg(array, kind="ndarray"):
     return encode_input(np.asarray(array), kind)
 
 
-class CheckContext:
+class ItemContext:
     """What a check may use. ``session`` talks to the worker; ``reference`` is the oracle."""
 
     def __init__(self, session, item, rubric, mode, reference, plan=None):
@@ -92,7 +92,7 @@ class CheckContext:
         try:
             return decode(answer["value"])
         except (ValueError, TypeError, KeyError, RecursionError) as bad:
-            raise CheckFailed(f"the submission's process sent an answer that cannot be read ({bad}); "
+            raise Unmet(f"the submission's process sent an answer that cannot be read ({bad}); "
                               "was the grading worker tampered with?") from None
 
     def call(self, fn, *args, **kwargs):
@@ -122,8 +122,8 @@ def count_text(passed, total):
 SPECIFIC, BROAD = 1, 0          # a property's smallest example; a comparison with the reference
 
 
-class Subchecks:
-    """Named sub-checks of one item; the score is the passed share.
+class Criteria:
+    """Named criteria of one item; the score is the passed share.
 
     A ``quiet`` item's student code holds data its verdict is measured on: its failures show only
     ``GraderWords``; a student's exception or any other failure (whose text may quote the student's
@@ -142,7 +142,7 @@ class Subchecks:
             self.notes.append(text)
 
     def run(self, name, fn, *args, priority=BROAD):
-        """Run ``fn``; CheckFailed or a student error fails this sub-check only.
+        """Run ``fn``; Unmet or a student error fails this criterion only.
 
         ``priority`` orders the failures in the feedback: higher first, then in run order.
         """
@@ -156,7 +156,7 @@ class Subchecks:
             text = "your code raised an exception" + HELD_OUT_QUIET if self.quiet else student_error_text(exc)
             self.results.append((name, False, text, priority))
             return False
-        except CheckFailed as exc:
+        except Unmet as exc:
             quoted = self.quiet and not isinstance(exc, GraderWords)
             text = "your code's answer is not one the grader can use" + HELD_OUT_QUIET if quoted else str(exc)
             self.results.append((name, False, text, priority))
@@ -165,7 +165,7 @@ class Subchecks:
         return True
 
     def prop(self, ctx, name, strategy, body, examples=None, priority=SPECIFIC):
-        """A Hypothesis property as one sub-check: ``body(example)`` raises CheckFailed.
+        """A Hypothesis property as one criterion: ``body(example)`` raises Unmet.
 
         Its failure comes with the smallest example found, so it leads the feedback by default.
         """
@@ -175,7 +175,7 @@ class Subchecks:
             except StudentRaised as exc:
                 if exc.not_implemented:
                     raise NotImplementedYet(exc.call) from None
-                raise CheckFailed(f"{student_error_text(exc)} (on {describe_example(example)})") from None
+                raise Unmet(f"{student_error_text(exc)} (on {describe_example(example)})") from None
 
         test = ctx.hypothesis(examples)(given(strategy)(wrapped))
         return self.run(name, test, priority=priority)
@@ -248,34 +248,34 @@ def need_array(value, what, kind=None, dtype=None, shape=None):
     """The value as a numpy array, after checking it is an array of the right kind, dtype, shape."""
     if not isinstance(value, Array):
         got = type(value).__name__ if not hasattr(value, "type_name") else value.type_name
-        raise CheckFailed(f"{what} should be a {'torch tensor' if kind == 'tensor' else 'array'}, got {got}")
+        raise Unmet(f"{what} should be a {'torch tensor' if kind == 'tensor' else 'array'}, got {got}")
     if kind == "tensor" and value.kind != "tensor":
-        raise CheckFailed(f"{what} should be a torch tensor, got a numpy array (use torch.tensor(...))")
+        raise Unmet(f"{what} should be a torch tensor, got a numpy array (use torch.tensor(...))")
     if dtype and value.dtype != dtype:
-        raise CheckFailed(f"{what} should be {dtype}, got {value.dtype} (pass dtype=torch.{dtype})")
+        raise Unmet(f"{what} should be {dtype}, got {value.dtype} (pass dtype=torch.{dtype})")
     if shape is not None and value.shape != tuple(shape):
-        raise CheckFailed(f"{what} should have shape {tuple(shape)}, got {value.shape}")
+        raise Unmet(f"{what} should have shape {tuple(shape)}, got {value.shape}")
     return value.array
 
 
 def need_close(actual, expected, what, rtol=1e-5, atol=1e-6):
     actual, expected = np.asarray(actual, dtype=np.float64), np.asarray(expected, dtype=np.float64)
     if actual.shape != expected.shape:
-        raise CheckFailed(f"{what} should have shape {expected.shape}, got {actual.shape}")
+        raise Unmet(f"{what} should have shape {expected.shape}, got {actual.shape}")
     if not np.all(np.isfinite(actual)):
-        raise CheckFailed(f"{what} contains NaN or inf")
+        raise Unmet(f"{what} contains NaN or inf")
     if not np.allclose(actual, expected, rtol=rtol, atol=atol):
         index = np.unravel_index(np.argmax(np.abs(actual - expected)), actual.shape) if actual.size else ()
-        raise CheckFailed(f"{what}{[int(i) for i in index] if index else ''} should be "
+        raise Unmet(f"{what}{[int(i) for i in index] if index else ''} should be "
                           f"{expected[index]:.6g}, got {actual[index]:.6g}")
 
 
 def need_number(value, what):
     if isinstance(value, bool) or not isinstance(value, (int, float, Array)):
-        raise CheckFailed(f"{what} should be a number, got {type(value).__name__}")
+        raise Unmet(f"{what} should be a number, got {type(value).__name__}")
     if isinstance(value, Array):
         if value.array.size != 1:
-            raise CheckFailed(f"{what} should be a single number, got an array of shape {value.shape}")
+            raise Unmet(f"{what} should be a single number, got an array of shape {value.shape}")
         return float(value.array.reshape(-1)[0])
     return float(value)
 
@@ -288,6 +288,6 @@ def need_float(value, what):
         return float(value.array)
     if isinstance(value, Array):
         kind = {"tensor": "a tensor", "ndarray": "a numpy array", "scalar": f"a numpy {value.dtype}"}[value.kind]
-        raise CheckFailed(f"{what} should return a Python float, got {kind} of shape {value.shape}: "
+        raise Unmet(f"{what} should return a Python float, got {kind} of shape {value.shape}: "
                           "convert with .item() or float(...)")
-    raise CheckFailed(f"{what} should return a Python float, got {type(value).__name__}")
+    raise Unmet(f"{what} should return a Python float, got {type(value).__name__}")

@@ -11,7 +11,7 @@ import numpy as np
 from hypothesis import strategies as st
 
 from autograder.items.base import (
-    CheckFailed, StudentRaised, Subchecks, arg, finite, need_array, need_close, need_number, within,
+    Unmet, StudentRaised, Criteria, arg, finite, need_array, need_close, need_number, within,
 )
 from autograder.hidden import random_series
 from autograder.items.models import ForecasterSettings, grade_forecaster
@@ -44,11 +44,11 @@ def grade_window_comparison(ctx):
     items grade that), the same composition of the student's own parts, but only
     where those parts do the job at all (``real_training``): degenerate parts whose
     train_model reports 0.0 would otherwise agree with a compare_window_sizes that
-    returns zeros. Both sub-checks judge the values, not only the keys.
+    returns zeros. Both criteria judge the values, not only the keys.
     """
     tol = float(ctx.settings.tolerance)
     epochs = int(ctx.settings.epochs)
-    checks = Subchecks()
+    criteria = Criteria()
     rng = ctx.rng("series")
     series = random_series(rng, 90)
     seed = int(rng.integers(0, 10_000))
@@ -63,12 +63,12 @@ def grade_window_comparison(ctx):
                    for s in sizes)
 
     def judge(got, sizes, epochs):
-        """CheckFailed unless ``got`` (the student's result for ``sizes``) is the reference's numbers
+        """Unmet unless ``got`` (the student's result for ``sizes``) is the reference's numbers
         or those of the student's own parts, composed as the exercise says and really training."""
         if not isinstance(got, dict):
-            raise CheckFailed(f"compare_window_sizes should return a dict {{size: val_mse}}, got {type(got).__name__}")
+            raise Unmet(f"compare_window_sizes should return a dict {{size: val_mse}}, got {type(got).__name__}")
         if sorted(got) != sorted(sizes):
-            raise CheckFailed(f"the keys should be the window sizes {list(sizes)}, got {list(got)}")
+            raise Unmet(f"the keys should be the window sizes {list(sizes)}, got {list(got)}")
         got = {s: need_number(got[s], f"result[{s}]") for s in sizes}
         expected = ctx.reference.compare_window_sizes(series, sizes, epochs=epochs, seed=seed)
         if close(got, expected, sizes):
@@ -85,7 +85,7 @@ def grade_window_comparison(ctx):
                 real_training(values, own.get("layers"), sizes)
                 return got
         size = next(s for s in sizes if not close(got, expected, [s]))
-        raise CheckFailed(f"for window {size} the validation MSE should be {expected[size]:.6f}, got "
+        raise Unmet(f"for window {size} the validation MSE should be {expected[size]:.6f}, got "
                           f"{got[size]:.6g}: for each size make the windows, split 0.8 in time order, call "
                           "torch.manual_seed(seed) right before building a fresh LSTMForecaster, train it with "
                           "train_model(..., epochs=epochs, log=None) and keep the last row's val_mse")
@@ -95,37 +95,37 @@ def grade_window_comparison(ctx):
         nn.LSTM, your train_model changes the weights of a model it is given (a probe's, here), and
         the validation MSEs are finite, positive and differ between window sizes."""
         if not all(finite(values[s]) and values[s] > 0 for s in sizes):
-            raise CheckFailed("your parts' validation MSEs should be finite and positive: train_model reports "
+            raise Unmet("your parts' validation MSEs should be finite and positive: train_model reports "
                               "the trained model's mean squared error on the validation windows")
         if len({values[s] for s in sizes}) < len(sizes):
-            raise CheckFailed(f"your parts give every window size the same validation MSE {values[sizes[0]]:.6g}: "
+            raise Unmet(f"your parts give every window size the same validation MSE {values[sizes[0]]:.6g}: "
                               "models trained on other windows cannot score exactly the same")
         for s in sizes:
             found = layers.get(s) if isinstance(layers, dict) else None
             if not any(isinstance(layer, dict) and layer.get("type") == "LSTM" and layer.get("torch")
                        for layer in (found if isinstance(found, list) else [])):
-                raise CheckFailed(f"for window {s} the model LSTMForecaster built holds no nn.LSTM")
+                raise Unmet(f"for window {s} the model LSTMForecaster built holds no nn.LSTM")
         if not trains_a_probe(ctx):
-            raise CheckFailed("your train_model leaves the weights of a model it is given as they were (or makes "
+            raise Unmet("your train_model leaves the weights of a model it is given as they were (or makes "
                               "them NaN or inf): it must train the model")
 
     def composes_the_parts():
         got = judge(ctx.call("compare_window_sizes", arg(series), SIZES, epochs=epochs, seed=seed), SIZES, epochs)
         again = ctx.call("compare_window_sizes", arg(series), SIZES, epochs=epochs, seed=seed)
         if not isinstance(again, dict) or any(_number_or_nan(again.get(s)) != got[s] for s in SIZES):
-            raise CheckFailed("the same inputs gave different numbers on a second call: reseed for every size")
+            raise Unmet("the same inputs gave different numbers on a second call: reseed for every size")
 
     def default_sizes():
         got = ctx.call("compare_window_sizes", arg(series), epochs=1, seed=seed)
         if not isinstance(got, dict) or sorted(got) != list(DEFAULT_SIZES):
-            raise CheckFailed(f"by default the sizes are 8, 16 and 32; got keys {list(got) if isinstance(got, dict) else got}")
+            raise Unmet(f"by default the sizes are 8, 16 and 32; got keys {list(got) if isinstance(got, dict) else got}")
         judge(got, DEFAULT_SIZES, 1)
 
-    checks.run(f"{ctx.data} series, sizes {SIZES}, {epochs} epochs: your parts composed as the exercise says, twice",
-               standing_in, ctx, checks, steps, composes_the_parts)
-    checks.run(f"default sizes {DEFAULT_SIZES}, 1 epoch: their validation MSEs",
-               standing_in, ctx, checks, steps, default_sizes)
-    return checks.outcome()
+    criteria.run(f"{ctx.data} series, sizes {SIZES}, {epochs} epochs: your parts composed as the exercise says, twice",
+               standing_in, ctx, criteria, steps, composes_the_parts)
+    criteria.run(f"default sizes {DEFAULT_SIZES}, 1 epoch: their validation MSEs",
+               standing_in, ctx, criteria, steps, default_sizes)
+    return criteria.outcome()
 
 
 SIZES, DEFAULT_SIZES = (4, 7), (8, 16, 32)
@@ -134,7 +134,7 @@ SIZES, DEFAULT_SIZES = (4, 7), (8, 16, 32)
 def _number_or_nan(value):
     try:
         return need_number(value, "value")
-    except CheckFailed:
+    except Unmet:
         return float("nan")
 
 
@@ -161,7 +161,7 @@ def grade_two_feature(ctx):
 
     max_ratio = float(ctx.settings.max_ratio)
     held_out = int(ctx.settings.held_out)
-    checks = Subchecks()
+    criteria = Criteria()
     [(_, (n, seed))] = planned_draws(ctx.plan, ctx.seed, ctx.item, held_out)
 
     def the_series():
@@ -182,26 +182,26 @@ def grade_two_feature(ctx):
         out = need_array(answer["outputs"][0], "LSTMForecaster(input_size=2)(x)", shape=(len(X), 1))
         if not same_shapes(params, lesson["params"]):
             mismatch = layer_mismatch(answer["layers"], "LSTMForecaster(input_size=2)", "LSTM", 2, 32)
-            raise CheckFailed(mismatch or "LSTMForecaster(input_size=2) should hold nn.LSTM(2, 32) then "
+            raise Unmet(mismatch or "LSTMForecaster(input_size=2) should hold nn.LSTM(2, 32) then "
                               "nn.Linear(32, 1), and no other weights")
         expected = lesson["outputs"][0]
         if not np.allclose(out, expected, rtol=1e-5, atol=1e-5):
             mistake = named_mistake(lesson["mistakes"][0], out)
-            raise CheckFailed(f"with two features, LSTMForecaster's output {mistake}" if mistake else
+            raise Unmet(f"with two features, LSTMForecaster's output {mistake}" if mistake else
                               f"LSTMForecaster(input_size=2) should give {expected[0, 0]:.5g} for the first window "
                               f"with the lesson's weights, got {out[0, 0]:.5g} (lstm_forecaster's feedback says more)")
         if all(np.array_equal(a, b) for a, b in zip(params, lesson["params"])):
             return                       # the reference's own start: the seed plan saw it clear the bar
         ratio = reference_ratio(ctx.reference, task, init_params=params)
         if not within(ratio, max_ratio):
-            raise CheckFailed(f"trained from your LSTMForecaster(input_size=2)'s initial weights, the model's "
+            raise Unmet(f"trained from your LSTMForecaster(input_size=2)'s initial weights, the model's "
                               f"held-out MSE is {ratio:.2f} x the naive baseline's (at most {max_ratio}): "
                               "create the LSTM before the Linear layer, under the seed, and nothing else")
 
-    checks.run(f"two_feature_series({n}, {seed}): shape (n, 2), float32, both columns", the_series)
-    checks.run("LSTMForecaster(input_size=2) on its windows: the right outputs, and it trains past the baseline",
+    criteria.run(f"two_feature_series({n}, {seed}): shape (n, 2), float32, both columns", the_series)
+    criteria.run("LSTMForecaster(input_size=2) on its windows: the right outputs, and it trains past the baseline",
                trains)
-    return checks.outcome()
+    return criteria.outcome()
 
 
 def _expected_rolling(window, steps, rule, step):
@@ -222,7 +222,7 @@ def _expected_rolling(window, steps, rule, step):
 @item("rolling_forecast", name="Rolling forecast (exercise 5)", points=5, functions=("rolling_forecast",),
       after="Exercises")
 def grade_rolling_forecast(ctx):
-    checks = Subchecks()
+    criteria = Criteria()
 
     @st.composite
     def cases(draw):
@@ -241,24 +241,24 @@ def grade_rolling_forecast(ctx):
         got = ctx.op("rolling", stub={"rule": rule, "step": 0.25}, window=arg(window, case["kind"]), steps=steps)
         result = need_array(got["result"], "rolling_forecast(...)", kind="tensor", shape=(steps,))
         if not got["window_unchanged"]:
-            raise CheckFailed("rolling_forecast modified the window it was given; work on a copy")
+            raise Unmet("rolling_forecast modified the window it was given; work on a copy")
         if got["n_calls"] != steps:
-            raise CheckFailed(f"the model should be called once per step ({steps}), it was called {got['n_calls']} times")
+            raise Unmet(f"the model should be called once per step ({steps}), it was called {got['n_calls']} times")
         for i, call in enumerate(got["calls"]):
             if call["shape"] != [1, w, 1]:
-                raise CheckFailed(f"call {i + 1} gave the model shape {call['shape']}; it expects [1, {w}, 1] "
+                raise Unmet(f"call {i + 1} gave the model shape {call['shape']}; it expects [1, {w}, 1] "
                                   "(batch, seq_len, input_size)")
             if call["training"] or call["grad"]:
-                raise CheckFailed("the model ran in training mode or with gradients; use model.eval() and "
+                raise Unmet("the model ran in training mode or with gradients; use model.eval() and "
                                   "torch.no_grad()")
         expected = _expected_rolling(window.reshape(-1), steps, rule, 0.25)
         expected_inputs = np.concatenate([window.reshape(-1), expected])
         for i, call in enumerate(got["calls"]):
             if not np.allclose(call["input"], expected_inputs[i : i + w], atol=1e-4):
-                raise CheckFailed(f"at step {i + 1} the model should see {np.round(expected_inputs[i:i + w], 3).tolist()}, "
+                raise Unmet(f"at step {i + 1} the model should see {np.round(expected_inputs[i:i + w], 3).tolist()}, "
                                   f"it saw {np.round(call['input'], 3).tolist()}: drop the oldest value and append "
                                   "the prediction at the end")
         need_close(result, expected, f"rolling_forecast with a '{rule}' model", rtol=1e-5, atol=1e-4)
 
-    checks.prop(ctx, "stub models with a closed-form recursion (any window, steps, shape)", cases(), rolling)
-    return checks.outcome()
+    criteria.prop(ctx, "stub models with a closed-form recursion (any window, steps, shape)", cases(), rolling)
+    return criteria.outcome()

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from autograder.handout.oracle import derived
-from autograder.items.base import CheckFailed, Subchecks, arg, need_array
+from autograder.items.base import Unmet, Criteria, arg, need_array
 from autograder.items.registry import item
 
 RECURRENT = {"lstm_forecaster": ("LSTMForecaster", "LSTM"), "gru_forecaster": ("GRUForecaster", "GRU")}
@@ -77,10 +77,10 @@ def layer_mismatch(layers, cls_name, layer, input_size, hidden_size):
 def grade_forecaster(ctx, item_id):
     cls_name, layer = RECURRENT[item_id]
     tol = float(ctx.settings.tolerance)
-    checks = Subchecks()
+    criteria = Criteria()
     rng = ctx.rng("inputs")
     seed = int(rng.integers(0, 10_000))
-    # Every probe's inputs, drawn before any sub-check runs, so they are the same whatever fails first
+    # Every probe's inputs, drawn before any criterion runs, so they are the same whatever fails first
     # (the hand-out's recorded expectations are keyed by them): (batch, seq_len, input_size) each.
     shapes = {"defaults": (5, 7, 1), "other sizes": (4, 9, 3), "one step": (3, 1, 2), "long": (2, 40, 2),
               "order": (1, 3, 1)}
@@ -99,7 +99,7 @@ def grade_forecaster(ctx, item_id):
     def structure(answer, input_size, hidden_size):
         mismatch = layer_mismatch(answer["layers"], cls_name, layer, input_size, hidden_size)
         if mismatch:
-            raise CheckFailed(mismatch)
+            raise Unmet(mismatch)
 
     def outputs(X, answer, expected, init):
         batch = X.shape[0]
@@ -108,17 +108,17 @@ def grade_forecaster(ctx, item_id):
         for i in range(batch):
             row = need_array(answer["outputs"][1 + i], f"model(x[{i}:{i + 1}])", shape=(1, 1))
             if not np.allclose(row, out[i : i + 1], atol=tol, rtol=tol):
-                raise CheckFailed(f"model(x)[{i}] = {out[i, 0]:.5g} but model(x[{i}:{i + 1}]) = {row[0, 0]:.5g}: "
+                raise Unmet(f"model(x)[{i}] = {out[i, 0]:.5g} but model(x[{i}:{i + 1}]) = {row[0, 0]:.5g}: "
                                   "rows of a batch must not affect each other (batch_first=True?)")
         if not same_shapes(params, expected["params"]):
-            raise CheckFailed(f"the parameters do not match nn.{layer}({init.get('input_size', 1)}, "
+            raise Unmet(f"the parameters do not match nn.{layer}({init.get('input_size', 1)}, "
                               f"{init.get('hidden_size', 32)}) followed by nn.Linear; create the {layer} first")
         lesson = expected["outputs"][0]
         if not np.allclose(out, lesson, atol=tol, rtol=tol):
             mistake = named_mistake(expected["mistakes"][0], out)
             if mistake:
-                raise CheckFailed(f"the output {mistake}")
-            raise CheckFailed(f"with the same weights the output should be {lesson[0, 0]:.5g} for row 0, "
+                raise Unmet(f"the output {mistake}")
+            raise Unmet(f"with the same weights the output should be {lesson[0, 0]:.5g} for row 0, "
                               f"got {out[0, 0]:.5g}: feed the last time step's hidden state to the Linear layer")
 
     def defaults():
@@ -142,14 +142,14 @@ def grade_forecaster(ctx, item_id):
         _, answer, expected = probe({}, "order")
         for (name, got), lesson in zip(answer["params"], expected["params"]):
             if not np.array_equal(need_array(got, name), lesson):
-                raise CheckFailed(f"under torch.manual_seed the weights differ from the lesson's; create "
+                raise Unmet(f"under torch.manual_seed the weights differ from the lesson's; create "
                                   f"the {layer} before the Linear layer and nothing else with random weights")
 
-    checks.run(f"default {cls_name}(): nn.{layer}(1, 32, batch_first=True) then Linear(32, 1)", defaults)
-    checks.run("input_size=3, hidden_size=5: shapes, batch invariance, outputs", other_sizes)
-    checks.run("sequences of length 1 and 40", one_step_and_long)
-    checks.run("layers created in the lesson's order (same weights under a seed)", initialisation_order)
-    return checks.outcome()
+    criteria.run(f"default {cls_name}(): nn.{layer}(1, 32, batch_first=True) then Linear(32, 1)", defaults)
+    criteria.run("input_size=3, hidden_size=5: shapes, batch invariance, outputs", other_sizes)
+    criteria.run("sequences of length 1 and 40", one_step_and_long)
+    criteria.run("layers created in the lesson's order (same weights under a seed)", initialisation_order)
+    return criteria.outcome()
 
 
 @item("lstm_forecaster", settings=ForecasterSettings, name="LSTMForecaster", points=9,

@@ -30,7 +30,7 @@ class NoSettings:
 @dataclass(frozen=True)
 class ItemSpec:
     id: str
-    function: object              # grades the item: CheckContext -> Outcome
+    function: object              # grades the item: ItemContext -> Outcome
     settings: type                # a frozen dataclass: the item's numbers and their defaults
     name: str                     # defaults for the rubric entry, which may override each one
     points: float

@@ -8,7 +8,7 @@ scaler's statistics must not move.
 import numpy as np
 
 from autograder.hidden import random_series
-from autograder.items.base import CheckFailed, Subchecks, arg, need_array, need_close
+from autograder.items.base import Unmet, Criteria, arg, need_array, need_close
 from autograder.items.registry import item
 from autograder.items.standins import reference_steps, standing_in
 
@@ -17,14 +17,14 @@ def _stat(value, what, n_columns):
     array = need_array(value, what) if not isinstance(value, (int, float)) else np.asarray(value, dtype=np.float64)
     array = np.asarray(array, dtype=np.float64).reshape(-1)
     if array.size != n_columns:
-        raise CheckFailed(f"{what} should hold one value per column ({n_columns}), got {array.size}")
+        raise Unmet(f"{what} should hold one value per column ({n_columns}), got {array.size}")
     return array
 
 
 @item("standardizer", name="Standardizer and leak-free prepare_data", points=5,
       functions=("Standardizer", "prepare_data"), after="The real-project path")
 def grade_standardizer(ctx):
-    checks = Subchecks()
+    criteria = Criteria()
     rng = ctx.rng("scaler")
     fit_values = np.stack([random_series(rng, 60) * 3 + 2, np.full(60, 4.0, np.float32),
                            random_series(rng, 60)], axis=1).astype(np.float32)
@@ -34,17 +34,17 @@ def grade_standardizer(ctx):
         got = ctx.op("scaler", fit=arg(fit_values), transform=[arg(other), arg(fit_values, "tensor")],
                      inverse=[arg(other)], chain=True)
         if got["transform"] is None:
-            raise CheckFailed(f"fit should return self, so Standardizer().fit(v).transform(w) works "
+            raise Unmet(f"fit should return self, so Standardizer().fit(v).transform(w) works "
                               f"(it returned {got.get('fit_returned', 'something else')})")
         mean = _stat(got["mean"], "mean_", 3)
         std = _stat(got["std"], "std_", 3)
         need_close(mean, fit_values.mean(axis=0), "mean_ (per column of what fit was given)", rtol=1e-5, atol=1e-5)
         if std[1] != 1.0:
-            raise CheckFailed(f"a constant column should get std_ = 1 (so nothing divides by zero), got {std[1]}")
+            raise Unmet(f"a constant column should get std_ = 1 (so nothing divides by zero), got {std[1]}")
         population, sample = fit_values.std(axis=0), fit_values.std(axis=0, ddof=1)
         for c in (0, 2):
             if not (np.isclose(std[c], population[c], rtol=1e-4) or np.isclose(std[c], sample[c], rtol=1e-4)):
-                raise CheckFailed(f"std_[{c}] should be the column's standard deviation {population[c]:.5g}, got {std[c]:.5g}")
+                raise Unmet(f"std_[{c}] should be the column's standard deviation {population[c]:.5g}, got {std[c]:.5g}")
         transformed = np.asarray(need_array(got["transform"][0], "transform(values)"), dtype=np.float64)
         need_close(transformed, (other - mean) / std, "transform(new values) with the fitted mean_ and std_",
                    rtol=1e-4, atol=1e-4)
@@ -62,7 +62,7 @@ def grade_standardizer(ctx):
         need_close(mean, [values.mean()], "mean_ of a 1-D series", rtol=1e-5, atol=1e-5)
         transformed = np.asarray(need_array(got["transform"][0], "transform(1-D values)"), dtype=np.float64)
         if transformed.reshape(-1).shape != values.shape:
-            raise CheckFailed(f"transform of a 1-D series of length {len(values)} returned shape {transformed.shape}")
+            raise Unmet(f"transform of a 1-D series of length {len(values)} returned shape {transformed.shape}")
 
     series = random_series(ctx.rng("prepare"), 160)
     window, frac = 12, 0.8
@@ -75,7 +75,7 @@ def grade_standardizer(ctx):
     def prepare(values):
         got = ctx.op("prepare", series=arg(values), window=window, frac=frac)
         if "shape_error" in got:
-            raise CheckFailed(got["shape_error"])
+            raise Unmet(got["shape_error"])
         return got
 
     def fitted_on_training_values():
@@ -84,15 +84,15 @@ def grade_standardizer(ctx):
         if _fitted_prefix(series, mean, std, longest=seen) is None:
             whole = _fitted_prefix(series, mean, std)
             if whole is not None:
-                raise CheckFailed(f"the scaler was fitted on series[:{whole}], which reaches into the validation "
+                raise Unmet(f"the scaler was fitted on series[:{whole}], which reaches into the validation "
                                   f"period: fit it on series[:split + window_size] = series[:{seen}] or less")
-            raise CheckFailed(f"the scaler's mean_ {mean:.5g} and std_ {std:.5g} are not the statistics of the "
+            raise Unmet(f"the scaler's mean_ {mean:.5g} and std_ {std:.5g} are not the statistics of the "
                               f"training values series[:{seen}] (or a shorter start of it)")
         future = series.copy()
         future[seen:] = future[seen:] * 10 + 50          # the validation future changes
         again = prepare(future)
         if not (np.allclose(_stat(again["mean"], "mean_", 1), mean) and np.allclose(_stat(again["std"], "std_", 1), std)):
-            raise CheckFailed(f"changing values after index {seen - 1} changed the scaler: fit on training values only")
+            raise Unmet(f"changing values after index {seen - 1} changed the scaler: fit on training values only")
 
     def windows_of_the_scaled_series():
         got = prepare(series)
@@ -114,14 +114,14 @@ def grade_standardizer(ctx):
         for a, e, name in zip(arrays, expected, names):
             need_close(a, e, f"{name} (windows of the scaled series, split {frac} in time order)", rtol=1e-4, atol=1e-4)
 
-    checks.run("prepare_data: the scaler is fitted on training values only",
-               standing_in, ctx, checks, steps, fitted_on_training_values)
-    checks.run("per-column mean_ and std_, constant column, transform with fitted values, round trip",
+    criteria.run("prepare_data: the scaler is fitted on training values only",
+               standing_in, ctx, criteria, steps, fitted_on_training_values)
+    criteria.run("per-column mean_ and std_, constant column, transform with fitted values, round trip",
                statistics_and_round_trip)
-    checks.run("a 1-D series", one_dimensional)
-    checks.run("prepare_data: windows and split of the scaled series",
-               standing_in, ctx, checks, steps, windows_of_the_scaled_series)
-    return checks.outcome()
+    criteria.run("a 1-D series", one_dimensional)
+    criteria.run("prepare_data: windows and split of the scaled series",
+               standing_in, ctx, criteria, steps, windows_of_the_scaled_series)
+    return criteria.outcome()
 
 
 def _fitted_prefix(series, mean, std, longest=None):

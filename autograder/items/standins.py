@@ -4,7 +4,7 @@ window_comparison grades how ``compare_window_sizes`` composes the student's
 ``make_windows`` and ``time_split`` (and model and loop); standardizer grades
 ``prepare_data``, which calls them too. When one of those parts raises inside
 the composition, the item would lose its points for a mistake another item
-already grades. So the sub-check runs again with the reference's step in place
+already grades. So the criterion runs again with the reference's step in place
 of each part that raised (autograder/sandbox/standins.py does the swap in the
 worker), and the feedback says so. Only the data steps can stand in: they are
 index maps, recorded from the reference like any other answer, so the hand-out
@@ -50,9 +50,9 @@ def raising_parts(exc, parts):
     return {part for part in parts if part in frames}
 
 
-def standing_in(ctx, checks, steps, body, parts=DATA_STEPS):
+def standing_in(ctx, criteria, steps, body, parts=DATA_STEPS):
     """Run ``body()``; while it raises in one of ``parts``, run it again with the reference's step for
-    each part that raised so far (``steps``: reference_steps' payload). Notes in ``checks`` which parts
+    each part that raised so far (``steps``: reference_steps' payload). Notes in ``criteria`` which parts
     stood in. A raise that is not a part's, or one a stand-in does not cure, is the body's own."""
     standing = []
     try:
@@ -69,5 +69,5 @@ def standing_in(ctx, checks, steps, body, parts=DATA_STEPS):
         ctx.stand_ins = None
         if standing:
             names, it = " and ".join(standing), "it" if len(standing) == 1 else "them"
-            checks.note(f"your {names} raised inside this composition, so the grader used the reference's "
+            criteria.note(f"your {names} raised inside this composition, so the grader used the reference's "
                         f"{names} there instead (the items of {names} grade {it})")

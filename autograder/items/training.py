@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from autograder.items.base import (
-    CheckFailed, GraderWords, StudentRaised, Subchecks, arg, finite, need_array, need_close, need_number,
+    Unmet, GraderWords, StudentRaised, Criteria, arg, finite, need_array, need_close, need_number,
     within,
 )
 from autograder.hidden import item_rng, random_series
@@ -153,7 +153,7 @@ def _step_cause(got, ref, kwargs):
         steps = [{"params": [need_array(p, "parameter") for p in s["params"]],
                   "grads": [need_array(g, "gradient") for g in s["grads"]]} for s in steps]
         final = [need_array(p, "parameter") for p in got["params"]]
-    except (CheckFailed, KeyError, TypeError):
+    except (Unmet, KeyError, TypeError):
         return None
     lr = first_step_lr(steps, final)
     if lr is not None and not np.isclose(lr, kwargs["lr"], rtol=0.02):
@@ -172,23 +172,23 @@ def _step_cause(got, ref, kwargs):
 
 def _compare_history(got, ref, tol, n_train, n_val, calls, step_cause=None):
     if not isinstance(got, list) or not all(isinstance(r, dict) for r in got):
-        raise CheckFailed(f"train_model should return a list of dicts, got {type(got).__name__}")
+        raise Unmet(f"train_model should return a list of dicts, got {type(got).__name__}")
     epochs = [r.get("epoch") for r in got]
     expected_epochs = [r["epoch"] for r in ref]
     if epochs != expected_epochs:
-        raise CheckFailed(f"history rows should be at epochs {expected_epochs} (epoch 1, every log_every-th, "
+        raise Unmet(f"history rows should be at epochs {expected_epochs} (epoch 1, every log_every-th, "
                           f"the last), got {epochs}")
     for row in got:
         if set(row) != {"epoch", "train_mse", "val_mse"}:
-            raise CheckFailed(f"each row should have exactly the keys epoch, train_mse, val_mse; got {sorted(row)}")
+            raise Unmet(f"each row should have exactly the keys epoch, train_mse, val_mse; got {sorted(row)}")
     for row, ref_row in zip(got, ref):
         for key in ("train_mse", "val_mse"):
             value = need_number(row[key], f"row[{key!r}]")
             if not np.isclose(value, ref_row[key], rtol=tol, atol=tol):
                 cause = _diagnose_history(got, ref, n_train, n_val, calls, step_cause)
                 if cause.startswith(("epoch 1's", "with lr=", "the first step's")):   # the whole story
-                    raise CheckFailed(cause)
-                raise CheckFailed(f"at epoch {row['epoch']} {key} should be {ref_row[key]:.6f}, got {value:.6f}: "
+                    raise Unmet(cause)
+                raise Unmet(f"at epoch {row['epoch']} {key} should be {ref_row[key]:.6f}, got {value:.6f}: "
                                   + cause)
 
 
@@ -212,7 +212,7 @@ def _compare_params(got, ref, tol, what):
     for i, (g, r) in enumerate(zip(got, ref)):
         g = need_array(g, "parameter")
         if g.shape != r.shape or not np.allclose(g, r, rtol=tol, atol=tol):
-            raise CheckFailed(f"{what}: after training, the parameters differ from the reference loop's "
+            raise Unmet(f"{what}: after training, the parameters differ from the reference loop's "
                               f"(parameter {i}; max difference {np.abs(g - r).max():.3g}). Check zero_grad before "
                               "backward, a mean (not summed) loss, lr and the number of epochs")
 
@@ -227,7 +227,7 @@ def trains_a_probe(ctx):
         got = _student_train(ctx, params, data, seed, {"epochs": 2, "lr": 0.01, "log_every": 1, "log": None,
                                                        "clip_norm": None})
         after = [need_array(p, "parameter") for p in got["params"]]
-    except (CheckFailed, StudentRaised, KeyError, TypeError):
+    except (Unmet, StudentRaised, KeyError, TypeError):
         return False
     return len(after) == len(params) and finite(*after) and \
         not all(a.shape == p.shape and np.array_equal(a, p) for a, p in zip(after, params))
@@ -259,7 +259,7 @@ def grade_train_loop(ctx):
     tol = float(ctx.settings.tolerance)
     low, high = ctx.settings.epochs_range
     rng = ctx.rng("settings")
-    checks = Subchecks()
+    criteria = Criteria()
     params, data, seed = _probe_setup(ctx, "loop", PROBE, target_scale=0.25)
     runs = [
         {"epochs": int(rng.integers(low, high + 1)), "lr": 0.02, "log_every": int(rng.integers(3, 6)),
@@ -279,27 +279,27 @@ def grade_train_loop(ctx):
                          step_cause=lambda: _step_cause(got, ref, kwargs))
         _compare_params(got["params"], ref["params"], tol, f"epochs={kwargs['epochs']}, lr={kwargs['lr']}")
         if not _left_in_eval_mode(got, data[2]):
-            raise CheckFailed("the model is still in training mode after train_model; end with model.eval()")
+            raise Unmet("the model is still in training mode after train_model; end with model.eval()")
         # Parity above already proves eval-mode validation (the probe has dropout); gradients
         # during validation leave no trace in the numbers, so only the call records can show them.
         for call in calls:
             if call["rows"] == n_val and call["grad"]:
-                raise CheckFailed("validation ran with gradients on: wrap it in torch.no_grad()")
+                raise Unmet("validation ran with gradients on: wrap it in torch.no_grad()")
         if kwargs.get("capture_log"):
             if len(got["logs"]) != len(ref["logs"]):
-                raise CheckFailed(f"log should be called {len(ref['logs'])} times, got {len(got['logs'])}")
+                raise Unmet(f"log should be called {len(ref['logs'])} times, got {len(got['logs'])}")
             for line, ref_line in zip(got["logs"], ref["logs"]):
                 match = LOG_LINE.match(line)
                 if not match:
-                    raise CheckFailed(f"log line {line!r} should look like {ref_line!r}")
+                    raise Unmet(f"log line {line!r} should look like {ref_line!r}")
                 ref_values = [float(v) for v in LOG_LINE.match(ref_line).groups()[1:]]
                 if int(match.group(1)) != int(LOG_LINE.match(ref_line).group(1)) or \
                         not np.allclose([float(v) for v in match.groups()[1:]], ref_values, atol=2e-4):
-                    raise CheckFailed(f"log line {line!r} should be {ref_line!r}")
+                    raise Unmet(f"log line {line!r} should be {ref_line!r}")
 
-    checks.run(f"{runs[0]['epochs']} epochs, lr=0.02, log_every={runs[0]['log_every']}: losses, log lines, "
+    criteria.run(f"{runs[0]['epochs']} epochs, lr=0.02, log_every={runs[0]['log_every']}: losses, log lines, "
                "parameters, eval mode", parity, runs[0])
-    checks.run(f"{runs[1]['epochs']} epochs, lr=0.005, log=None: history and parameters", parity, runs[1])
+    criteria.run(f"{runs[1]['epochs']} epochs, lr=0.005, log=None: history and parameters", parity, runs[1])
 
     def predict_probe():
         got = ctx.op("predict", probe=PROBE, params=[arg(p) for p in params], X=arg(data[2].numpy(), "tensor"))
@@ -312,13 +312,13 @@ def grade_train_loop(ctx):
         out = need_array(got["output"], "predict(model, X)", kind="tensor", shape=expected.shape)
         if not np.allclose(out, expected, rtol=1e-5, atol=1e-6):
             if any(c["training"] for c in got["calls"]):
-                raise CheckFailed("predict ran the model in training mode (dropout on); call model.eval() first")
+                raise Unmet("predict ran the model in training mode (dropout on); call model.eval() first")
             need_close(out, expected, "predict(model, X)", rtol=1e-5, atol=1e-6)
         if any(c["grad"] for c in got["calls"]):
-            raise CheckFailed("predict ran with gradients on; wrap it in torch.no_grad()")
+            raise Unmet("predict ran with gradients on; wrap it in torch.no_grad()")
 
-    checks.run("predict: eval mode, no gradient, the model's outputs", predict_probe)
-    return checks.outcome()
+    criteria.run("predict: eval mode, no gradient, the model's outputs", predict_probe)
+    return criteria.outcome()
 
 
 def _clip_setup(ctx, fraction):
@@ -405,14 +405,14 @@ def grade_grad_clipping(ctx):
     summed loss, an extra epoch) stay train_loop's.
     """
     tol = float(ctx.settings.tolerance)
-    checks = Subchecks()
+    criteria = Criteria()
     params, data, seed, base, clip, raw = _clip_setup(ctx, float(ctx.settings.clip_fraction))
 
     def run(clip_norm):
         got = _student_train(ctx, params, data, seed, dict(base, clip_norm=clip_norm, record_steps=True), CLIP_PROBE)
         steps = got.get("steps") if isinstance(got.get("steps"), list) else []
         if not steps:
-            raise CheckFailed("no optimizer.step() was seen: train_model should step a torch.optim optimizer")
+            raise Unmet("no optimizer.step() was seen: train_model should step a torch.optim optimizer")
         steps = [{"params": [need_array(p, "parameter") for p in s["params"]],
                   "grads": [need_array(g, "gradient") for g in s["grads"]]} for s in steps]
         final = [need_array(p, "parameter") for p in got["params"]]
@@ -428,38 +428,38 @@ def grade_grad_clipping(ctx):
     def clipped():
         steps, final, norms = run(clip)
         if not finite(norms):
-            raise CheckFailed(f"with clip_norm={clip:.4g} a step ran with a NaN or infinite gradient")
+            raise Unmet(f"with clip_norm={clip:.4g} a step ran with a NaN or infinite gradient")
         worst, least = max(norms), min(norms)
         if len(norms) > 1 and np.allclose(norms, norms[0], rtol=1e-3) and not np.isclose(norms[0], clip, rtol=1e-3):
-            raise CheckFailed(f"with clip_norm={clip:.4g} every step ran with total gradient norm {norms[0]:.4g}: "
+            raise Unmet(f"with clip_norm={clip:.4g} every step ran with total gradient norm {norms[0]:.4g}: "
                               f"the gradients are clipped to a fixed {norms[0]:.3g}, not to clip_norm; pass "
                               "clip_norm to clip_grad_norm_")
         if not within(worst, clip * (1 + 1e-3)):
-            raise CheckFailed(f"with clip_norm={clip:.4g} a step ran with total gradient norm {worst:.4g}: clip the "
+            raise Unmet(f"with clip_norm={clip:.4g} a step ran with total gradient norm {worst:.4g}: clip the "
                               "total norm with clip_grad_norm_ after backward() and before step() (clipping each "
                               "value is not clipping the norm)")
         if not least >= clip * (1 - 1e-3):               # norms are finite here
-            raise CheckFailed(f"with clip_norm={clip:.4g} a step ran with total gradient norm {least:.4g}, although "
+            raise Unmet(f"with clip_norm={clip:.4g} a step ran with total gradient norm {least:.4g}, although "
                               "every raw gradient here is far larger: clipping should scale the gradient down to "
                               "exactly clip_norm, not below it")
         if not consumed(steps, final):
-            raise CheckFailed("the parameters after each step do not follow from the gradients seen right before "
+            raise Unmet("the parameters after each step do not follow from the gradients seen right before "
                               "optimizer.step(): clip the gradients in place, then call step() on them")
 
     def unclipped():
         steps, final, norms = run(None)
         if not (finite(norms) and norms[0] >= 0.5 * raw["norms"][0]):
-            raise CheckFailed(f"with clip_norm=None the first step's gradient norm should be about "
+            raise Unmet(f"with clip_norm=None the first step's gradient norm should be about "
                               f"{raw['norms'][0]:.4g} (untouched), saw {norms[0]:.4g}: skip clipping when "
                               "clip_norm is None")
         if not consumed(steps, final):
-            raise CheckFailed("the parameters after each step do not follow from the gradients seen right before "
+            raise Unmet("the parameters after each step do not follow from the gradients seen right before "
                               "optimizer.step()")
 
-    checks.run(f"clip_norm={clip:.3g}: the gradients every step used have total norm exactly the clip norm",
+    criteria.run(f"clip_norm={clip:.3g}: the gradients every step used have total norm exactly the clip norm",
                clipped)
-    checks.run("clip_norm=None: gradients untouched", unclipped)
-    return checks.outcome()
+    criteria.run("clip_norm=None: gradients untouched", unclipped)
+    return criteria.outcome()
 
 
 # --- beating the baseline ------------------------------------------------------
@@ -473,7 +473,7 @@ def run_student_model(ctx, task, init=None, artifacts=None, rolling_steps=0):
     validation stretch) is taken before the first held-out window is sent, into
     ``artifacts``, so a failing model still shows its student why; nothing the code
     makes afterwards leaves this function but the ratio. Failures after that point
-    are told in the grader's words (``GraderWords``), as a quiet Subchecks requires.
+    are told in the grader's words (``GraderWords``), as a quiet Criteria requires.
     """
     data = [arg(t.numpy(), "tensor") for t in (task.X_train, task.y_train, task.X_val, task.y_val)]
     fitted = ctx.op("fit", data=data, seed=task.model_seed, init=init or {})
@@ -508,7 +508,7 @@ def _validation_details(ctx, task, fitted, artifacts, rolling_steps):
         if rolling_steps:
             rolled = ctx.op("roll", window=arg(task.X_val[0, :, 0].numpy(), "tensor"), steps=rolling_steps)
             details["rolling"] = need_array(rolled, "rolling").reshape(-1)
-    except (CheckFailed, StudentRaised):
+    except (Unmet, StudentRaised):
         pass
     artifacts["pipeline"] = details
 
@@ -538,11 +538,11 @@ def _own_data_steps(ctx, n=40):
     # A function that hung in its own item is refused here (Session.attempt): that item alone pays for it.
     try:
         ctx.session.attempt(target_offset)
-    except (CheckFailed, StudentRaised, TypeError, ValueError, IndexError):
+    except (Unmet, StudentRaised, TypeError, ValueError, IndexError):
         pass
     try:
         ctx.session.attempt(split_in_order)
-    except (CheckFailed, StudentRaised, TypeError, ValueError, IndexError, KeyError):
+    except (Unmet, StudentRaised, TypeError, ValueError, IndexError, KeyError):
         pass
     return own
 
@@ -565,13 +565,13 @@ def grade_beats_baseline(ctx):
     grading = ctx.mode == "grade"
     max_ratio = float(ctx.settings.max_ratio if grading else ctx.settings.check_max_ratio)
     held_out = int(ctx.settings.held_out)
-    checks = Subchecks(quiet=True)
+    criteria = Criteria(quiet=True)
     draws = planned_draws(ctx.plan, ctx.seed, ctx.item, held_out)
     for number, (_, (series, model_seed)) in enumerate(draws, start=1):
         def one(series=series, model_seed=model_seed, number=number):
             task = make_task(ctx.reference, series, held_out, model_seed)
             ratio = run_student_model(ctx, task, rolling_steps=20 if number == 1 else 0,
-                                      artifacts=checks.artifacts if number == 1 else None)
+                                      artifacts=criteria.artifacts if number == 1 else None)
             if not within(ratio, max_ratio):
                 verdict = "not well below" if within(ratio, 0.95) else "no better than"
                 raise GraderWords(f"on the {held_out} held-out steps your model's MSE is {verdict} the naive "
@@ -579,6 +579,6 @@ def grade_beats_baseline(ctx):
                                   "the windows and the split, so look at LSTMForecaster, train_model and predict: "
                                   "plot predictions against the truth (a lag means it copies the last value; a "
                                   "flat line, it is not learning)")
-        checks.run(f"{ctx.data} series {number}: held-out MSE at most {max_ratio} x naive MSE", one)
-    outcome = checks.outcome()
-    return Outcome(outcome.score, outcome.feedback, outcome.details, checks.artifacts)
+        criteria.run(f"{ctx.data} series {number}: held-out MSE at most {max_ratio} x naive MSE", one)
+    outcome = criteria.outcome()
+    return Outcome(outcome.score, outcome.feedback, outcome.details, criteria.artifacts)

@@ -8,7 +8,7 @@ import numpy as np
 from hypothesis import strategies as st
 
 from autograder.items.base import (
-    CheckFailed, StudentRaised, Subchecks, arg, near, need_array, need_close, need_float,
+    Unmet, StudentRaised, Criteria, arg, near, need_array, need_close, need_float,
 )
 from autograder.hidden import index_series, random_series
 from autograder.items.registry import item
@@ -20,23 +20,23 @@ def _windows(ctx, series, w, kind="ndarray", **kwargs):
     """The student's (X, y) for a series, with their types checked."""
     result = ctx.call("make_windows", arg(series, kind), w, **kwargs)
     if not isinstance(result, tuple) or len(result) != 2:
-        raise CheckFailed(f"make_windows should return a tuple (X, y), got {type(result).__name__}")
+        raise Unmet(f"make_windows should return a tuple (X, y), got {type(result).__name__}")
     X, y = result
     n = len(series)
     n_features = 1 if np.ndim(series) == 1 else series.shape[1]
     X = need_array(X, "X", kind="tensor")
     y = need_array(y, "y", kind="tensor")
     if X.shape == (n - w + 1, w, n_features):
-        raise CheckFailed(f"X has {n - w + 1} windows for n={n}, w={w}; expected {n - w}: "
+        raise Unmet(f"X has {n - w + 1} windows for n={n}, w={w}; expected {n - w}: "
                           "the last window has no value after it to predict")
     if X.shape == (n - w, w) and n_features == 1:
-        raise CheckFailed(f"X has shape {X.shape}; it needs the feature axis: (n - w, w, 1) (unsqueeze(-1))")
+        raise Unmet(f"X has shape {X.shape}; it needs the feature axis: (n - w, w, 1) (unsqueeze(-1))")
     if X.shape == (n - w, n_features, w) and n_features > 1 and n_features != w:
-        raise CheckFailed(f"X has shape {X.shape}: (windows, features, time). Expected (windows, time, "
+        raise Unmet(f"X has shape {X.shape}: (windows, features, time). Expected (windows, time, "
                           "features); sliding_window_view puts the window axis last, so transpose, don't reshape")
     need_array(result[0], "X", dtype="float32", shape=(n - w, w, n_features))
     if y.shape == (n - w,):
-        raise CheckFailed(f"y has shape {y.shape}; it should be (n - w, 1) (unsqueeze(-1))")
+        raise Unmet(f"y has shape {y.shape}; it should be (n - w, 1) (unsqueeze(-1))")
     need_array(result[1], "y", dtype="float32", shape=(n - w, 1))
     return X, y
 
@@ -46,30 +46,30 @@ def _expect_windows(series, w, target_col, X, y):
     n = len(values)
     for i in range(n - w):
         if not np.array_equal(X[i], values[i : i + w]):
-            raise CheckFailed(f"X[{i}] should be series[{i}:{i + w}] = {values[i : i + w].reshape(-1)[:6].tolist()}, "
+            raise Unmet(f"X[{i}] should be series[{i}:{i + w}] = {values[i : i + w].reshape(-1)[:6].tolist()}, "
                               f"got {X[i].reshape(-1)[:6].tolist()}")
         expected = values[i + w, target_col]
         if y[i, 0] != expected:
             if y[i, 0] == values[i + w - 1, target_col]:
-                raise CheckFailed(f"y[{i}] is the window's last value series[{i + w - 1}]; the target is "
+                raise Unmet(f"y[{i}] is the window's last value series[{i + w - 1}]; the target is "
                                   f"the value after the window, series[{i + w}] = {expected}")
             if values.shape[1] > 1 and y[i, 0] == values[i + w, 0]:
-                raise CheckFailed(f"y[{i}] comes from column 0; with target_col={target_col} it should be "
+                raise Unmet(f"y[{i}] comes from column 0; with target_col={target_col} it should be "
                                   f"series[{i + w}, {target_col}] = {expected}")
-            raise CheckFailed(f"y[{i}] should be series[{i + w}] = {expected}, got {y[i, 0]}")
+            raise Unmet(f"y[{i}] should be series[{i + w}] = {expected}, got {y[i, 0]}")
     if n - w > 1 and not np.array_equal(X[1:, :-1], X[:-1, 1:]):
-        raise CheckFailed("neighbouring windows should overlap: X[i + 1] is X[i] shifted by one step")
+        raise Unmet("neighbouring windows should overlap: X[i + 1] is X[i] shifted by one step")
 
 
 @item("make_windows", name="Sliding windows (1 feature)", points=10, functions=("make_windows",), after="Step 1")
 def grade_make_windows(ctx):
-    checks = Subchecks()
+    criteria = Criteria()
 
     def lesson_example():
         X, y = _windows(ctx, np.array([1, 2, 3, 4, 5, 6], dtype=np.float32), 3)
         _expect_windows(np.array([1, 2, 3, 4, 5, 6], dtype=np.float32), 3, 0, X, y)
 
-    checks.run("the lesson's example [1..6], window 3", lesson_example)
+    criteria.run("the lesson's example [1..6], window 3", lesson_example)
 
     @st.composite
     def cases(draw):
@@ -81,7 +81,7 @@ def grade_make_windows(ctx):
         X, y = _windows(ctx, series, case["w"], case["kind"])
         _expect_windows(series, case["w"], 0, X, y)
 
-    checks.prop(ctx, "windows of index-valued series (any length, window, input type)", cases(), shapes_and_values)
+    criteria.prop(ctx, "windows of index-valued series (any length, window, input type)", cases(), shapes_and_values)
 
     def noisy_series():
         series = random_series(ctx.rng("series"))
@@ -90,14 +90,14 @@ def grade_make_windows(ctx):
         need_close(X, X_ref.numpy(), "X", rtol=0, atol=0)
         need_close(y, y_ref.numpy(), "y", rtol=0, atol=0)
 
-    checks.run(f"{ctx.data} noisy series, window 16", noisy_series)
-    return checks.outcome()
+    criteria.run(f"{ctx.data} noisy series, window 16", noisy_series)
+    return criteria.outcome()
 
 
 @item("make_windows_multifeature", name="Sliding windows (several features, any target column)", points=5,
       functions=("make_windows",), after="Step 1")
 def grade_make_windows_multifeature(ctx):
-    checks = Subchecks()
+    criteria = Criteria()
 
     @st.composite
     def cases(draw):
@@ -111,7 +111,7 @@ def grade_make_windows_multifeature(ctx):
         X, y = _windows(ctx, series, case["w"], case["kind"], target_col=case["target_col"])
         _expect_windows(series, case["w"], case["target_col"], X, y)
 
-    checks.prop(ctx, "(n, features) series with any target column", cases(), multi)
+    criteria.prop(ctx, "(n, features) series with any target column", cases(), multi)
 
     def two_features():
         rng = ctx.rng("two")
@@ -121,8 +121,8 @@ def grade_make_windows_multifeature(ctx):
         need_close(X, X_ref.numpy(), "X", rtol=0, atol=0)
         need_close(y, y_ref.numpy(), "y", rtol=0, atol=0)
 
-    checks.run(f"{ctx.data} two-feature series, target_col=1", two_features)
-    return checks.outcome()
+    criteria.run(f"{ctx.data} two-feature series, target_col=1", two_features)
+    return criteria.outcome()
 
 
 # --- input validation ---------------------------------------------------------
@@ -233,7 +233,7 @@ def grade_input_validation(ctx):
 
 @item("time_split", name="Time-ordered split", points=6, functions=("time_split",), after="Step 2")
 def grade_time_split(ctx):
-    checks = Subchecks()
+    criteria = Criteria()
 
     @st.composite
     def cases(draw):
@@ -251,43 +251,43 @@ def grade_time_split(ctx):
         out = ctx.op("call", fn="time_split", args=[arg(X, case["kind"]), arg(y, case["kind"]), frac],
                      kwargs={}, seed=11)
         if not isinstance(out, tuple) or len(out) != 4:
-            raise CheckFailed("time_split should return (X_train, X_val, y_train, y_val)")
+            raise Unmet("time_split should return (X_train, X_val, y_train, y_val)")
         X_train, X_val, y_train, y_val = (need_array(v, name) for v, name in
                                           zip(out, ("X_train", "X_val", "y_train", "y_val")))
         split = int(n * frac)
         rows = [int(r) // 3 for r in np.concatenate([X_train, X_val]).reshape(-1, 3)[:, 0]] \
             if X_train.size + X_val.size == X.size else []
         if sorted(rows) == list(range(n)) and rows != list(range(n)):
-            raise CheckFailed(f"the split holds every row but not in time order (rows {rows[:8]}...): "
+            raise Unmet(f"the split holds every row but not in time order (rows {rows[:8]}...): "
                               "no shuffling, no random_split; train is [:split], validation is [split:]")
         if len(X_train) != split:
-            raise CheckFailed(f"with {n} rows and train_frac={frac:.4g}, training should have "
+            raise Unmet(f"with {n} rows and train_frac={frac:.4g}, training should have "
                               f"int({n} * {frac:.4g}) = {split} rows, got {len(X_train)}")
         for got, expected, name in ((X_train, X[:split], "X_train"), (X_val, X[split:], "X_val"),
                                     (y_train, y[:split], "y_train"), (y_val, y[split:], "y_val")):
             if got.shape != expected.shape:
-                raise CheckFailed(f"{name} should have shape {expected.shape}, got {got.shape}")
+                raise Unmet(f"{name} should have shape {expected.shape}, got {got.shape}")
             if not np.array_equal(got, expected):
-                raise CheckFailed(f"{name} should be rows {0 if 'train' in name else split}.."
+                raise Unmet(f"{name} should be rows {0 if 'train' in name else split}.."
                                   f"{split - 1 if 'train' in name else n - 1} in order")
         again = ctx.op("call", fn="time_split", args=[arg(X, case["kind"]), arg(y, case["kind"]), frac],
                        kwargs={}, seed=12345)
         if not all(np.array_equal(need_array(a, "a"), need_array(b, "b")) for a, b in zip(out, again)):
-            raise CheckFailed("time_split gave different rows under another random seed: nothing may be random")
+            raise Unmet("time_split gave different rows under another random seed: nothing may be random")
 
-    checks.prop(ctx, "sizes int(n * train_frac), time order, no overlap", cases(), split_case)
+    criteria.prop(ctx, "sizes int(n * train_frac), time order, no overlap", cases(), split_case)
 
     def default_fraction():
         X, y = ctx.reference.make_windows(random_series(ctx.rng("default"), 120), 10)
         out = ctx.op("call", fn="time_split", args=[arg(X, "tensor"), arg(y, "tensor")], kwargs={}, seed=3)
         if not isinstance(out, tuple) or len(out) != 4:
-            raise CheckFailed("time_split should return (X_train, X_val, y_train, y_val)")
+            raise Unmet("time_split should return (X_train, X_val, y_train, y_val)")
         expected = ctx.reference.time_split(X, y)
         for got, ref, name in zip(out, expected, ("X_train", "X_val", "y_train", "y_val")):
             need_close(need_array(got, name), ref.numpy(), name, rtol=0, atol=0)
 
-    checks.run(f"default train_frac=0.8 on {ctx.data} windows", default_fraction)
-    return checks.outcome()
+    criteria.run(f"default train_frac=0.8 on {ctx.data} windows", default_fraction)
+    return criteria.outcome()
 
 
 # --- naive baseline ---------------------------------------------------------------
@@ -295,7 +295,7 @@ def grade_time_split(ctx):
 @item("naive_baseline", name="Naive last-value baseline", points=5, functions=("naive_forecast", "naive_mse"),
       after="Step 3")
 def grade_naive_baseline(ctx):
-    checks = Subchecks()
+    criteria = Criteria()
 
     @st.composite
     def cases(draw):
@@ -311,31 +311,31 @@ def grade_naive_baseline(ctx):
         expected = X[:, -1, case["target_col"]][:, None]
         if not np.array_equal(got, expected):
             if np.array_equal(got, X[:, -1, 0][:, None]):
-                raise CheckFailed(f"the forecast reads feature 0; it should read target_col={case['target_col']}")
+                raise Unmet(f"the forecast reads feature 0; it should read target_col={case['target_col']}")
             if w > 1 and np.array_equal(got, X[:, 0, case["target_col"]][:, None]):
-                raise CheckFailed("the forecast reads the first time step; it should read the last one, X[:, -1]")
-            raise CheckFailed(f"naive_forecast should be X[:, -1, target_col], got {got[:3, 0].tolist()}...")
+                raise Unmet("the forecast reads the first time step; it should read the last one, X[:, -1]")
+            raise Unmet(f"naive_forecast should be X[:, -1, target_col], got {got[:3, 0].tolist()}...")
 
-    checks.prop(ctx, "naive_forecast is the last value of the target feature", cases(), last_value)
+    criteria.prop(ctx, "naive_forecast is the last value of the target feature", cases(), last_value)
 
     def constant_and_linear():
         constant = np.full((10, 4, 1), 2.5, dtype=np.float32)
         mse = need_float(ctx.call("naive_mse", arg(constant, "tensor"), arg(np.full((10, 1), 2.5, np.float32), "tensor")),
                          "naive_mse(X, y)")
         if not near(mse, 0.0, 1e-9):
-            raise CheckFailed(f"a constant series has naive MSE 0, got {mse}")
+            raise Unmet(f"a constant series has naive MSE 0, got {mse}")
         slope = 3.0
         series = (slope * np.arange(30)).astype(np.float32)
         X, y = ctx.reference.make_windows(series, 5)
         mse = need_float(ctx.call("naive_mse", arg(X, "tensor"), arg(y, "tensor")), "naive_mse(X, y)")
         if not near(mse, slope ** 2, 1e-4):
             if near(mse, slope, 1e-4):
-                raise CheckFailed(f"on a line of slope {slope} the naive MSE is {slope ** 2}; you returned "
+                raise Unmet(f"on a line of slope {slope} the naive MSE is {slope ** 2}; you returned "
                                   f"{mse}, the RMSE. Return the mean squared error")
-            raise CheckFailed(f"on a line of slope {slope} every naive error is {slope}, so the MSE is "
+            raise Unmet(f"on a line of slope {slope} every naive error is {slope}, so the MSE is "
                               f"{slope ** 2}; got {mse}")
 
-    checks.run("naive_mse on a constant and a linear series", constant_and_linear)
+    criteria.run("naive_mse on a constant and a linear series", constant_and_linear)
 
     def two_features():
         rng = ctx.rng("naive")
@@ -344,5 +344,5 @@ def grade_naive_baseline(ctx):
         got = need_float(ctx.call("naive_mse", arg(X, "tensor"), arg(y, "tensor"), 1), "naive_mse(X, y, 1)")
         need_close(got, ctx.reference.naive_mse(X, y, 1), "naive_mse(X, y, target_col=1)", rtol=1e-5)
 
-    checks.run(f"naive_mse on {ctx.data} two-feature windows, target_col=1", two_features)
-    return checks.outcome()
+    criteria.run(f"naive_mse on {ctx.data} two-feature windows, target_col=1", two_features)
+    return criteria.outcome()
