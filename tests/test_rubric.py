@@ -323,6 +323,7 @@ def test_the_cli_says_when_it_scaled_the_points(tmp_path):
 def test_grading_with_the_kits_own_committed_seed_is_said_on_stderr(tmp_path, monkeypatch):
     """The seed in the kit's rubric.toml is public to anyone holding the kit: grade and batch say so
     when they use it (no AUTOGRADER_HIDDEN_SEED, the rubric's seed the kit's), and only then."""
+    from autograder import seedplan
     from autograder.rubric import HIDDEN_SEED_VARIABLE, kit_hidden_seed, tomllib
 
     assert tomllib.loads(KIT_RUBRIC)["data"]["hidden_seed"] == kit_hidden_seed()
@@ -337,9 +338,11 @@ def test_grading_with_the_kits_own_committed_seed_is_said_on_stderr(tmp_path, mo
     assert load_rubric().seed_warning() == ""
 
     submission = write(tmp_path, "import pandas\n", "quick.py")      # graded at once: the import verdict
-    (tmp_path / "class" / "ada").mkdir(parents=True)
-    (tmp_path / "class" / "ada" / "sequence_modeling.py").write_text("import pandas\n")
+    (tmp_path / "class" / "ada").mkdir(parents=True)     # no file: refused before a grading server starts torch
     kit_seed = {k: v for k, v in os.environ.items() if k != HIDDEN_SEED_VARIABLE}
+    # The course's seed plan, decided here where torch is loaded, into this run's cache (conftest),
+    # which the batch then reads instead of loading torch to train the reference itself.
+    seedplan.plan_for(918273645, load_rubric(hidden_seed=918273645), "grade", seedplan.load_reference)
     commands = {"grade": ["grade", str(submission)],
                 "batch": ["batch", str(tmp_path / "class"), "--out", str(tmp_path / "grades"), "--jobs", "1", "--force"]}
     for name, command in commands.items():

@@ -59,14 +59,11 @@ def test_bundles_draw_128_bit_seeds_and_refuse_shorter_ones(monkeypatch):
         bundle.resolve_seed()
 
 
-@pytest.mark.parametrize("command", ["grade", "batch", "seedplan"])
-def test_grade_batch_and_seedplan_warn_about_a_short_seed(command, tmp_path):
+@pytest.mark.parametrize("command", ["grade", "batch"])
+def test_grade_and_batch_warn_about_a_short_seed(command, tmp_path):
     env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "AUTOGRADER_HIDDEN_SEED": "918273645"}
-    unlucky = tmp_path / "unlucky.toml"            # no seed has a valid draw: seedplan exits 2 after one training
-    unlucky.write_text(rubric_with('[[items]]\nid = "beats_baseline"\naccept_ratio = 0.0001\nmax_draws = 1'))
     args = {"grade": ["autograder", "grade", str(tmp_path / "missing.py")],
-            "batch": ["autograder", "batch", str(tmp_path / "none"), "--out", str(tmp_path / "o")],
-            "seedplan": ["autograder.seedplan", "--rubric", str(unlucky)]}[command]
+            "batch": ["autograder", "batch", str(tmp_path / "none"), "--out", str(tmp_path / "o")]}[command]
     out = subprocess.run([sys.executable, "-m", *args], cwd=ROOT, capture_output=True, text=True, timeout=300, env=env)
     assert out.returncode == 2
     [warning] = [line for line in out.stderr.splitlines() if "warning" in line]
@@ -74,6 +71,19 @@ def test_grade_batch_and_seedplan_warn_about_a_short_seed(command, tmp_path):
     env["AUTOGRADER_HIDDEN_SEED"] = str(LONG)
     out = subprocess.run([sys.executable, "-m", *args], cwd=ROOT, capture_output=True, text=True, timeout=300, env=env)
     assert out.returncode == 2 and "warning" not in out.stderr
+
+
+def test_seedplan_warns_about_a_short_seed(tmp_path, monkeypatch, capsys):
+    """``python -m autograder.seedplan``'s main in this process: a new interpreter would spend
+    longer importing torch than on the one training before the unlucky rubric is refused."""
+    unlucky = tmp_path / "unlucky.toml"            # no seed has a valid draw: seedplan exits 2 after one training
+    unlucky.write_text(rubric_with('[[items]]\nid = "beats_baseline"\naccept_ratio = 0.0001\nmax_draws = 1'))
+    monkeypatch.setenv("AUTOGRADER_HIDDEN_SEED", "918273645")
+    assert seedplan.main(["--rubric", str(unlucky)]) == 2
+    [warning] = [line for line in capsys.readouterr().err.splitlines() if "warning" in line]
+    assert "warning: the hidden seed has 30 bits, fewer than 128" in warning and "918273645" not in warning
+    monkeypatch.setenv("AUTOGRADER_HIDDEN_SEED", str(LONG))
+    assert seedplan.main(["--rubric", str(unlucky)]) == 2 and "warning" not in capsys.readouterr().err
 
 
 # --- seed plans found on disk ------------------------------------------------------------------
