@@ -279,3 +279,29 @@ def test_input_validation_names_the_stub_that_raised_and_says_its_cases_count_as
     assert 0 < item.score < item.max_score, verdicts.describe(result)
     assert "make_windows is not implemented yet (validate_series raises NotImplementedError)" in item.feedback
     assert "counted as missed" in item.feedback and "not counted" not in item.feedback
+
+
+def test_the_clip_probe_is_kept_only_where_a_hook_shown_other_gradients_gives_itself_away():
+    """grad_clipping's replay of Adam cannot tell clipped from unclipped gradients when every step is
+    scaled by the same factor (Adam ignores a constant scale): _clip_setup keeps a draw only when
+    _tells_shown_from_used says the replay would catch the corpus's replays_the_step_hook."""
+    import numpy as np
+    import torch
+
+    from autograder.items.training import _tells_shown_from_used
+
+    def adam_run(grads, lr=0.05):
+        param = torch.nn.Parameter(torch.zeros(3))
+        optimizer, steps = torch.optim.Adam([param], lr=lr), []
+        for grad in grads:
+            steps.append({"params": [param.detach().numpy().copy()], "grads": [grad.copy()]})
+            param.grad = torch.from_numpy(grad.copy())
+            optimizer.step()
+        norms = [float(np.linalg.norm(g)) for g in grads]
+        return {"steps": steps, "norms": norms, "params": [param.detach().numpy().copy()]}
+
+    direction = np.array([3.0, -1.0, 2.0], dtype=np.float32)
+    same_norm = adam_run([direction * 10, direction * 10, direction * 10])
+    changing = adam_run([direction * 10, direction * 14, direction * 7])
+    assert not _tells_shown_from_used(same_norm, 2.0, 0.05, 1e-4)
+    assert _tells_shown_from_used(changing, 2.0, 0.05, 1e-4)

@@ -35,7 +35,7 @@ BEFORE = {
     "train_loop": ("Training loop and predict", 9, "visible", True, 60.0,
                    {"epochs_range": (11, 24), "tolerance": 1e-4}),
     "grad_clipping": ("Gradient clipping by total norm", 6, "visible", True, 60.0,
-                      {"clip_fraction": 0.25, "tolerance": 1e-4}),
+                      {"clip_fraction": 0.1, "tolerance": 1e-4}),
     "beats_baseline": ("Your pipeline beats the naive baseline on unseen series", 8, "after_due_date", True, 60.0,
                        {"series": 3, "max_ratio": 0.8, "check_max_ratio": 0.8, "held_out": 40,
                         "accept_ratio": 0.6, "max_draws": 20}),
@@ -221,7 +221,7 @@ def test_the_lists_of_items_derive_from_the_declarations(reference):
 # --- strictness: unknown keys and wrong types are named ---------------------------------------
 
 @pytest.mark.parametrize("edit,named", [
-    (lambda t: in_item(t, "grad_clipping", "clip_fraction = 0.25", "clip_fraction = 0.25\ntolerence = 1e-4"),
+    (lambda t: in_item(t, "grad_clipping", "clip_fraction = 0.1", "clip_fraction = 0.1\ntolerence = 1e-4"),
      "rubric item 'grad_clipping': unknown key 'tolerence' (known: name, points, visibility, self_check, seconds, "
      "clip_fraction, tolerance)"),
     (lambda t: in_item(t, "make_windows", "self_check = true", "self_check = true\ntolerance = 1e-4"),
@@ -240,8 +240,8 @@ def test_an_unknown_key_or_table_is_refused_by_name(tmp_path, edit, named):
 
 
 @pytest.mark.parametrize("item_id,old,new,named", [
-    ("grad_clipping", "clip_fraction = 0.25", 'clip_fraction = "0.25"', "clip_fraction must be a number, got '0.25'"),
-    ("grad_clipping", "clip_fraction = 0.25", "clip_fraction = true", "clip_fraction must be a number, got True"),
+    ("grad_clipping", "clip_fraction = 0.1", 'clip_fraction = "0.1"', "clip_fraction must be a number, got '0.1'"),
+    ("grad_clipping", "clip_fraction = 0.1", "clip_fraction = true", "clip_fraction must be a number, got True"),
     ("beats_baseline", "held_out = 40", "held_out = 40.5", "held_out must be an integer, got 40.5"),
     ("beats_baseline", "series = 3", "series = false", "series must be an integer, got False"),
     ("train_loop", "epochs_range = [11, 24]", "epochs_range = [11, 24, 30]",
@@ -270,7 +270,7 @@ def test_a_wrong_type_in_a_table_is_refused(tmp_path):
 
 
 def test_the_cli_exits_2_naming_a_misspelt_key_before_grading(tmp_path):
-    bad = write(tmp_path, in_item(FULL_RUBRIC, "grad_clipping", "clip_fraction = 0.25", "tolerence = 1e-4"), "bad.toml")
+    bad = write(tmp_path, in_item(FULL_RUBRIC, "grad_clipping", "clip_fraction = 0.1", "tolerence = 1e-4"), "bad.toml")
     env = dict(os.environ, AUTOGRADER_CACHE=str(tmp_path / "cache"))
     done = subprocess.run([sys.executable, "-m", "autograder", "grade", "--rubric", str(bad),
                            str(ROOT / "solutions" / "sequence_modeling.py")],

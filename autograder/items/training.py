@@ -45,8 +45,9 @@ def _probe_setup(ctx, stream, probe, target_scale=1.0, rows=(26, 9), window=5, r
     return params, data, int(rng.integers(0, 10_000))
 
 
-def _reference_train(ctx, params, data, seed, kwargs, probe=PROBE):
-    """The reference loop on the probe: history, log lines, step norms, final params.
+def _reference_train(ctx, params, data, seed, kwargs, probe=PROBE, record_steps=False):
+    """The reference loop on the probe: history, log lines, step norms, final params, and with
+    ``record_steps`` each step's parameters and gradients.
 
     The norms are seen by an optimizer step pre-hook, that is after any clipping.
     """
@@ -56,13 +57,16 @@ def _reference_train(ctx, params, data, seed, kwargs, probe=PROBE):
     ProbeNet, _ = probe_models()
     model = ProbeNet(**probe)
     load_params(model, params)
-    logs, norms = [], []
+    logs, norms, steps = [], [], []
     kwargs = dict(kwargs)
     if kwargs.pop("capture_log", False):
         kwargs["log"] = logs.append
 
     def record(optimizer, args, kw):
         norms.append(float(torch.cat([p.grad.reshape(-1) for p in model.parameters()]).norm()))
+        if record_steps:
+            steps.append({"params": [p.detach().numpy().copy() for p in model.parameters()],
+                          "grads": [p.grad.detach().numpy().copy() for p in model.parameters()]})
 
     handle = register_optimizer_step_pre_hook(record)
     torch.manual_seed(seed)
@@ -70,7 +74,7 @@ def _reference_train(ctx, params, data, seed, kwargs, probe=PROBE):
         history = ctx.reference.train_model(model, *data, **kwargs)
     finally:
         handle.remove()
-    return {"history": history, "logs": logs, "norms": norms,
+    return {"history": history, "logs": logs, "norms": norms, "steps": steps,
             "params": [p.detach().numpy() for p in model.parameters()]}
 
 
@@ -321,19 +325,21 @@ def grade_train_loop(ctx):
     return criteria.outcome()
 
 
-def _clip_setup(ctx, fraction):
+def _clip_setup(ctx, fraction, tol):
     """Probe weights, data and a clip norm that acts on every step of the reference's clipped run.
 
     The norm starts at ``fraction`` of the smallest raw gradient norm and is halved until
     every step of the clipped reference run sits exactly at it (a step below it would
     mean clipping did nothing there); the raw first step is kept far above any clip
-    norm a loop might hard-code (1.0), so "clip_norm=None still clips" shows.
+    norm a loop might hard-code (1.0), so "clip_norm=None still clips" shows. A draw is kept only
+    when the check can tell a loop that shows its step hook clipped gradients but steps with the
+    unclipped ones (``_tells_shown_from_used``); else the next draw is tried.
     """
-    base = {"epochs": 5, "lr": 0.01, "log_every": 30, "log": None}
-    scale = 40.0
+    base = {"epochs": 5, "lr": 0.05, "log_every": 30, "log": None}
+    rng, scale = ctx.rng("clip"), 40.0
     for _ in range(12):
-        params, data, seed = _probe_setup(ctx, "clip", CLIP_PROBE, target_scale=scale)
-        raw = _reference_train(ctx, params, data, seed, dict(base, clip_norm=None), CLIP_PROBE)
+        params, data, seed = _probe_setup(ctx, "clip", CLIP_PROBE, target_scale=scale, rng=rng)
+        raw = _reference_train(ctx, params, data, seed, dict(base, clip_norm=None), CLIP_PROBE, record_steps=True)
         if raw["norms"][0] < 5.0:
             scale *= 2
             continue
@@ -341,10 +347,24 @@ def _clip_setup(ctx, fraction):
         for _ in range(12):
             clipped = _reference_train(ctx, params, data, seed, dict(base, clip_norm=clip), CLIP_PROBE)
             if all(abs(n - clip) <= 1e-3 * clip for n in clipped["norms"]):
-                return params, data, seed, base, float(clip), raw
+                break
             clip /= 2
-        scale *= 2
-    raise RuntimeError("no probe whose gradients clipping can act on: report this seed to the kit's maintainers")
+        else:
+            scale *= 2
+            continue
+        if _tells_shown_from_used(raw, clip, base["lr"], tol):
+            return params, data, seed, base, float(clip), raw
+        raise RuntimeError("no probe whose gradients clipping can act on: report this seed to the kit's maintainers")
+
+
+def _tells_shown_from_used(raw, clip, lr, tol):
+    """Whether Adam replayed on the raw run's gradients scaled to ``clip`` misses the raw run's own
+    parameters: the replay (``_adam_consumed``) then catches a loop that shows the step hook clipped
+    gradients but steps with the unclipped ones. Adam ignores a gradient's scale when every step is
+    scaled by the same factor, so this needs raw norms that change from step to step."""
+    shown = [{"params": step["params"], "grads": [g * (clip / norm) for g in step["grads"]]}
+             for step, norm in zip(raw["steps"], raw["norms"])]
+    return not _adam_consumed(shown, raw["params"], lr, tol)
 
 
 def _snapped(lr):
@@ -386,7 +406,7 @@ def _adam_consumed(steps, final, lr, tol):
 
 @dataclass(frozen=True)
 class ClipSettings:
-    clip_fraction: float = 0.25   # the clip norm's share of the probe's smallest raw gradient norm (halved
+    clip_fraction: float = 0.1    # the clip norm's share of the probe's smallest raw gradient norm (halved
                                   # until clipping acts on every step of the reference's run)
     tolerance: float = 1e-4       # the replayed Adam steps against the loop's own parameters
 
@@ -398,7 +418,7 @@ def grade_grad_clipping(ctx):
     parameters and gradients right before every step.
 
     The verdict is about the gradients Adam consumed: with clip_norm=c every step's
-    total norm must be c (the probe's raw norms are all at least 4c), and replaying
+    total norm must be c (the probe's raw norms are all at least 10c), and replaying
     Adam here on the recorded gradients must reproduce the loop's own parameters,
     so a hook shown other gradients than the step used gives itself away. Nothing
     is compared with the reference's trajectory, so loop mistakes (no zero_grad, a
@@ -406,7 +426,7 @@ def grade_grad_clipping(ctx):
     """
     tol = float(ctx.settings.tolerance)
     criteria = Criteria()
-    params, data, seed, base, clip, raw = _clip_setup(ctx, float(ctx.settings.clip_fraction))
+    params, data, seed, base, clip, raw = _clip_setup(ctx, float(ctx.settings.clip_fraction), tol)
 
     def run(clip_norm):
         got = _student_train(ctx, params, data, seed, dict(base, clip_norm=clip_norm, record_steps=True), CLIP_PROBE)
