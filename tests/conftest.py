@@ -34,7 +34,7 @@ os.environ.setdefault("MPLBACKEND", "Agg")
 @pytest.hookimpl(tryfirst=True)
 def pytest_cmdline_main(config):
     """``python -m pytest`` runs on every core there is (up to 2, the CI machine's count) when
-    pytest-xdist is installed: the fast tier takes about two minutes serial and 65 s on two workers, and the
+    pytest-xdist is installed: the fast tier takes about two minutes serial and about 60 s on two workers, and the
     slow tier's end-to-end gradings each keep one core busy (a worker trains on one thread), so the
     whole suite takes about half as long. Work stealing keeps both workers busy while one runs the
     long container test. An explicit ``-n`` (``-n 0`` for serial, say to debug) always wins.
