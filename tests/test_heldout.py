@@ -31,7 +31,7 @@ from verdicts import HELDOUT, assert_heldout_correct, assert_heldout_wrong
 from verdicts import CODE_ITEMS
 from verdicts import HELDOUT_CORRECT as CORRECT
 from verdicts import HELDOUT_ANSWER_NOTEBOOKS as ANSWER_NOTEBOOKS
-from verdicts import REASONS, assert_heldout_answers, read_answers_header
+from verdicts import ANSWER_NAMES, assert_heldout_answers, read_answers_header
 
 
 @pytest.fixture(scope="module")
@@ -91,8 +91,7 @@ def _answer_names_only(what, block):
     assigned = {target.id for node in statements for target in getattr(node, "targets", [])}
     assert statements and all(isinstance(node, ast.Assign) for node in statements), \
         f"{what}: the block only assigns"
-    answers = {"BEST_WINDOW_SIZE", "LOWER_VAL_MSE", "STABLE_WITHOUT_CLIPPING", "PLOT_SHOWS", *REASONS}
-    assert all(name in answers or name.startswith("_") for name in assigned), sorted(assigned - answers)
+    assert all(name in ANSWER_NAMES or name.startswith("_") for name in assigned), sorted(assigned - ANSWER_NAMES)
 
 
 def _kind_agrees_with_loses(header):

@@ -107,6 +107,7 @@ ALLOWED_CLAIMS = {
     "answer_plot": ("'lag'", "'flatline'", "'missed peaks'", "'noisy'", "'none'"),
 }
 REASONS = ("WHY_WINDOW_SIZE", "WHY_GRU_VS_LSTM", "WHY_CLIPPING", "WHY_PLOT")
+ANSWER_NAMES = frozenset(["BEST_WINDOW_SIZE", "LOWER_VAL_MSE", "STABLE_WITHOUT_CLIPPING", "PLOT_SHOWS", *REASONS])
 MEASURED = re.compile(r"\d\.\d\d")     # a validation MSE, a ratio of two, a pattern's strength
 
 
