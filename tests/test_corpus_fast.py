@@ -87,6 +87,7 @@ class ReferenceRunsOnce(InProcessWorker):
     from the case's own answers. Any other submission runs every request live.
     """
     kept = {}
+    given_again = 0                       # how many requests were answered from ``kept``
     LIVE_OPS = ("import", "answers")
 
     def __init__(self, limits, source_path, **kwargs):
@@ -99,6 +100,8 @@ class ReferenceRunsOnce(InProcessWorker):
         key = json.dumps(payload, sort_keys=True)
         if key not in self.kept:
             self.kept[key] = super().request(payload, deadline)
+        else:
+            ReferenceRunsOnce.given_again += 1
         return copy.deepcopy(self.kept[key])
 
 
@@ -124,7 +127,10 @@ def test_a_claims_case_grades_alike_with_the_references_runs_given_again_and_run
     for name in ("claims_window_16", "claims_unstable_and_lag"):
         path = tmp_path / f"{name}.py"
         path.write_text(corpus.build(next(case for case in corpus.WRONG if case.name == name)))
-        given_again, live = (grade_in_process(path, rubric, worker=worker) for worker in (ReferenceRunsOnce, InProcessWorker))
+        before = ReferenceRunsOnce.given_again
+        given_again = grade_in_process(path, rubric, worker=ReferenceRunsOnce)
+        assert ReferenceRunsOnce.given_again - before > 100, "the reference's answers were not given again"
+        live = grade_in_process(path, rubric, worker=InProcessWorker)
         assert [(i.id, i.score, i.feedback, i.details) for i in given_again.items] == \
             [(i.id, i.score, i.feedback, i.details) for i in live.items], name
 
