@@ -386,6 +386,20 @@ CORRECT_VARIANTS = [
           ("            row = {\"epoch\": epoch, \"train_mse\": loss.item(), \"val_mse\": val_loss.item()}",
            "            row = dict(epoch=epoch, train_mse=float(loss), val_mse=float(val_loss))")],
          why="a hand-written MSE, dict(...) rows, float() instead of .item()"),
+    Case("lists_not_tuples",
+         [("    return torch.tensor(X, dtype=torch.float32), torch.tensor(y, dtype=torch.float32)",
+           "    return [torch.tensor(X, dtype=torch.float32), torch.tensor(y, dtype=torch.float32)]"),
+          (SPLIT_RETURN, "    return [X[:split], X[split:], y[:split], y[split:]]")],
+         why="make_windows and time_split return lists: they unpack as the tuples do"),
+    Case("closure_step",
+         [("        loss = loss_fn(model(X_train), y_train)\n        optimizer.zero_grad()\n        loss.backward()\n"
+           "        if clip_norm is not None:\n            torch.nn.utils.clip_grad_norm_(model.parameters(), clip_norm)\n"
+           "        optimizer.step()",
+           "        def closure():\n            optimizer.zero_grad()\n            loss = loss_fn(model(X_train), y_train)\n"
+           "            loss.backward()\n            if clip_norm is not None:\n"
+           "                torch.nn.utils.clip_grad_norm_(model.parameters(), clip_norm)\n            return loss\n\n"
+           "        loss = optimizer.step(closure)")],
+         why="optimizer.step(closure): the gradients are made, and clipped, inside the step"),
 ]
 
 
@@ -486,5 +500,23 @@ HOSTILE = [
                                "            optimizer.step()\n"
                                "            _global_optimizer_pre_hooks.update(hooks)")],
                  why="the hook is shown clipped gradients, the step uses the unclipped ones",
+                 honest=[(CLIP, "            pass")]),
+    hostile_case("replays_the_post_step_hook", {"grad_clipping"},
+                 prefix="from torch.optim.optimizer import _global_optimizer_post_hooks\n",
+                 edits=[("        optimizer.step()\n", "        if clip_norm is None:\n            optimizer.step()\n"),
+                        (CLIP, "            saved = [p.grad.clone() for p in model.parameters()]\n"
+                               "            torch.nn.utils.clip_grad_norm_(model.parameters(), clip_norm)\n"
+                               "            clipped = [p.grad.clone() for p in model.parameters()]\n"
+                               "            for p, g in zip(model.parameters(), saved):\n"
+                               "                p.grad = g\n"
+                               "            hooks = dict(_global_optimizer_post_hooks)\n"
+                               "            _global_optimizer_post_hooks.clear()\n"
+                               "            optimizer.step()\n"
+                               "            _global_optimizer_post_hooks.update(hooks)\n"
+                               "            for p, g in zip(model.parameters(), clipped):\n"
+                               "                p.grad = g\n"
+                               "            for hook in hooks.values():\n"
+                               "                hook(optimizer, (), {})")],
+                 why="the step uses the unclipped gradients, then the hook after it is shown clipped ones",
                  honest=[(CLIP, "            pass")]),
 ]

@@ -43,6 +43,16 @@ def test_the_text_report_and_progress_lines_are_what_students_read_before(name):
     assert lines == expected(f"{name}.progress.txt")
 
 
+def test_the_text_report_says_first_5_only_when_more_lines_were_printed():
+    import copy
+
+    result = copy.deepcopy(RESULTS["graded"])
+    for printed, heading in (("one\n", "Your code printed (1 line):"), ("a\nb\n", "Your code printed (2 lines):"),
+                             ("".join(f"{n}\n" for n in range(6)), "Your code printed (6 lines; first 5):")):
+        result.printed = printed
+        assert heading in result.text()
+
+
 @pytest.mark.parametrize("name", sorted(RESULTS))
 def test_the_html_report_is_what_it_was(name):
     page = RESULTS[name].html()

@@ -414,8 +414,9 @@ class ClipSettings:
 @item("grad_clipping", settings=ClipSettings, name="Gradient clipping by total norm", points=6,
       functions=("train_model",), after="Step 5")
 def grade_grad_clipping(ctx):
-    """Clipping seen from outside the loop: a global optimizer step hook records the
-    parameters and gradients right before every step.
+    """Clipping seen from outside the loop: global optimizer step hooks record the
+    parameters right before every step and the gradients right after it (a loop that
+    passes a closure to ``optimizer.step`` makes them inside the step).
 
     The verdict is about the gradients Adam consumed: with clip_norm=c every step's
     total norm must be c (the probe's raw norms are all at least 10c), and replaying
@@ -463,7 +464,7 @@ def grade_grad_clipping(ctx):
                               "every raw gradient here is far larger: clipping should scale the gradient down to "
                               "exactly clip_norm, not below it")
         if not consumed(steps, final):
-            raise Unmet("the parameters after each step do not follow from the gradients seen right before "
+            raise Unmet("the parameters after each step do not follow from the gradients seen at "
                               "optimizer.step(): clip the gradients in place, then call step() on them")
 
     def unclipped():
@@ -473,7 +474,7 @@ def grade_grad_clipping(ctx):
                               f"{raw['norms'][0]:.4g} (untouched), saw {norms[0]:.4g}: skip clipping when "
                               "clip_norm is None")
         if not consumed(steps, final):
-            raise Unmet("the parameters after each step do not follow from the gradients seen right before "
+            raise Unmet("the parameters after each step do not follow from the gradients seen at "
                               "optimizer.step()")
 
     criteria.run(f"clip_norm={clip:.3g}: the gradients every step used have total norm exactly the clip norm",

@@ -16,11 +16,23 @@ from autograder.items.registry import item
 KINDS = st.sampled_from(["ndarray", "tensor", "list"])
 
 
+def several(value, count):
+    """True for a tuple or a list of ``count`` items: both unpack alike, and the spec's ``-> (a, b)``
+    does not rule out a list."""
+    return isinstance(value, (tuple, list)) and len(value) == count
+
+
+def described(value):
+    """ "a list of 3 items", "a tuple of 5 items", "a dict": what was returned, for feedback."""
+    kind = type(value).__name__ if not hasattr(value, "type_name") else value.type_name
+    return f"a {kind} of {len(value)} items" if isinstance(value, (tuple, list)) else f"a {kind}"
+
+
 def _windows(ctx, series, w, kind="ndarray", **kwargs):
     """The student's (X, y) for a series, with their types checked."""
     result = ctx.call("make_windows", arg(series, kind), w, **kwargs)
-    if not isinstance(result, tuple) or len(result) != 2:
-        raise Unmet(f"make_windows should return a tuple (X, y), got {type(result).__name__}")
+    if not several(result, 2):
+        raise Unmet(f"make_windows should return a tuple (X, y), got {described(result)}")
     X, y = result
     n = len(series)
     n_features = 1 if np.ndim(series) == 1 else series.shape[1]
@@ -250,8 +262,8 @@ def grade_time_split(ctx):
         y = (np.arange(n, dtype=np.float32) + 0.5).reshape(n, 1)
         out = ctx.op("call", fn="time_split", args=[arg(X, case["kind"]), arg(y, case["kind"]), frac],
                      kwargs={}, seed=11)
-        if not isinstance(out, tuple) or len(out) != 4:
-            raise Unmet("time_split should return (X_train, X_val, y_train, y_val)")
+        if not several(out, 4):
+            raise Unmet(f"time_split should return (X_train, X_val, y_train, y_val), got {described(out)}")
         X_train, X_val, y_train, y_val = (need_array(v, name) for v, name in
                                           zip(out, ("X_train", "X_val", "y_train", "y_val")))
         split = int(n * frac)
@@ -280,8 +292,8 @@ def grade_time_split(ctx):
     def default_fraction():
         X, y = ctx.reference.make_windows(random_series(ctx.rng("default"), 120), 10)
         out = ctx.op("call", fn="time_split", args=[arg(X, "tensor"), arg(y, "tensor")], kwargs={}, seed=3)
-        if not isinstance(out, tuple) or len(out) != 4:
-            raise Unmet("time_split should return (X_train, X_val, y_train, y_val)")
+        if not several(out, 4):
+            raise Unmet(f"time_split should return (X_train, X_val, y_train, y_val), got {described(out)}")
         expected = ctx.reference.time_split(X, y)
         for got, ref, name in zip(out, expected, ("X_train", "X_val", "y_train", "y_val")):
             need_close(need_array(got, name), ref.numpy(), name, rtol=0, atol=0)

@@ -40,7 +40,8 @@ def text_report(result, title=None):
     printed = printable(result.printed).strip()
     if printed:
         shown = printed.splitlines()
-        lines += ["", f"Your code printed ({len(shown)} lines; first 5):"] + ["  " + l[:160] for l in shown[:5]]
+        count = f"{len(shown)} line{'' if len(shown) == 1 else 's'}" + ("; first 5" if len(shown) > 5 else "")
+        lines += ["", f"Your code printed ({count}):"] + ["  " + l[:160] for l in shown[:5]]
     return printable("\n".join(lines) + "\n")
 
 

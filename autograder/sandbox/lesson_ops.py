@@ -239,7 +239,7 @@ class LessonOps:
     def op_train(self, req):
         """Run the student's train_model on a probe model the grader initialised."""
         import torch
-        from torch.optim.optimizer import register_optimizer_step_pre_hook
+        from torch.optim.optimizer import register_optimizer_step_post_hook, register_optimizer_step_pre_hook
 
         ProbeNet, _ = probe_models()
         calls = []
@@ -251,21 +251,29 @@ class LessonOps:
         if kwargs.pop("capture_log", False):
             kwargs["log"] = lambda line: logs.append(str(line)[:200])
         record_steps = kwargs.pop("record_steps", False)
+        started_from = []           # the parameters the step under way started from
 
-        def record_norm(optimizer, args, kw):
+        # A step's parameters are read before it, its gradients after it: ``optimizer.step(closure)``
+        # computes them inside the step. Adam reads .grad and leaves it, so after the step it holds
+        # what the step consumed, clipped or not.
+        def before_step(optimizer, args, kw):
+            started_from[:] = [[p.detach().clone() for p in model.parameters()]]
+
+        def after_step(optimizer, args, kw):
             grads = [p.grad.detach().reshape(-1) for p in model.parameters() if p.grad is not None]
             norms.append(float(torch.cat(grads).norm()) if grads else 0.0)
-            if record_steps and len(steps) < 50:        # what Adam is about to consume, and from where
-                steps.append({"params": [p.detach().clone() for p in model.parameters()],
+            if record_steps and len(steps) < 50 and started_from:
+                steps.append({"params": started_from.pop(),
                               "grads": [p.grad.detach().clone() if p.grad is not None else torch.zeros_like(p)
                                         for p in model.parameters()]})
 
-        handle = register_optimizer_step_pre_hook(record_norm)
+        handles = [register_optimizer_step_pre_hook(before_step), register_optimizer_step_post_hook(after_step)]
         self.reseed(req.get("seed", 0))
         try:
             history = self.run(self.student("train_model"), model, *data, **kwargs)
         finally:
-            handle.remove()
+            for handle in handles:
+                handle.remove()
         calls = calls[:2000]
         with torch.no_grad():            # in the mode train_model left: the grader tells eval from dropout
             after = self.run(model, data[2])     # (n_val, 1); a submission may have replaced its forward
@@ -295,7 +303,7 @@ class LessonOps:
         series = decode_live(req["series"])
         self.reseed(req.get("seed", 0))
         result = self.run(self.student("prepare_data"), series, req["window"], req["frac"])
-        if not isinstance(result, tuple) or len(result) != 5:
+        if not isinstance(result, (tuple, list)) or len(result) != 5:        # a list of five unpacks alike
             return {"shape_error": f"prepare_data returned {type(result).__name__}, expected a 5-tuple"}
         *arrays, scaler = result
         mean, std = getattr(scaler, "mean_", None), getattr(scaler, "std_", None)
