@@ -3,7 +3,7 @@ produce it and input that must not. End to end, on graded corpus cases: tests/te
 
 import numpy as np
 
-from autograder.reports.diagnosis import diagnose, pipeline_findings
+from autograder.reports.diagnosis import diagnose, pattern_strengths, pipeline_findings
 from autograder.reports.html import findings_for
 from autograder.reports.results import ItemResult
 
@@ -26,6 +26,17 @@ def test_a_model_more_than_twice_as_bad_as_the_naive_baseline_is_said():
     assert "worse than the baseline" in names(diagnose(truth, off, naive_mse=0.04))
     assert "worse than the baseline" not in names(diagnose(truth, off, naive_mse=0.05))
     assert "worse than the baseline" not in names(diagnose(truth, off))
+
+
+def test_a_curve_with_a_nan_in_its_targets_or_predictions_has_no_pattern_strengths():
+    """answer_plot judges PLOT_SHOWS by these strengths: a NaN among them would pass every "reject if
+    below" test, so a curve that is not all numbers has none (the claim is then not judged)."""
+    truth = np.sin(np.arange(60) * 0.2)
+    strengths = pattern_strengths(truth, 0.6 * truth)
+    assert strengths is not None and all(np.isfinite(list(strengths.values())))
+    for broken_truth, broken_pred in ((np.where(np.arange(60) == 7, np.nan, truth), 0.6 * truth),
+                                      (truth, np.where(np.arange(60) == 7, np.inf, 0.6 * truth))):
+        assert pattern_strengths(broken_truth, broken_pred) is None
 
 
 def _result(failing):

@@ -120,12 +120,18 @@ def test_the_class_summary_lists_who_needs_attention_and_why():
     rubric = hand_built.fake_rubric()
     rows = {"alice": RESULTS["graded"].batch_row(), "=bob": RESULTS["timed_out"].batch_row(),
             "carl": RESULTS["import_failed"].batch_row(),
-            "dora": GradeResult.ungradable(rubric, "dora.py: not UTF-8 text").batch_row()}
+            "dora": GradeResult.ungradable(rubric, "dora.py: not UTF-8 text").batch_row(),
+            "eve_2": dict(RESULTS["import_failed"].batch_row(),
+                          reason="ValueError: **GRADER NOTE** [regrade](http://x) <img src=x> a|b `c` ~d~ &lt;")}
     attention = summary_markdown(rows, rubric).split("## Needs attention", 1)[1].splitlines()
     first_line = RESULTS["import_failed"].import_error.splitlines()[0]
-    assert attention[4:] == ["| =bob | ran out of time | ran out of time in time_split |",
+    assert "*" not in first_line and "_" not in first_line and "[" not in first_line and "<" not in first_line
+    # Markdown and HTML in a reason (the student's own exception text) are shown, not rendered.
+    assert attention[4:] == ["| =bob | ran out of time | ran out of time in time\\_split |",
                              f"| carl | could not be imported | {first_line} |",
-                             "| dora | could not be graded | dora.py: not UTF-8 text |"]
-    assert attention[0] == " (3 students)"
+                             "| dora | could not be graded | dora.py: not UTF-8 text |",
+                             "| eve\\_2 | could not be imported | ValueError: \\*\\*GRADER NOTE\\*\\* "
+                             "\\[regrade\\](http://x) &lt;img src=x&gt; a\\|b \\`c\\` \\~d\\~ &amp;lt; |"]
+    assert attention[0] == " (4 students)"
     alone = summary_markdown({"alice": RESULTS["graded"].batch_row()}, rubric)
     assert alone.endswith("## Needs attention\n\nNobody: every submission was imported and graded in time.\n")

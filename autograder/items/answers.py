@@ -290,8 +290,9 @@ def grade_answer_plot(ctx):
     if lab is None:
         return unmeasured(answer, "the lab run's validation predictions", why)
     strengths = pattern_strengths(lab["truth"], lab["pred"])
-    if strengths is None:
-        return unmeasured(answer, "the lab run's validation predictions", "they are not finite or the wrong length")
+    if strengths is None or not finite(list(strengths.values())):
+        return unmeasured(answer, "the lab run's validation predictions", "they or the validation targets are not "
+                                  "finite, or their lengths differ")
     margin = float(ctx.settings.margin)
     present = [name for name, s in strengths.items() if s > 1]
     numbers = ", ".join(f"{name} {s:.2f}" for name, s in strengths.items())

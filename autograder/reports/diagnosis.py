@@ -85,7 +85,7 @@ def _measures(truth, pred):
 
 def _usable(truth, pred):
     truth, pred = np.asarray(truth, dtype=float).reshape(-1), np.asarray(pred, dtype=float).reshape(-1)
-    if len(truth) != len(pred) or len(truth) < 8 or not np.all(np.isfinite(pred)):
+    if len(truth) != len(pred) or len(truth) < 8 or not (np.all(np.isfinite(pred)) and np.all(np.isfinite(truth))):
         return None
     return truth, pred
 

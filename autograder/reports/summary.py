@@ -1,5 +1,6 @@
 """The instructor's view of a batch: per-item pass rates, the score distribution, and who needs attention."""
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -8,6 +9,7 @@ from autograder.files import atomic_write_text
 from autograder.safe_text import one_line, printable
 
 BINS = list(range(0, 101, 10))
+MARKDOWN_SPECIAL = re.compile(r"[\\`*_\[\]|~]")      # what makes links, images, emphasis or a new cell
 
 
 def class_statistics(rows, rubric):
@@ -53,7 +55,10 @@ def attention_markdown(rows):
         return ["## Needs attention", "", "Nobody: every submission was imported and graded in time."]
 
     def cell(text):
-        return one_line(text).replace("|", "\\|")
+        """A table cell that shows the text as written: a reason quotes the student's exception, and
+        Markdown or HTML in it must not render (a link, an image, a bold fake note)."""
+        text = one_line(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+        return MARKDOWN_SPECIAL.sub(r"\\\g<0>", text)
 
     lines = [f"## Needs attention ({len(flagged)} students)", "", "| student | what happened | why |", "|---|---|---|"]
     lines += [f"| {cell(student)} | {ATTENTION[meta['status']]} | {cell(meta.get('reason', '')) or '-'} |"
