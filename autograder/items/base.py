@@ -93,7 +93,7 @@ class ItemContext:
             return decode(answer["value"])
         except (ValueError, TypeError, KeyError, RecursionError) as bad:
             raise Unmet(f"the submission's process sent an answer that cannot be read ({bad}); "
-                              "was the grading worker tampered with?") from None
+                        "was the grading worker tampered with?") from None
 
     def call(self, fn, *args, **kwargs):
         return self.op("call", fn=fn, args=list(args), kwargs=kwargs, seed=self.worker_seed)
@@ -267,7 +267,7 @@ def need_close(actual, expected, what, rtol=1e-5, atol=1e-6):
     if not np.allclose(actual, expected, rtol=rtol, atol=atol):
         index = np.unravel_index(np.argmax(np.abs(actual - expected)), actual.shape) if actual.size else ()
         raise Unmet(f"{what}{[int(i) for i in index] if index else ''} should be "
-                          f"{expected[index]:.6g}, got {actual[index]:.6g}")
+                    f"{expected[index]:.6g}, got {actual[index]:.6g}")
 
 
 def need_number(value, what):
@@ -289,5 +289,5 @@ def need_float(value, what):
     if isinstance(value, Array):
         kind = {"tensor": "a tensor", "ndarray": "a numpy array", "scalar": f"a numpy {value.dtype}"}[value.kind]
         raise Unmet(f"{what} should return a Python float, got {kind} of shape {value.shape}: "
-                          "convert with .item() or float(...)")
+                    "convert with .item() or float(...)")
     raise Unmet(f"{what} should return a Python float, got {type(value).__name__}")

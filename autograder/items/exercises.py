@@ -86,9 +86,9 @@ def grade_window_comparison(ctx):
                 return got
         size = next(s for s in sizes if not close(got, expected, [s]))
         raise Unmet(f"for window {size} the validation MSE should be {expected[size]:.6f}, got "
-                          f"{got[size]:.6g}: for each size make the windows, split 0.8 in time order, call "
-                          "torch.manual_seed(seed) right before building a fresh LSTMForecaster, train it with "
-                          "train_model(..., epochs=epochs, log=None) and keep the last row's val_mse")
+                    f"{got[size]:.6g}: for each size make the windows, split 0.8 in time order, call "
+                    "torch.manual_seed(seed) right before building a fresh LSTMForecaster, train it with "
+                    "train_model(..., epochs=epochs, log=None) and keep the last row's val_mse")
 
     def real_training(values, layers, sizes):
         """Your parts' composition counts only if they do the job at all: each size's model holds an
@@ -96,10 +96,10 @@ def grade_window_comparison(ctx):
         the validation MSEs are finite, positive and differ between window sizes."""
         if not all(finite(values[s]) and values[s] > 0 for s in sizes):
             raise Unmet("your parts' validation MSEs should be finite and positive: train_model reports "
-                              "the trained model's mean squared error on the validation windows")
+                        "the trained model's mean squared error on the validation windows")
         if len({values[s] for s in sizes}) < len(sizes):
             raise Unmet(f"your parts give every window size the same validation MSE {values[sizes[0]]:.6g}: "
-                              "models trained on other windows cannot score exactly the same")
+                        "models trained on other windows cannot score exactly the same")
         for s in sizes:
             found = layers.get(s) if isinstance(layers, dict) else None
             if not any(isinstance(layer, dict) and layer.get("type") == "LSTM" and layer.get("torch")
@@ -107,7 +107,7 @@ def grade_window_comparison(ctx):
                 raise Unmet(f"for window {s} the model LSTMForecaster built holds no nn.LSTM")
         if not trains_a_probe(ctx):
             raise Unmet("your train_model leaves the weights of a model it is given as they were (or makes "
-                              "them NaN or inf): it must train the model")
+                        "them NaN or inf): it must train the model")
 
     def composes_the_parts():
         got = judge(ctx.call("compare_window_sizes", arg(series), SIZES, epochs=epochs, seed=seed), SIZES, epochs)
@@ -122,9 +122,9 @@ def grade_window_comparison(ctx):
         judge(got, DEFAULT_SIZES, 1)
 
     criteria.run(f"{ctx.data} series, sizes {SIZES}, {epochs} epochs: your parts composed as the exercise says, twice",
-               standing_in, ctx, criteria, steps, composes_the_parts)
+                 standing_in, ctx, criteria, steps, composes_the_parts)
     criteria.run(f"default sizes {DEFAULT_SIZES}, 1 epoch: their validation MSEs",
-               standing_in, ctx, criteria, steps, default_sizes)
+                 standing_in, ctx, criteria, steps, default_sizes)
     return criteria.outcome()
 
 
@@ -183,24 +183,24 @@ def grade_two_feature(ctx):
         if not same_shapes(params, lesson["params"]):
             mismatch = layer_mismatch(answer["layers"], "LSTMForecaster(input_size=2)", "LSTM", 2, 32)
             raise Unmet(mismatch or "LSTMForecaster(input_size=2) should hold nn.LSTM(2, 32) then "
-                              "nn.Linear(32, 1), and no other weights")
+                        "nn.Linear(32, 1), and no other weights")
         expected = lesson["outputs"][0]
         if not np.allclose(out, expected, rtol=1e-5, atol=1e-5):
             mistake = named_mistake(lesson["mistakes"][0], out)
             raise Unmet(f"with two features, LSTMForecaster's output {mistake}" if mistake else
-                              f"LSTMForecaster(input_size=2) should give {expected[0, 0]:.5g} for the first window "
-                              f"with the lesson's weights, got {out[0, 0]:.5g} (lstm_forecaster's feedback says more)")
+                        f"LSTMForecaster(input_size=2) should give {expected[0, 0]:.5g} for the first window "
+                        f"with the lesson's weights, got {out[0, 0]:.5g} (lstm_forecaster's feedback says more)")
         if all(np.array_equal(a, b) for a, b in zip(params, lesson["params"])):
             return                       # the reference's own start: the seed plan saw it clear the bar
         ratio = reference_ratio(ctx.reference, task, init_params=params)
         if not within(ratio, max_ratio):
             raise Unmet(f"trained from your LSTMForecaster(input_size=2)'s initial weights, the model's "
-                              f"held-out MSE is {ratio:.2f} x the naive baseline's (at most {max_ratio}): "
-                              "create the LSTM before the Linear layer, under the seed, and nothing else")
+                        f"held-out MSE is {ratio:.2f} x the naive baseline's (at most {max_ratio}): "
+                        "create the LSTM before the Linear layer, under the seed, and nothing else")
 
     criteria.run(f"two_feature_series({n}, {seed}): shape (n, 2), float32, both columns", the_series)
     criteria.run("LSTMForecaster(input_size=2) on its windows: the right outputs, and it trains past the baseline",
-               trains)
+                 trains)
     return criteria.outcome()
 
 
@@ -247,17 +247,17 @@ def grade_rolling_forecast(ctx):
         for i, call in enumerate(got["calls"]):
             if call["shape"] != [1, w, 1]:
                 raise Unmet(f"call {i + 1} gave the model shape {call['shape']}; it expects [1, {w}, 1] "
-                                  "(batch, seq_len, input_size)")
+                            "(batch, seq_len, input_size)")
             if call["training"] or call["grad"]:
                 raise Unmet("the model ran in training mode or with gradients; use model.eval() and "
-                                  "torch.no_grad()")
+                            "torch.no_grad()")
         expected = _expected_rolling(window.reshape(-1), steps, rule, 0.25)
         expected_inputs = np.concatenate([window.reshape(-1), expected])
         for i, call in enumerate(got["calls"]):
             if not np.allclose(call["input"], expected_inputs[i : i + w], atol=1e-4):
                 raise Unmet(f"at step {i + 1} the model should see {np.round(expected_inputs[i:i + w], 3).tolist()}, "
-                                  f"it saw {np.round(call['input'], 3).tolist()}: drop the oldest value and append "
-                                  "the prediction at the end")
+                            f"it saw {np.round(call['input'], 3).tolist()}: drop the oldest value and append "
+                            "the prediction at the end")
         need_close(result, expected, f"rolling_forecast with a '{rule}' model", rtol=1e-5, atol=1e-4)
 
     criteria.prop(ctx, "stub models with a closed-form recursion (any window, steps, shape)", cases(), rolling)

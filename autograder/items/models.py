@@ -109,17 +109,17 @@ def grade_forecaster(ctx, item_id):
             row = need_array(answer["outputs"][1 + i], f"model(x[{i}:{i + 1}])", shape=(1, 1))
             if not np.allclose(row, out[i : i + 1], atol=tol, rtol=tol):
                 raise Unmet(f"model(x)[{i}] = {out[i, 0]:.5g} but model(x[{i}:{i + 1}]) = {row[0, 0]:.5g}: "
-                                  "rows of a batch must not affect each other (batch_first=True?)")
+                            "rows of a batch must not affect each other (batch_first=True?)")
         if not same_shapes(params, expected["params"]):
             raise Unmet(f"the parameters do not match nn.{layer}({init.get('input_size', 1)}, "
-                              f"{init.get('hidden_size', 32)}) followed by nn.Linear; create the {layer} first")
+                        f"{init.get('hidden_size', 32)}) followed by nn.Linear; create the {layer} first")
         lesson = expected["outputs"][0]
         if not np.allclose(out, lesson, atol=tol, rtol=tol):
             mistake = named_mistake(expected["mistakes"][0], out)
             if mistake:
                 raise Unmet(f"the output {mistake}")
             raise Unmet(f"with the same weights the output should be {lesson[0, 0]:.5g} for row 0, "
-                              f"got {out[0, 0]:.5g}: feed the last time step's hidden state to the Linear layer")
+                        f"got {out[0, 0]:.5g}: feed the last time step's hidden state to the Linear layer")
 
     def defaults():
         X, answer, expected = probe({}, "defaults")
@@ -143,7 +143,7 @@ def grade_forecaster(ctx, item_id):
         for (name, got), lesson in zip(answer["params"], expected["params"]):
             if not np.array_equal(need_array(got, name), lesson):
                 raise Unmet(f"under torch.manual_seed the weights differ from the lesson's; create "
-                                  f"the {layer} before the Linear layer and nothing else with random weights")
+                            f"the {layer} before the Linear layer and nothing else with random weights")
 
     criteria.run(f"default {cls_name}(): nn.{layer}(1, 32, batch_first=True) then Linear(32, 1)", defaults)
     criteria.run("input_size=3, hidden_size=5: shapes, batch invariance, outputs", other_sizes)

@@ -35,7 +35,7 @@ def grade_standardizer(ctx):
                      inverse=[arg(other)], chain=True)
         if got["transform"] is None:
             raise Unmet(f"fit should return self, so Standardizer().fit(v).transform(w) works "
-                              f"(it returned {got.get('fit_returned', 'something else')})")
+                        f"(it returned {got.get('fit_returned', 'something else')})")
         mean = _stat(got["mean"], "mean_", 3)
         std = _stat(got["std"], "std_", 3)
         need_close(mean, fit_values.mean(axis=0), "mean_ (per column of what fit was given)", rtol=1e-5, atol=1e-5)
@@ -85,9 +85,9 @@ def grade_standardizer(ctx):
             whole = _fitted_prefix(series, mean, std)
             if whole is not None:
                 raise Unmet(f"the scaler was fitted on series[:{whole}], which reaches into the validation "
-                                  f"period: fit it on series[:split + window_size] = series[:{seen}] or less")
+                            f"period: fit it on series[:split + window_size] = series[:{seen}] or less")
             raise Unmet(f"the scaler's mean_ {mean:.5g} and std_ {std:.5g} are not the statistics of the "
-                              f"training values series[:{seen}] (or a shorter start of it)")
+                        f"training values series[:{seen}] (or a shorter start of it)")
         future = series.copy()
         future[seen:] = future[seen:] * 10 + 50          # the validation future changes
         again = prepare(future)
@@ -115,12 +115,12 @@ def grade_standardizer(ctx):
             need_close(a, e, f"{name} (windows of the scaled series, split {frac} in time order)", rtol=1e-4, atol=1e-4)
 
     criteria.run("prepare_data: the scaler is fitted on training values only",
-               standing_in, ctx, criteria, steps, fitted_on_training_values)
+                 standing_in, ctx, criteria, steps, fitted_on_training_values)
     criteria.run("per-column mean_ and std_, constant column, transform with fitted values, round trip",
-               statistics_and_round_trip)
+                 statistics_and_round_trip)
     criteria.run("a 1-D series", one_dimensional)
     criteria.run("prepare_data: windows and split of the scaled series",
-               standing_in, ctx, criteria, steps, windows_of_the_scaled_series)
+                 standing_in, ctx, criteria, steps, windows_of_the_scaled_series)
     return criteria.outcome()
 
 

@@ -70,4 +70,4 @@ def standing_in(ctx, criteria, steps, body, parts=DATA_STEPS):
         if standing:
             names, it = " and ".join(standing), "it" if len(standing) == 1 else "them"
             criteria.note(f"your {names} raised inside this composition, so the grader used the reference's "
-                        f"{names} there instead (the items of {names} grade {it})")
+                          f"{names} there instead (the items of {names} grade {it})")

@@ -181,7 +181,7 @@ def _compare_history(got, ref, tol, n_train, n_val, calls, step_cause=None):
     expected_epochs = [r["epoch"] for r in ref]
     if epochs != expected_epochs:
         raise Unmet(f"history rows should be at epochs {expected_epochs} (epoch 1, every log_every-th, "
-                          f"the last), got {epochs}")
+                    f"the last), got {epochs}")
     for row in got:
         if set(row) != {"epoch", "train_mse", "val_mse"}:
             raise Unmet(f"each row should have exactly the keys epoch, train_mse, val_mse; got {sorted(row)}")
@@ -193,7 +193,7 @@ def _compare_history(got, ref, tol, n_train, n_val, calls, step_cause=None):
                 if cause.startswith(("epoch 1's", "with lr=", "the first step's")):   # the whole story
                     raise Unmet(cause)
                 raise Unmet(f"at epoch {row['epoch']} {key} should be {ref_row[key]:.6f}, got {value:.6f}: "
-                                  + cause)
+                            + cause)
 
 
 def _left_in_eval_mode(got, X_val, probe=PROBE):
@@ -217,8 +217,8 @@ def _compare_params(got, ref, tol, what):
         g = need_array(g, "parameter")
         if g.shape != r.shape or not np.allclose(g, r, rtol=tol, atol=tol):
             raise Unmet(f"{what}: after training, the parameters differ from the reference loop's "
-                              f"(parameter {i}; max difference {np.abs(g - r).max():.3g}). Check zero_grad before "
-                              "backward, a mean (not summed) loss, lr and the number of epochs")
+                        f"(parameter {i}; max difference {np.abs(g - r).max():.3g}). Check zero_grad before "
+                        "backward, a mean (not summed) loss, lr and the number of epochs")
 
 
 def trains_a_probe(ctx):
@@ -302,7 +302,7 @@ def grade_train_loop(ctx):
                     raise Unmet(f"log line {line!r} should be {ref_line!r}")
 
     criteria.run(f"{runs[0]['epochs']} epochs, lr=0.02, log_every={runs[0]['log_every']}: losses, log lines, "
-               "parameters, eval mode", parity, runs[0])
+                 "parameters, eval mode", parity, runs[0])
     criteria.run(f"{runs[1]['epochs']} epochs, lr=0.005, log=None: history and parameters", parity, runs[1])
 
     def predict_probe():
@@ -453,32 +453,32 @@ def grade_grad_clipping(ctx):
         worst, least = max(norms), min(norms)
         if len(norms) > 1 and np.allclose(norms, norms[0], rtol=1e-3) and not np.isclose(norms[0], clip, rtol=1e-3):
             raise Unmet(f"with clip_norm={clip:.4g} every step ran with total gradient norm {norms[0]:.4g}: "
-                              f"the gradients are clipped to a fixed {norms[0]:.3g}, not to clip_norm; pass "
-                              "clip_norm to clip_grad_norm_")
+                        f"the gradients are clipped to a fixed {norms[0]:.3g}, not to clip_norm; pass "
+                        "clip_norm to clip_grad_norm_")
         if not within(worst, clip * (1 + 1e-3)):
             raise Unmet(f"with clip_norm={clip:.4g} a step ran with total gradient norm {worst:.4g}: clip the "
-                              "total norm with clip_grad_norm_ after backward() and before step() (clipping each "
-                              "value is not clipping the norm)")
+                        "total norm with clip_grad_norm_ after backward() and before step() (clipping each "
+                        "value is not clipping the norm)")
         if not least >= clip * (1 - 1e-3):               # norms are finite here
             raise Unmet(f"with clip_norm={clip:.4g} a step ran with total gradient norm {least:.4g}, although "
-                              "every raw gradient here is far larger: clipping should scale the gradient down to "
-                              "exactly clip_norm, not below it")
+                        "every raw gradient here is far larger: clipping should scale the gradient down to "
+                        "exactly clip_norm, not below it")
         if not consumed(steps, final):
             raise Unmet("the parameters after each step do not follow from the gradients seen at "
-                              "optimizer.step(): clip the gradients in place, then call step() on them")
+                        "optimizer.step(): clip the gradients in place, then call step() on them")
 
     def unclipped():
         steps, final, norms = run(None)
         if not (finite(norms) and norms[0] >= 0.5 * raw["norms"][0]):
             raise Unmet(f"with clip_norm=None the first step's gradient norm should be about "
-                              f"{raw['norms'][0]:.4g} (untouched), saw {norms[0]:.4g}: skip clipping when "
-                              "clip_norm is None")
+                        f"{raw['norms'][0]:.4g} (untouched), saw {norms[0]:.4g}: skip clipping when "
+                        "clip_norm is None")
         if not consumed(steps, final):
             raise Unmet("the parameters after each step do not follow from the gradients seen at "
-                              "optimizer.step()")
+                        "optimizer.step()")
 
     criteria.run(f"clip_norm={clip:.3g}: the gradients every step used have total norm exactly the clip norm",
-               clipped)
+                 clipped)
     criteria.run("clip_norm=None: gradients untouched", unclipped)
     return criteria.outcome()
 

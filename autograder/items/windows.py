@@ -40,12 +40,12 @@ def _windows(ctx, series, w, kind="ndarray", **kwargs):
     y = need_array(y, "y", kind="tensor")
     if X.shape == (n - w + 1, w, n_features):
         raise Unmet(f"X has {n - w + 1} windows for n={n}, w={w}; expected {n - w}: "
-                          "the last window has no value after it to predict")
+                    "the last window has no value after it to predict")
     if X.shape == (n - w, w) and n_features == 1:
         raise Unmet(f"X has shape {X.shape}; it needs the feature axis: (n - w, w, 1) (unsqueeze(-1))")
     if X.shape == (n - w, n_features, w) and n_features > 1 and n_features != w:
         raise Unmet(f"X has shape {X.shape}: (windows, features, time). Expected (windows, time, "
-                          "features); sliding_window_view puts the window axis last, so transpose, don't reshape")
+                    "features); sliding_window_view puts the window axis last, so transpose, don't reshape")
     need_array(result[0], "X", dtype="float32", shape=(n - w, w, n_features))
     if y.shape == (n - w,):
         raise Unmet(f"y has shape {y.shape}; it should be (n - w, 1) (unsqueeze(-1))")
@@ -59,15 +59,15 @@ def _expect_windows(series, w, target_col, X, y):
     for i in range(n - w):
         if not np.array_equal(X[i], values[i : i + w]):
             raise Unmet(f"X[{i}] should be series[{i}:{i + w}] = {values[i : i + w].reshape(-1)[:6].tolist()}, "
-                              f"got {X[i].reshape(-1)[:6].tolist()}")
+                        f"got {X[i].reshape(-1)[:6].tolist()}")
         expected = values[i + w, target_col]
         if y[i, 0] != expected:
             if y[i, 0] == values[i + w - 1, target_col]:
                 raise Unmet(f"y[{i}] is the window's last value series[{i + w - 1}]; the target is "
-                                  f"the value after the window, series[{i + w}] = {expected}")
+                            f"the value after the window, series[{i + w}] = {expected}")
             if values.shape[1] > 1 and y[i, 0] == values[i + w, 0]:
                 raise Unmet(f"y[{i}] comes from column 0; with target_col={target_col} it should be "
-                                  f"series[{i + w}, {target_col}] = {expected}")
+                            f"series[{i + w}, {target_col}] = {expected}")
             raise Unmet(f"y[{i}] should be series[{i + w}] = {expected}, got {y[i, 0]}")
     if n - w > 1 and not np.array_equal(X[1:, :-1], X[:-1, 1:]):
         raise Unmet("neighbouring windows should overlap: X[i + 1] is X[i] shifted by one step")
@@ -271,17 +271,17 @@ def grade_time_split(ctx):
             if X_train.size + X_val.size == X.size else []
         if sorted(rows) == list(range(n)) and rows != list(range(n)):
             raise Unmet(f"the split holds every row but not in time order (rows {rows[:8]}...): "
-                              "no shuffling, no random_split; train is [:split], validation is [split:]")
+                        "no shuffling, no random_split; train is [:split], validation is [split:]")
         if len(X_train) != split:
             raise Unmet(f"with {n} rows and train_frac={frac:.4g}, training should have "
-                              f"int({n} * {frac:.4g}) = {split} rows, got {len(X_train)}")
+                        f"int({n} * {frac:.4g}) = {split} rows, got {len(X_train)}")
         for got, expected, name in ((X_train, X[:split], "X_train"), (X_val, X[split:], "X_val"),
                                     (y_train, y[:split], "y_train"), (y_val, y[split:], "y_val")):
             if got.shape != expected.shape:
                 raise Unmet(f"{name} should have shape {expected.shape}, got {got.shape}")
             if not np.array_equal(got, expected):
                 raise Unmet(f"{name} should be rows {0 if 'train' in name else split}.."
-                                  f"{split - 1 if 'train' in name else n - 1} in order")
+                            f"{split - 1 if 'train' in name else n - 1} in order")
         again = ctx.op("call", fn="time_split", args=[arg(X, case["kind"]), arg(y, case["kind"]), frac],
                        kwargs={}, seed=12345)
         if not all(np.array_equal(need_array(a, "a"), need_array(b, "b")) for a, b in zip(out, again)):
@@ -343,9 +343,9 @@ def grade_naive_baseline(ctx):
         if not near(mse, slope ** 2, 1e-4):
             if near(mse, slope, 1e-4):
                 raise Unmet(f"on a line of slope {slope} the naive MSE is {slope ** 2}; you returned "
-                                  f"{mse}, the RMSE. Return the mean squared error")
+                            f"{mse}, the RMSE. Return the mean squared error")
             raise Unmet(f"on a line of slope {slope} every naive error is {slope}, so the MSE is "
-                              f"{slope ** 2}; got {mse}")
+                        f"{slope ** 2}; got {mse}")
 
     criteria.run("naive_mse on a constant and a linear series", constant_and_linear)
 
